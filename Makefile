@@ -1,0 +1,49 @@
+# One entry point: `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_STORE := sqlite:///$(CURDIR)/.jobsmith/demo.db
+
+.PHONY: demo test lint format bench system-packages services clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: set up, run the example jobs on the embedded SQLite store, show what ran
+demo: $(STAMP)
+	cd examples && JOBSMITH_STORE=$(DEMO_STORE) ../$(BIN)/python hello.py
+	JOBSMITH_STORE=$(DEMO_STORE) $(BIN)/jobsmith runs --limit 5
+	JOBSMITH_STORE=$(DEMO_STORE) $(BIN)/jobsmith runs show latest
+
+## system-packages: what the tests need from Debian (R, Graphviz); idempotent
+system-packages:
+	bash scripts/system-packages.sh
+
+## services: start PostgreSQL and MariaDB if they are down
+services:
+	bash scripts/services.sh
+
+## test: the whole suite (lint included) against real SQLite, PostgreSQL, R, SMTP
+test: $(STAMP) system-packages services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: the benchmarks in bench/ (not tests); see bench/README.md
+bench: $(STAMP)
+	$(BIN)/python bench/execute_overhead.py
+
+clean:
+	rm -rf $(VENV) .jobsmith .pytest_cache .ruff_cache

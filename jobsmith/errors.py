@@ -1,0 +1,56 @@
+"""Every error jobsmith raises on purpose derives from :class:`JobsmithError`.
+
+A subclass's docstring is its default message, so ``raise StoreError()`` still says
+something useful; pass a message to say more.
+"""
+
+from __future__ import annotations
+
+
+class JobsmithError(Exception):
+    """jobsmith failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__class__.__doc__ or "").strip())
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(JobsmithError):
+    """The configuration is not valid."""
+
+
+class StoreError(JobsmithError):
+    """The store could not be used."""
+
+
+class SchemaError(StoreError):
+    """The store's schema does not match this version of jobsmith."""
+
+
+class ParameterError(JobsmithError):
+    """A parameter could not be bound."""
+
+
+class MissingParameterError(ParameterError, KeyError):
+    """A task asked for a parameter that is not defined.
+
+    It is also a ``KeyError``, as in robojob, so ``except KeyError`` keeps working.
+    """
+
+    def __init__(self, name: str, task: str | None = None) -> None:
+        self.name = name
+        self.task = task
+        message = f"The parameter '{name}' is not defined."
+        if task:
+            message = f"The parameter '{name}' is not defined (asked for by task '{task}')."
+        super().__init__(message)
+
+
+class TaskError(JobsmithError):
+    """A task failed."""
+
+
+class NotFoundError(JobsmithError, LookupError):
+    """Nothing with that id was found."""

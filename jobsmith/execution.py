@@ -1,0 +1,280 @@
+"""``go()`` and :class:`JobExecution`: run tasks now, bind their parameters, log everything.
+
+::
+
+    with jobsmith.go("hello") as ctx:
+        ctx["name"] = "world"
+        ctx.execute(greet)
+
+The block is the job. Each task run (a Python function, a script, a stored procedure,
+an email, any :class:`TaskExecution`) gets the parameters it asks for by fuzzy name and is
+recorded in the run log with the values it used. An exception fails the task and the
+job, runs the error handlers, is logged, and is raised again when the block ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from jobsmith.config import Config, load_config
+from jobsmith.params import Parameters, Scope, display_value
+from jobsmith.runlog import JobRun, RunLog, Status
+from jobsmith.store import Store, open_store, resolve_url, utcnow
+from jobsmith.tasks.base import FunctionExecution, TaskExecution
+
+log = logging.getLogger("jobsmith.job")
+
+BUILTINS = (
+    "job_execution_guid",
+    "job_execution_id",
+    "job_name",
+    "environment_name",
+    "status",
+    "error_message",
+)
+
+_stores: dict[tuple[str, str], Store] = {}
+_stores_lock = threading.Lock()
+
+
+def shared_store(config: Config, url: str | None = None) -> Store:
+    """One open store per URL and schema for the whole process (jobs run one after another
+    would otherwise reconnect each time)."""
+    chosen = resolve_url(url, config)
+    key = (chosen, config.schema)
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = open_store(chosen, config.schema, config=config)
+    return store
+
+
+class JobExit(BaseException):  # a control-flow signal, like SystemExit
+    """Raised by :meth:`JobExecution.exit` to leave the job early with a status."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _shown(name: str, value: Any) -> str:
+    text = display_value(name, value)
+    return repr(text) if isinstance(value, str) else text
+
+
+class JobExecution:
+    """One run of a job: the context the ``with`` block works in."""
+
+    def __init__(
+        self,
+        job_name: str,
+        config: Config | None = None,
+        environment_name: str | None = None,
+        backend: Store | str | None = None,
+        path: str | Iterable[str] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.job_name = job_name
+        self.config = config or Config()
+        self.environment_name = environment_name or self.config.environment
+        self.store = backend if isinstance(backend, Store) else shared_store(self.config, backend)
+        self.run_log = RunLog(self.store)
+        self.parameters = Parameters(
+            config=Scope(self.config.parameters),
+            environment=Scope(self.config.env_parameters),
+        )
+        self.exported: dict[str, str] = {}
+        self.paths: list[str] = []
+        self.error_handlers: list[TaskExecution] = []
+        self.run: JobRun | None = None
+        self._initial_parameters = dict(parameters or {})
+        for entry in [*self.config.paths, *_as_list(path)]:
+            self.add_path(entry)
+
+    # -- the job's life ---------------------------------------------------------------
+    def __enter__(self) -> JobExecution:
+        self.run = self.run_log.start_job(self.job_name, self.environment_name)
+        builtins = {
+            "job_execution_guid": self.run.guid,
+            "job_execution_id": self.run.id,
+            "job_name": self.job_name,
+            "environment_name": self.environment_name,
+            "status": Status.RUNNING,
+            "error_message": None,
+        }
+        for name, value in builtins.items():
+            self.parameters.set_builtin(name, value)
+        for name, value in self._initial_parameters.items():
+            self.parameters[name] = value
+        log.info("Job starting: %r", self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        assert self.run is not None, "the job was not started"
+        if exc is None or isinstance(exc, JobExit):
+            status = exc.status if isinstance(exc, JobExit) else Status.COMPLETED
+            error = None
+        else:
+            status, error = Status.FAILED, _message(exc)
+            log.error("Job failed: %s", error)
+        self.parameters.set_builtin("status", status)
+        self.parameters.set_builtin("error_message", error)
+        if status == Status.FAILED:
+            self._run_error_handlers()
+        self.run_log.end_job(self.run, status, error)
+        log.info("Job completed with status %s", status)
+        log.info("Running time: %s", self.run.ended_at - self.run.started_at)  # type: ignore[operator]
+        return isinstance(exc, JobExit)
+
+    def _run_error_handlers(self) -> None:
+        for handler in self.error_handlers:
+            try:
+                self.process_task_execution(handler)
+            except Exception as exc:  # the job's own error is the one raised
+                log.error("Error handler %r failed: %s", handler, _message(exc))
+
+    # -- parameters ---------------------------------------------------------------------
+    def __getitem__(self, name: str) -> Any:
+        return self.parameters[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.parameters[name] = value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.parameters
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of ``name``, or ``default`` when it is not defined."""
+        found = self.parameters.find(name)
+        return default if found is None else found[1]
+
+    def export(self, name: str) -> None:
+        """Make the current value of ``name`` an environment variable of subprocesses."""
+        value = self.parameters[name]
+        self.exported[name] = "" if value is None else str(value)
+        log.debug("Exporting parameter %s = %s", name, _shown(name, value))
+
+    def add_path(self, path: str | os.PathLike[str]) -> None:
+        """Add a folder to the PATH that subprocesses see (not this process's)."""
+        text = os.fspath(path)
+        if text and text not in self.paths:
+            self.paths.append(text)
+
+    def subprocess_environment(self) -> dict[str, str]:
+        """The environment subprocesses run with: ours, extra PATH entries, exports."""
+        env = dict(os.environ)
+        if self.paths:
+            env["PATH"] = os.pathsep.join([env.get("PATH", ""), *self.paths]).strip(os.pathsep)
+        env.update(self.exported)
+        return env
+
+    def exit(self, status: str = Status.COMPLETED) -> None:
+        """Leave the job now with ``status`` (not an error: use an exception for that)."""
+        raise JobExit(status)
+
+    # -- tasks ----------------------------------------------------------------------------
+    def add_error_handler(self, task: TaskExecution | Callable[..., Any]) -> None:
+        """Run ``task`` as the last task of the job, only if the job fails."""
+        self.error_handlers.append(_as_task(task))
+
+    @property
+    def on_error(self) -> TaskExecution | None:
+        return self.error_handlers[-1] if self.error_handlers else None
+
+    @on_error.setter
+    def on_error(self, task: TaskExecution | Callable[..., Any]) -> None:
+        self.add_error_handler(task)
+
+    def execute(self, function: Callable[..., Any], **local_parameters: Any) -> Any:
+        """Call ``function`` with the parameters it asks for; returns what it returns."""
+        return self.process_task_execution(FunctionExecution(function), local_parameters)
+
+    def process_task_execution(
+        self, task: TaskExecution, local_parameters: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Bind ``task``'s parameters (locals over the job's), run it, log it."""
+        if self.run is None:
+            raise RuntimeError("tasks run inside `with jobsmith.go(...) as ctx:`")
+        scope = (
+            self.parameters.with_locals(local_parameters) if local_parameters else self.parameters
+        )
+        task.job = self
+        task.bind_parameters(scope)
+        for name, value in task.parameters.items():
+            log.debug("Parameter %s = %s", name, _shown(name, value))
+        return self._run_task(task)
+
+    def _run_task(self, task: TaskExecution) -> Any:
+        assert self.run is not None
+        log.info("Task starting: %r", task)
+        record = self.run_log.start_task(self.run, task.task_type_name, task.name, task.parameters)
+        task.started_on = record.started_at
+        task.status = Status.RUNNING
+        try:
+            task.result = task.execute()
+        except BaseException as exc:
+            task.status, task.error_message = Status.FAILED, _message(exc)
+            log.error("Task failed: %s", task.error_message)
+            raise
+        else:
+            task.status = Status.COMPLETED
+        finally:
+            self.run_log.end_task(record, task.status, task.error_message, task.output)
+            task.completed_on = record.ended_at
+            log.info("Task completed with status %s", task.status)
+            log.info("Running time: %s", record.ended_at - record.started_at)  # type: ignore[operator]
+        return task.result
+
+    def __repr__(self) -> str:
+        return f"<JobExecution: {self.run.guid if self.run else 'not started'}>"
+
+
+def go(
+    job_name: str,
+    config_path: str | os.PathLike[str] | None = None,
+    environment_name: str | None = None,
+    backend: Store | str | None = None,
+    path: str | Iterable[str] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> JobExecution:
+    """Start describing a job: use the result as a context manager.
+
+    ``config_path`` names the config file (default: ``jobsmith.yml`` or ``robojob.yml`` in
+    the working directory); ``backend`` is a store URL or an open :class:`Store` (default:
+    the config's, ``JOBSMITH_STORE`` or ``.jobsmith/jobsmith.db``); ``path`` adds folders to
+    the PATH of subprocesses; ``parameters`` are job parameters (built-in names are ignored).
+    """
+    config = load_config(config_path)
+    return JobExecution(job_name, config, environment_name, backend, path, parameters)
+
+
+def _as_task(task: TaskExecution | Callable[..., Any]) -> TaskExecution:
+    if isinstance(task, TaskExecution):
+        return task
+    if callable(task):
+        return FunctionExecution(task)
+    raise TypeError(f"expected a TaskExecution or a callable, got {type(task).__name__}")
+
+
+def _as_list(path: str | Iterable[str] | None) -> list[str]:
+    if path is None:
+        return []
+    return [path] if isinstance(path, str | os.PathLike) else list(path)
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+__all__ = ["BUILTINS", "JobExecution", "JobExit", "go", "shared_store", "utcnow"]

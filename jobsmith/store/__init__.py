@@ -1,0 +1,135 @@
+"""One store, two databases: SQLite (embedded default) and PostgreSQL (many machines).
+
+:func:`open_store` picks the implementation from a URL::
+
+    sqlite:///relative/path.db     sqlite:////absolute/path.db
+    postgresql://user@host:5432/db  (or postgres://, postgresql+psycopg://, a libpq "key=value" DSN)
+
+A :class:`Store` holds one :class:`~jobsmith.store.base.Connector` and a repository per
+concept (``store.runs`` for the run log); every repository speaks through the named
+queries in ``queries/*.sql`` and works the same on both databases.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jobsmith.config import DEFAULT_SCHEMA, Config
+from jobsmith.errors import StoreError
+from jobsmith.store import migrate
+from jobsmith.store.base import Connector, as_datetime, utcnow
+from jobsmith.store.postgres import PostgresConnector, check_identifier
+from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
+from jobsmith.store.sqlite import SQLiteConnector
+
+__all__ = [
+    "DEFAULT_SQLITE_PATH",
+    "Connector",
+    "JobRunRecord",
+    "Store",
+    "TaskRunRecord",
+    "as_datetime",
+    "open_store",
+    "resolve_url",
+    "utcnow",
+]
+
+DEFAULT_SQLITE_PATH = Path(".jobsmith") / "jobsmith.db"
+
+
+class Store:
+    """The store: a connector plus one repository per concept."""
+
+    def __init__(self, connector: Connector, url: str, schema: str | None = None) -> None:
+        self.connector = connector
+        self.url = url
+        self.schema = schema
+        self.dialect = connector.dialect
+        self.runs = RunRepository(connector)
+
+    def __repr__(self) -> str:
+        return f"<Store {self.dialect}: {self.connector.description}>"
+
+    def deploy(self, reset: bool = False) -> list[migrate.Migration]:
+        """Create or upgrade the schema (safe to repeat); ``reset`` drops everything first."""
+        return migrate.deploy(self.connector, self.schema, reset=reset)
+
+    def check(self) -> None:
+        """Raise a clear error unless the schema is deployed and current."""
+        migrate.check(self.connector)
+
+    def schema_version(self) -> int:
+        """The newest applied migration (0 when never deployed)."""
+        return max(migrate.applied_versions(self.connector), default=0)
+
+    def close(self) -> None:
+        self.connector.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def resolve_url(
+    url: str | None = None, config: Config | None = None, environ: dict[str, str] | None = None
+) -> str:
+    """The store URL: explicit argument, else ``JOBSMITH_STORE``, else config, else the
+    default SQLite file ``.jobsmith/jobsmith.db`` under the working directory."""
+    env = os.environ if environ is None else environ
+    chosen = url or env.get("JOBSMITH_STORE") or (config.store_url if config else None)
+    return chosen or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def connector_for(url: str, schema: str | None = None) -> Connector:
+    """The connector a URL names."""
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not path or path == ":memory:" or url.startswith("sqlite://:"):
+            raise StoreError(
+                f"store URL {url!r}: give a file, e.g. sqlite:///jobs.db "
+                "(in-memory SQLite cannot be shared between threads and processes)"
+            )
+        return SQLiteConnector(path)
+    if url.startswith(("postgresql://", "postgres://", "postgresql+")) or (
+        "=" in url and "://" not in url
+    ):
+        if url.startswith("postgresql+"):
+            url = "postgresql://" + url.split("://", 1)[1]
+        return PostgresConnector(url, check_identifier(schema or DEFAULT_SCHEMA))
+    raise StoreError(
+        f"store URL {url!r} is not understood: expected sqlite:///path/file.db "
+        "or postgresql://user@host/db"
+    )
+
+
+def open_store(
+    url: str | None = None,
+    schema: str | None = None,
+    *,
+    config: Config | None = None,
+    deploy: bool | None = None,
+) -> Store:
+    """Open the store a URL (or the config, or the environment) names.
+
+    ``deploy=None`` (the default) deploys a SQLite file automatically and requires a
+    PostgreSQL schema to be deployed already (``jobsmith deploy``); ``True`` deploys
+    either; ``False`` only checks.
+    """
+    chosen = resolve_url(url, config)
+    schema = schema or os.environ.get("JOBSMITH_SCHEMA") or (config.schema if config else None)
+    connector = connector_for(chosen, schema)
+    store = Store(connector, chosen, schema or DEFAULT_SCHEMA)
+    try:
+        if deploy or (
+            deploy is None and connector.dialect == "sqlite" and migrate.pending(connector)
+        ):
+            store.deploy()
+        else:
+            store.check()
+    except BaseException:
+        store.close()
+        raise
+    return store

@@ -1,0 +1,124 @@
+"""PostgreSQL transport (psycopg 3): a connection per thread, autocommit outside transactions,
+the store's schema first on the search path, reconnects after the server went away."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import psycopg
+from psycopg.rows import dict_row
+
+from jobsmith.errors import StoreError
+from jobsmith.store.base import Params, Row
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def check_identifier(name: str, what: str = "schema") -> str:
+    """A schema name must be a plain identifier: it is quoted, but never built from odd text."""
+    if not IDENTIFIER.match(name):
+        raise StoreError(
+            f"{what} name {name!r} is not valid: use letters, digits and _ (not first), at most 63"
+        )
+    return name
+
+
+def public_dsn(conninfo: str) -> str:
+    """The DSN without its password, for messages."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "<invalid DSN>"
+    parts.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+
+
+class PostgresConnector:
+    """Connections to one PostgreSQL database, working in one schema."""
+
+    dialect: ClassVar[str] = "postgresql"
+
+    def __init__(self, conninfo: str, schema: str) -> None:
+        self.conninfo = conninfo
+        self.schema = check_identifier(schema)
+        self.description = f"{public_dsn(conninfo)} (schema {schema})"
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[psycopg.Connection[Any]] = []
+        self._pid = os.getpid()
+
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        """A new connection with the schema on its search path (also used for LISTEN)."""
+        try:
+            return psycopg.connect(
+                self.conninfo,
+                autocommit=True,
+                row_factory=dict_row,
+                options=f"-c search_path={self.schema},public",
+                **kwargs,
+            )
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {self.description}: {exc}") from exc
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """This thread's connection, opened on first use and again after it broke."""
+        if self._pid != os.getpid():
+            self._local, self._connections, self._pid = threading.local(), [], os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            if getattr(self._local, "depth", 0):
+                raise StoreError(f"lost the connection to {self.description} inside a transaction")
+            conn = self.connect()
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        self.connection.execute(sql, params)
+
+    def fetchone(self, sql: str, params: Params = None) -> Row | None:
+        row: Row | None = self.connection.execute(sql, params).fetchone()
+        return row
+
+    def fetchall(self, sql: str, params: Params = None) -> list[Row]:
+        return self.connection.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self.connection
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        self._local.depth = 1
+        try:
+            with conn.transaction():
+                yield
+        finally:
+            self._local.depth = 0
+
+    def run_script(self, sql: str) -> None:
+        self.connection.execute(sql.encode())  # bytes: no placeholders are parsed
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        if self._pid == os.getpid():
+            for conn in connections:
+                conn.close()
+        self._local = threading.local()

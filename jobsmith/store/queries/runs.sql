@@ -1,0 +1,60 @@
+-- Queries of the run log. Each starts with "-- name: NAME" (optionally "[sqlite]" or
+-- "[postgresql]" for a dialect's own variant) and a one-line purpose. Values are bound
+-- as :name; times are passed as aware datetimes.
+
+-- name: insert_job_run
+-- Record that a job run started; returns its integer id.
+INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid, started_at, status)
+VALUES (:guid, :environment, :job_name, :kind, :executed_by, :host, :pid, :started_at, :status)
+RETURNING id;
+
+-- name: end_job_run
+-- Record how a job run ended.
+UPDATE job_run SET ended_at = :ended_at, status = :status, error = :error WHERE id = :id;
+
+-- name: insert_task_run
+-- Record that a task run started; returns its integer id.
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, status)
+VALUES (:guid, :job_run_id, :kind, :name, :started_at, :status)
+RETURNING id;
+
+-- name: insert_task_run_parameter
+-- Record one parameter value a task run used (already masked).
+INSERT INTO task_run_parameter (task_run_id, name, value) VALUES (:task_run_id, :name, :value);
+
+-- name: end_task_run
+-- Record how a task run ended, with its captured output if any.
+UPDATE task_run SET ended_at = :ended_at, status = :status, error = :error, output = :output
+WHERE id = :id;
+
+-- name: recent_job_runs
+-- The newest job runs, optionally of one job and/or one status.
+SELECT * FROM job_run
+WHERE (:job_name IS NULL OR job_name = :job_name) AND (:status IS NULL OR status = :status)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: recent_job_runs [postgresql]
+-- The newest job runs, optionally of one job and/or one status.
+SELECT * FROM job_run
+WHERE (:job_name::text IS NULL OR job_name = :job_name::text)
+  AND (:status::text IS NULL OR status = :status::text)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: job_run_by_id
+-- One job run by its integer id.
+SELECT * FROM job_run WHERE id = :id;
+
+-- name: job_run_by_guid
+-- One job run by its guid.
+SELECT * FROM job_run WHERE guid = :guid;
+
+-- name: task_runs_of_job
+-- The task runs of one job run, in the order they started.
+SELECT * FROM task_run WHERE job_run_id = :job_run_id ORDER BY id;
+
+-- name: parameters_of_job
+-- The parameter values of every task run of one job run.
+SELECT p.task_run_id, p.name, p.value
+FROM task_run_parameter p JOIN task_run t ON t.id = p.task_run_id
+WHERE t.job_run_id = :job_run_id
+ORDER BY p.task_run_id, p.name;

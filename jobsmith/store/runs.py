@@ -1,0 +1,219 @@
+"""The run log's records in the store: job runs, task runs, the parameter values used."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobsmith.errors import NotFoundError
+from jobsmith.store.base import Connector, Row, as_datetime
+from jobsmith.store.sql import Queries, load
+
+
+@dataclass(frozen=True)
+class JobRunRecord:
+    """One job run as stored."""
+
+    id: int
+    guid: str
+    environment: str
+    job_name: str
+    kind: str
+    executed_by: str
+    host: str
+    pid: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    status: str
+    error: str | None
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.ended_at - self.started_at if self.ended_at else None
+
+
+@dataclass(frozen=True)
+class TaskRunRecord:
+    """One task run as stored, with the parameter values it used."""
+
+    id: int
+    guid: str
+    job_run_id: int
+    kind: str
+    name: str
+    started_at: datetime
+    ended_at: datetime | None
+    status: str
+    error: str | None
+    output: str | None
+    parameters: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.ended_at - self.started_at if self.ended_at else None
+
+
+def _job(row: Row) -> JobRunRecord:
+    started = as_datetime(row["started_at"])
+    assert started is not None
+    return JobRunRecord(
+        id=row["id"],
+        guid=str(row["guid"]),
+        environment=row["environment"],
+        job_name=row["job_name"],
+        kind=row["kind"],
+        executed_by=row["executed_by"],
+        host=row["host"],
+        pid=row["pid"],
+        started_at=started,
+        ended_at=as_datetime(row["ended_at"]),
+        status=row["status"],
+        error=row["error"],
+    )
+
+
+def _task(row: Row, parameters: tuple[tuple[str, str | None], ...]) -> TaskRunRecord:
+    started = as_datetime(row["started_at"])
+    assert started is not None
+    return TaskRunRecord(
+        id=row["id"],
+        guid=str(row["guid"]),
+        job_run_id=row["job_run_id"],
+        kind=row["kind"],
+        name=row["name"],
+        started_at=started,
+        ended_at=as_datetime(row["ended_at"]),
+        status=row["status"],
+        error=row["error"],
+        output=row["output"],
+        parameters=parameters,
+    )
+
+
+class RunRepository:
+    """Writes and reads the run log. Each write is one short transaction."""
+
+    def __init__(self, connector: Connector) -> None:
+        self.db = connector
+        self.q: Queries = load(connector.dialect)
+
+    def start_job(
+        self,
+        *,
+        guid: str,
+        environment: str,
+        job_name: str,
+        executed_by: str,
+        host: str,
+        started_at: datetime,
+        kind: str = "job",
+        pid: int | None = None,
+        status: str = "Running",
+    ) -> int:
+        """Record a job run's start; returns its integer id (``job_execution_id``)."""
+        row = self.db.fetchone(
+            self.q.insert_job_run,
+            {
+                "guid": guid,
+                "environment": environment,
+                "job_name": job_name,
+                "kind": kind,
+                "executed_by": executed_by,
+                "host": host,
+                "pid": pid,
+                "started_at": started_at,
+                "status": status,
+            },
+        )
+        assert row is not None
+        return int(row["id"])
+
+    def end_job(
+        self, job_run_id: int, *, ended_at: datetime, status: str, error: str | None
+    ) -> None:
+        self.db.execute(
+            self.q.end_job_run,
+            {"id": job_run_id, "ended_at": ended_at, "status": status, "error": error},
+        )
+
+    def start_task(
+        self,
+        *,
+        guid: str,
+        job_run_id: int,
+        kind: str,
+        name: str,
+        started_at: datetime,
+        parameters: Iterable[tuple[str, str | None]] = (),
+        status: str = "Running",
+    ) -> int:
+        """Record a task run's start and the (already masked) parameter values it uses."""
+        with self.db.transaction():
+            row = self.db.fetchone(
+                self.q.insert_task_run,
+                {
+                    "guid": guid,
+                    "job_run_id": job_run_id,
+                    "kind": kind,
+                    "name": name,
+                    "started_at": started_at,
+                    "status": status,
+                },
+            )
+            assert row is not None
+            task_run_id = int(row["id"])
+            values = [{"task_run_id": task_run_id, "name": n, "value": v} for n, v in parameters]
+            if values:
+                self.db.executemany(self.q.insert_task_run_parameter, values)
+        return task_run_id
+
+    def end_task(
+        self,
+        task_run_id: int,
+        *,
+        ended_at: datetime,
+        status: str,
+        error: str | None = None,
+        output: str | None = None,
+    ) -> None:
+        self.db.execute(
+            self.q.end_task_run,
+            {
+                "id": task_run_id,
+                "ended_at": ended_at,
+                "status": status,
+                "error": error,
+                "output": output,
+            },
+        )
+
+    def recent(
+        self, limit: int = 20, job_name: str | None = None, status: str | None = None
+    ) -> list[JobRunRecord]:
+        """The newest job runs first."""
+        rows = self.db.fetchall(
+            self.q.recent_job_runs, {"limit": limit, "job_name": job_name, "status": status}
+        )
+        return [_job(r) for r in rows]
+
+    def get(self, job_run: int | str) -> JobRunRecord:
+        """One job run by integer id or guid."""
+        if isinstance(job_run, int) or str(job_run).isdigit():
+            row = self.db.fetchone(self.q.job_run_by_id, {"id": int(job_run)})
+        else:
+            row = self.db.fetchone(self.q.job_run_by_guid, {"guid": str(job_run)})
+        if row is None:
+            raise NotFoundError(f"no job run with id {job_run} in the run log")
+        return _job(row)
+
+    def tasks(self, job_run_id: int) -> list[TaskRunRecord]:
+        """The task runs of one job run, in the order they started, with their parameters."""
+        params: dict[int, list[tuple[str, Any]]] = {}
+        for row in self.db.fetchall(self.q.parameters_of_job, {"job_run_id": job_run_id}):
+            params.setdefault(row["task_run_id"], []).append((row["name"], row["value"]))
+        return [
+            _task(r, tuple(params.get(r["id"], ())))
+            for r in self.db.fetchall(self.q.task_runs_of_job, {"job_run_id": job_run_id})
+        ]

@@ -1,0 +1,139 @@
+"""SQLite transport: one file in WAL mode, a connection per thread, immediate transactions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jobsmith.errors import StoreError
+from jobsmith.store.base import Params, Row
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _epoch(params: Params) -> Params:
+    """SQLite keeps times as epoch seconds: convert datetimes on the way in."""
+    if not params:
+        return params
+    for value in params.values():
+        if isinstance(value, datetime):
+            return {k: v.timestamp() if isinstance(v, datetime) else v for k, v in params.items()}
+    return params
+
+
+class SQLiteConnector:
+    """Connections to one SQLite file; durable against process crashes (WAL, synchronous=NORMAL)."""
+
+    dialect: ClassVar[str] = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.description = str(self.path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path.parent}: cannot create the store's folder: {exc}"
+            ) from exc
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        if self._pid != os.getpid():  # forked: never share the parent's connections
+            self._local, self._connections, self._pid = threading.local(), [], os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the SQLite store: {exc}") from exc
+        return conn
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        self.connection.execute(sql, _epoch(params) or ())
+
+    def fetchone(self, sql: str, params: Params = None) -> Row | None:
+        row: Row | None = self.connection.execute(sql, _epoch(params) or ()).fetchone()
+        return row
+
+    def fetchall(self, sql: str, params: Params = None) -> list[Row]:
+        return self.connection.execute(sql, _epoch(params) or ()).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.connection.executemany(sql, [_epoch(r) for r in rows])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self.connection
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield
+        except BaseException:
+            self._local.depth = 0
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._local.depth = 0
+        conn.execute("COMMIT")
+
+    def run_script(self, sql: str) -> None:
+        for statement in iter_statements(sql):
+            self.connection.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        if self._pid == os.getpid():
+            for conn in connections:
+                conn.close()
+        self._local = threading.local()
+
+
+def iter_statements(script: str) -> Iterator[str]:
+    """Split an SQLite script into complete statements (trigger bodies included)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        raise StoreError(f"incomplete SQL statement at the end of a script: {buffer[:80]!r}")

@@ -1,0 +1,108 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL schema per test.
+
+PostgreSQL: ``JOBSMITH_TEST_PG`` (default ``postgresql://root@127.0.0.1:5432/test``). A
+developer without it gets the PostgreSQL tests skipped; in CI (``JOBSMITH_CI=1``) a skip
+of any kind fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from jobsmith.store import Store, open_store
+
+PG_URL = os.environ.get("JOBSMITH_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
+IN_CI = os.environ.get("JOBSMITH_CI") == "1"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@cache
+def pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def need_postgres() -> None:
+    if not pg_available():
+        message = f"PostgreSQL is not reachable at {PG_URL}"
+        if IN_CI:
+            pytest.fail(message + " (CI requires it)")
+        pytest.skip(message)
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """Where a test's store lives: a URL and, for PostgreSQL, a schema of its own."""
+
+    url: str
+    schema: str
+    dialect: str
+
+    def env(self) -> dict[str, str]:
+        """Environment for a subprocess (an example, the CLI) to use this store."""
+        return {**os.environ, "JOBSMITH_STORE": self.url, "JOBSMITH_SCHEMA": self.schema}
+
+    def open(self, deploy: bool | None = True) -> Store:
+        return open_store(self.url, self.schema, deploy=deploy)
+
+
+def _drop_schema(schema: str) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_target(tmp_path: Path) -> StoreTarget:
+    return StoreTarget(f"sqlite:///{tmp_path / 'jobsmith.db'}", "jobsmith", "sqlite")
+
+
+@pytest.fixture
+def pg_target() -> Iterator[StoreTarget]:
+    need_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield StoreTarget(PG_URL, schema, "postgresql")
+    _drop_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def target(request: pytest.FixtureRequest) -> StoreTarget:
+    """The same test on a SQLite file and on a PostgreSQL schema."""
+    name = "sqlite_target" if request.param == "sqlite" else "pg_target"
+    found: StoreTarget = request.getfixturevalue(name)
+    return found
+
+
+@pytest.fixture
+def store(target: StoreTarget) -> Iterator[Store]:
+    """A deployed store on each database."""
+    opened = target.open(deploy=True)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def python() -> str:
+    """The interpreter of this test run, for subprocesses."""
+    return sys.executable
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if IN_CI and skipped:
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) were skipped; nothing may be skipped in CI."
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
