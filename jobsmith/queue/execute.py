@@ -1,0 +1,187 @@
+"""Running one claimed job: what happens between the claim and the outcome.
+
+1. The arguments are checked and converted (a job posted through SQL is checked here).
+2. A job with ``"ALL"`` in a write_all parameter posts one job per option and completes.
+3. Dependencies: each must have a completed job with matching arguments within its
+   window; otherwise that job is posted (or found, if already active) at a higher
+   priority and this job is *parked* on it: it waits, using no worker, until the
+   dependency ends. Then it is claimed again (and checks again) if the dependency
+   completed, or fails naming the dependency if it failed or was cancelled.
+4. The function runs under a guard that timeouts, cancel requests and a stopping
+   worker can interrupt. A failed attempt is retried (status waiting, ``run_after`` set)
+   while the task's retry policy allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from jobsmith.params import display_value
+from jobsmith.queue.arguments import ArgumentError
+from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
+from jobsmith.queue.registry import Dependency, Registry, Task
+from jobsmith.store import Store
+from jobsmith.store.jobs import Claimed, NewJob, Outcome, canonical_json
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+log = logging.getLogger("jobsmith.queue")
+
+MAX_ERROR = 4000
+
+
+@dataclass(frozen=True)
+class Parked:
+    """The job waits for dependency job ``on``."""
+
+    on: int
+
+
+@dataclass(frozen=True)
+class Released:
+    """The worker is stopping: the job goes back to the queue untouched."""
+
+
+Result = Outcome | Parked | Released
+
+
+class JobExecutor:
+    """Runs claimed jobs of the tasks in a registry against one store."""
+
+    def __init__(self, store: Store, registry: Registry, interrupts: Interrupts) -> None:
+        self.store = store
+        self.registry = registry
+        self.interrupts = interrupts
+
+    def run(self, job: Claimed) -> Result:
+        started = time.time()
+        task = self.registry.find(job.name)
+        if task is None:
+            return self._failed(job, started, f"no task named {job.name} in this worker")
+        if job.cancel_requested:
+            return Outcome(job, "cancelled", started, time.time(), "cancelled before it started")
+        try:
+            kwargs = task.arguments.load(job.arguments)
+        except ArgumentError as exc:
+            return self._failed(job, started, str(exc))
+        if task.write_all:
+            combos = task.arguments.fan_out(job.arguments)
+            if combos:
+                return self._fan_out(task, job, combos, started)
+        if task.dependencies:
+            parked = self._dependencies(task, job)
+            if parked is not None:
+                return parked
+        return self._call(task, job, kwargs, started)
+
+    # -- the function ---------------------------------------------------------------------
+    def _call(self, task: Task, job: Claimed, kwargs: Mapping[str, Any], started: float) -> Result:
+        deadline = started + task.timeout if task.timeout else None
+        self.interrupts.begin(job.id, deadline)
+        error: str | None = None
+        try:
+            try:
+                task.function(**kwargs)
+            finally:
+                self.interrupts.end(job.id)
+            status = "completed"
+        except WorkerStopping:
+            return Released()
+        except JobCancelled:
+            status, error = "cancelled", "cancelled while running"
+        except JobTimeout:
+            status, error = "failed", f"timed out after {task.timeout:g}s"
+        except Exception as exc:
+            status, error = "failed", _describe(exc)
+            log.error("Job %s (%s) failed: %s", job.id, job.name, error)
+            log.debug("%s", traceback.format_exc())
+        outcome = Outcome(job, status, started, time.time(), error, task_kind=task.kind)
+        outcome.parameters = shown_parameters(job.arguments)
+        if status == "failed" and job.attempts <= task.retry.retries:
+            outcome.status = "waiting"
+            outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
+        return outcome
+
+    # -- write_all --------------------------------------------------------------------------
+    def _fan_out(
+        self, task: Task, job: Claimed, combos: list[dict[str, Any]], started: float
+    ) -> Outcome:
+        jobs = [
+            NewJob(
+                task.type_key,
+                task.task_key,
+                canonical_json(task.arguments.check(c)),
+                job.priority,
+                task.process_units,
+                job.queue,
+                task.unique,
+            )
+            for c in combos
+        ]
+        posted = self.store.jobs.insert_many(jobs)
+        log.info("Job %s (%s) fanned out to jobs %s", job.id, job.name, [p.id for p in posted])
+        outcome = Outcome(job, "completed", started, time.time(), task_kind="FanOut")
+        outcome.parameters = shown_parameters(job.arguments)
+        return outcome
+
+    # -- dependencies -----------------------------------------------------------------------
+    def _dependencies(self, task: Task, job: Claimed) -> Parked | None:
+        for attempt in range(3):  # a dependency may end between the check and the park
+            missing = self._missing_dependency(task, job)
+            if missing is None:
+                return None
+            if self.store.jobs.park(job, missing):
+                log.info("Job %s (%s) waits for dependency job %s", job.id, job.name, missing)
+                return Parked(missing)
+            log.debug("dependency job %s ended meanwhile (try %d)", missing, attempt + 1)
+        return None
+
+    def _missing_dependency(self, task: Task, job: Claimed) -> int | None:
+        """The id of the first dependency job still to run (posted if need be), or None."""
+        now = time.time()
+        for dep in task.dependencies:
+            target = self._dependency_task(dep)
+            arguments = target.arguments.check(dep.arguments_for(job.arguments))
+            text = canonical_json(arguments)
+            since = now - dep.hours * 3600
+            if self.store.jobs.completed_since(target.type_key, target.task_key, text, since):
+                continue
+            posted = self.store.jobs.insert(
+                NewJob(
+                    target.type_key,
+                    target.task_key,
+                    text,
+                    job.priority + 1,
+                    target.process_units,
+                    target.queue,
+                    True,
+                )
+            )
+            return posted.id
+        return None
+
+    def _dependency_task(self, dep: Dependency) -> Task:
+        return dep.task if isinstance(dep.task, Task) else self.registry.get(dep.task)
+
+    @staticmethod
+    def _failed(job: Claimed, started: float, error: str) -> Outcome:
+        log.error("Job %s (%s) failed: %s", job.id, job.name, error)
+        outcome = Outcome(job, "failed", started, time.time(), error)
+        outcome.parameters = shown_parameters(job.arguments)
+        return outcome
+
+
+def shown_parameters(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The job's arguments as the run log shows them (secrets masked)."""
+    return [(name, display_value(name, value)) for name, value in arguments.items()]
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"

@@ -1,0 +1,669 @@
+"""The job queue's records in the store: task definitions, jobs, attempts.
+
+The contract (the same on both databases, SQL in ``queries/queue.sql``):
+
+- :meth:`JobRepository.insert` / :meth:`insert_many` queue jobs; a *unique* job
+  identical (task and arguments) to one still waiting, running or parked is not queued
+  again: the active one comes back with ``created=False``. Both join an outer
+  ``connector.transaction()``, so a caller can post atomically with its own writes.
+- :meth:`claim` takes jobs for an attempt: highest priority first, then oldest, only
+  those that fit the host's free process units. Each attempt gets a fresh ``token`` and a
+  lease; :meth:`renew` (the heartbeat), :meth:`finish`, :meth:`release` and :meth:`park`
+  act only while that token still names the job's current attempt.
+- :meth:`expire` hands jobs whose lease ran out back to the queue (any live worker calls
+  it; no sweeper to schedule).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from jobsmith.errors import NotFoundError, StoreError
+from jobsmith.store.base import Connector, Row, as_datetime
+from jobsmith.store.sql import Queries, load
+
+ACTIVE = ("waiting", "running", "parked")
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+    StoreError,
+)
+"""Errors after which a worker waits and tries again (the server restarting, a busy file)."""
+ENDED = ("completed", "failed", "cancelled")
+
+
+def epoch_datetime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to queue; ``arguments`` is canonical JSON text (see ``canonical_json``)."""
+
+    type_key: str
+    task_key: str
+    arguments: str
+    priority: int = 0
+    process_units: int = 1
+    queue: str = "default"
+    unique: bool = True
+    run_after: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What posting one job gave: its id and whether it is new or an active duplicate."""
+
+    id: int
+    status: str
+    created: bool
+
+
+@dataclass(slots=True)
+class Claimed:
+    """One attempt a worker holds."""
+
+    id: int
+    type_key: str
+    task_key: str
+    queue: str
+    arguments: dict[str, Any]
+    priority: int
+    process_units: int
+    attempts: int
+    token: str
+    cancel_requested: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.type_key}.{self.task_key}"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How an attempt ended: ``status`` is completed, failed, cancelled, or waiting (retry
+    at ``run_after``). ``parameters`` are the masked values for the run log."""
+
+    job: Claimed
+    status: str
+    started: float
+    ended: float
+    error: str | None = None
+    run_after: float | None = None
+    task_kind: str = "QueueTask"
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LostAttempt:
+    """An attempt whose worker stopped renewing its lease."""
+
+    id: int
+    name: str
+    token: str | None
+    status: str
+    started: datetime | None
+    error: str
+    host: str | None
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job as stored (for ``jobsmith show``)."""
+
+    id: int
+    type_key: str
+    task_key: str
+    queue: str
+    arguments: dict[str, Any]
+    priority: int
+    process_units: int
+    status: str
+    attempts: int
+    lost: int
+    created_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    lease_until: datetime | None
+    run_after: datetime | None
+    worker: str | None
+    host: str | None
+    waiting_on: int | None
+    cancel_requested: bool
+    error: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.type_key}.{self.task_key}"
+
+
+def canonical_json(value: Any) -> str:
+    """The one text of a JSON value that equal values share (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    loaded = json.loads(value) if isinstance(value, str | bytes) else value
+    return dict(loaded or {})
+
+
+def _record(row: Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        type_key=row["type_key"],
+        task_key=row["task_key"],
+        queue=row["queue"],
+        arguments=_arguments(row["arguments"]),
+        priority=row["priority"],
+        process_units=row["process_units"],
+        status=row["status"],
+        attempts=row["attempts"],
+        lost=row["lost"],
+        created_at=as_datetime(row["created_at"]),
+        started_at=as_datetime(row["started_at"]),
+        ended_at=as_datetime(row["ended_at"]),
+        lease_until=as_datetime(row["lease_until"]),
+        run_after=as_datetime(row["run_after"]),
+        worker=row["worker"],
+        host=row["host"],
+        waiting_on=row["waiting_on"],
+        cancel_requested=bool(row["cancel_requested"]),
+        error=row["error"],
+    )
+
+
+def _definition(row: Row) -> dict[str, Any]:
+    found = dict(row)
+    for key in ("parameters", "write_all"):
+        if isinstance(found[key], str):
+            found[key] = json.loads(found[key])
+    return found
+
+
+def _claimed(row: Row) -> Claimed:
+    return Claimed(
+        row["id"],
+        row["type_key"],
+        row["task_key"],
+        row["queue"],
+        _arguments(row["arguments"]),
+        row["priority"],
+        row["process_units"],
+        row["attempts"],
+        str(row["token"]),
+        bool(row["cancel_requested"]),
+    )
+
+
+class JobRepository:
+    """Writes and reads the queue. Every method is one short transaction (or joins one)."""
+
+    def __init__(self, connector: Connector) -> None:
+        self.db = connector
+        self.q: Queries = load(connector.dialect)
+        self.postgres = connector.dialect == "postgresql"
+
+    # -- task definitions -----------------------------------------------------------------
+    def publish(self, definitions: Iterable[dict[str, Any]]) -> None:
+        """Write task definitions (``type_key``, ``task_key``, ``parameters`` …)."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                **d,
+                "parameters": canonical_json(d["parameters"]),
+                "write_all": canonical_json(d["write_all"]),
+                "updated_at": now,
+            }
+            for d in definitions
+        ]
+        if rows:
+            with self.db.transaction():
+                self.db.executemany(self.q.upsert_task, rows)
+
+    def definition(self, type_key: str, task_key: str) -> dict[str, Any] | None:
+        """A published task definition, or None."""
+        row = self.db.fetchone(self.q.task_definition, {"type_key": type_key, "task_key": task_key})
+        if row is None:
+            return None
+        return _definition(row)
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [_definition(r) for r in self.db.fetchall(self.q.task_definitions)]
+
+    # -- posting --------------------------------------------------------------------------
+    def insert(self, job: NewJob) -> Posted:
+        """Queue one job (or find the active unique job it duplicates)."""
+        values = self._values(job)
+        with self.db.transaction():
+            row = self.db.fetchone(self.q.insert_job, values)
+            if row is not None:
+                return Posted(int(row["id"]), row["status"], True)
+            return self._duplicate(values)
+
+    def insert_many(self, jobs: Sequence[NewJob]) -> list[Posted]:
+        """Queue many jobs in one transaction; one result per job, in order."""
+        if not jobs:
+            return []
+        with self.db.transaction():
+            if not self.postgres:
+                return [self.insert(job) for job in jobs]
+            rows = self.db.fetchall(self.q.insert_jobs, self._arrays(jobs))
+            made: dict[tuple[str, str, str], list[int]] = {}
+            for row in rows:
+                key = (
+                    row["type_key"],
+                    row["task_key"],
+                    canonical_json(json.loads(row["arguments"])),
+                )
+                made.setdefault(key, []).append(int(row["id"]))
+            return [self._match(job, made) for job in jobs]
+
+    def _match(self, job: NewJob, made: dict[tuple[str, str, str], list[int]]) -> Posted:
+        ids = made.get((job.type_key, job.task_key, job.arguments))
+        if ids:
+            return Posted(ids.pop(0), "waiting", True)
+        return self._duplicate(self._values(job))
+
+    def _duplicate(self, values: dict[str, Any]) -> Posted:
+        row = self.db.fetchone(self.q.active_duplicate, values)
+        if row is None:  # the active job ended between the insert and this read: try again
+            row = self.db.fetchone(self.q.insert_job, values)
+            assert row is not None, "a unique job could neither be inserted nor found"
+            return Posted(int(row["id"]), row["status"], True)
+        return Posted(int(row["id"]), row["status"], False)
+
+    @staticmethod
+    def _values(job: NewJob) -> dict[str, Any]:
+        return {
+            "type_key": job.type_key,
+            "task_key": job.task_key,
+            "queue": job.queue,
+            "arguments": job.arguments,
+            "priority": job.priority,
+            "process_units": job.process_units,
+            "is_unique": job.unique,
+            "run_after": job.run_after,
+            "created_at": datetime.now(UTC),
+        }
+
+    @staticmethod
+    def _arrays(jobs: Sequence[NewJob]) -> dict[str, list[Any]]:
+        return {
+            "type_keys": [j.type_key for j in jobs],
+            "task_keys": [j.task_key for j in jobs],
+            "queues": [j.queue for j in jobs],
+            "arguments": [j.arguments for j in jobs],
+            "priorities": [j.priority for j in jobs],
+            "process_units": [j.process_units for j in jobs],
+            "is_unique": [j.unique for j in jobs],
+            "run_after": [j.run_after for j in jobs],
+        }
+
+    # -- claiming and leases --------------------------------------------------------------
+    def claim(
+        self,
+        *,
+        worker: str,
+        host: str,
+        limit: int,
+        system_units: int,
+        lease: float,
+        queues: Sequence[str] | None = None,
+        tasks: Sequence[str] | None = None,
+    ) -> list[Claimed]:
+        """Take up to ``limit`` jobs for attempts (see the module docstring)."""
+        with self.db.transaction():
+            if self.postgres:
+                self.db.execute(self.q.lock_host_units, {"key": f"jobsmith.units.{host}"})
+            row = self.db.fetchone(self.q.units_in_use, {"host": host})
+            free = system_units - int(row["n"] if row else 0)
+            if free <= 0:
+                return []
+            if self.postgres:
+                rows = self.db.fetchall(
+                    self.q.claim_jobs,
+                    {
+                        "worker": worker,
+                        "host": host,
+                        "limit": limit,
+                        "free_units": free,
+                        "lease": lease,
+                        "queues": list(queues) if queues else None,
+                        "tasks": list(tasks) if tasks else None,
+                    },
+                )
+                return [_claimed(r) for r in rows]
+            return self._claim_sqlite(worker, host, limit, free, lease, queues, tasks)
+
+    def _claim_sqlite(
+        self,
+        worker: str,
+        host: str,
+        limit: int,
+        free: int,
+        lease: float,
+        queues: Sequence[str] | None,
+        tasks: Sequence[str] | None,
+    ) -> list[Claimed]:
+        now = time.time()
+        candidates = self.db.fetchall(
+            self.q.claim_candidates,
+            {
+                "now": now,
+                "free_units": free,
+                "limit": limit,
+                "queues": json.dumps(list(queues)) if queues else None,
+                "tasks": json.dumps(list(tasks)) if tasks else None,
+            },
+        )
+        claimed = []
+        for candidate in candidates:
+            if candidate["process_units"] > free:
+                break
+            free -= candidate["process_units"]
+            row = self.db.fetchone(
+                self.q.claim_job,
+                {
+                    "id": candidate["id"],
+                    "token": os.urandom(16).hex(),
+                    "now": now,
+                    "lease_until": now + lease,
+                    "worker": worker,
+                    "host": host,
+                },
+            )
+            if row is not None:
+                claimed.append(_claimed(row))
+        return claimed
+
+    def renew(self, worker: str, lease: float) -> list[tuple[int, str, bool]]:
+        """The heartbeat: extend every lease ``worker`` holds. Returns (id, token,
+        cancel_requested) of the attempts it still holds."""
+        values = {"worker": worker, "lease": lease, "lease_until": time.time() + lease}
+        with self.db.transaction():
+            rows = self.db.fetchall(self.q.renew_leases, values)
+        return [(r["id"], str(r["token"]), bool(r["cancel_requested"])) for r in rows]
+
+    def expire(self, max_lost: int) -> list[LostAttempt]:
+        """Hand jobs whose lease ran out back to the queue (or fail them after ``max_lost``
+        lost attempts); their dependants are released. Returns the lost attempts."""
+        now = time.time()
+        with self.db.transaction():
+            if self.postgres:
+                rows = self.db.fetchall(self.q.expire_leases, {"max_lost": max_lost})
+                tokens = {r["id"]: (r["token"], r["host"], r["started_at"]) for r in rows}
+            else:
+                before = self.db.fetchall(self.q.lost_attempts, {"now": now})
+                tokens = {r["id"]: (r["token"], r["host"], r["started_at"]) for r in before}
+                rows = self.db.fetchall(self.q.expire_leases, {"max_lost": max_lost, "now": now})
+            failed = [r["id"] for r in rows if r["status"] == "failed"]
+            if failed:
+                self.release_dependants(failed)
+        return [
+            LostAttempt(
+                r["id"],
+                f"{r['type_key']}.{r['task_key']}",
+                tokens[r["id"]][0],
+                r["status"],
+                as_datetime(tokens[r["id"]][2]),
+                r["error"],
+                tokens[r["id"]][1],
+                _arguments(r["arguments"]),
+            )
+            for r in rows
+        ]
+
+    # -- ending attempts --------------------------------------------------------------------
+    def finish(self, outcomes: Sequence[Outcome], run_log: dict[str, Any] | None) -> set[int]:
+        """End attempts and record them in the run log, in one transaction. An attempt whose
+        token no longer names its job's current attempt changes nothing in the queue (its
+        run is still logged). Returns the ids of the jobs actually ended."""
+        if not outcomes:
+            return set()
+        with self.db.transaction():
+            if self.postgres:
+                rows = self.db.fetchall(self.q.finish_jobs, self._finish_arrays(outcomes))
+            else:
+                rows = []
+                for o in outcomes:
+                    row = self.db.fetchone(self.q.finish_job, self._finish_values(o))
+                    if row is not None:
+                        rows.append(row)
+            ended = [r["id"] for r in rows if r["status"] in ENDED]
+            if ended:
+                self.release_dependants(ended)
+            if run_log is not None:
+                self._log(outcomes, run_log)
+        return {r["id"] for r in rows}
+
+    def release_dependants(self, ids: Sequence[int]) -> None:
+        """Wake (or fail) jobs parked on jobs that ended, and theirs in turn."""
+        todo = list(ids)
+        while todo:
+            if self.postgres:
+                rows = self.db.fetchall(self.q.release_dependants, {"ids": todo})
+            else:
+                rows = self.db.fetchall(
+                    self.q.release_dependants, {"ids": json.dumps(todo), "now": time.time()}
+                )
+            todo = [r["id"] for r in rows if r["status"] == "failed"]
+
+    @staticmethod
+    def _finish_values(o: Outcome) -> dict[str, Any]:
+        return {
+            "id": o.job.id,
+            "token": o.job.token,
+            "status": o.status,
+            "error": o.error,
+            "run_after": o.run_after,
+            "ended_at": o.ended,
+        }
+
+    @staticmethod
+    def _finish_arrays(outcomes: Sequence[Outcome]) -> dict[str, list[Any]]:
+        return {
+            "ids": [o.job.id for o in outcomes],
+            "tokens": [o.job.token for o in outcomes],
+            "statuses": [o.status for o in outcomes],
+            "errors": [o.error for o in outcomes],
+            "run_after": [epoch_datetime(o.run_after) if o.run_after else None for o in outcomes],
+            "ended_at": [epoch_datetime(o.ended) for o in outcomes],
+        }
+
+    def _log(self, outcomes: Sequence[Outcome], who: dict[str, Any]) -> None:
+        task_guids = [os.urandom(16).hex() for _ in outcomes]
+        if self.postgres:
+            self.db.execute(self.q.log_attempts, {**who, **_log_arrays(outcomes, task_guids)})
+            return
+        jobs, params = [], []
+        for o, task_guid in zip(outcomes, task_guids, strict=True):
+            jobs.append({**who, **_log_values(o), "task_guid": task_guid})
+            params.extend({"task_guid": task_guid, "name": n, "value": v} for n, v in o.parameters)
+        self.db.executemany(self.q.log_attempt_job, jobs)
+        self.db.executemany(self.q.log_attempt_task, jobs)
+        if params:
+            self.db.executemany(self.q.log_attempt_parameter, params)
+
+    def log_lost(self, lost: Sequence[LostAttempt], who: dict[str, Any]) -> None:
+        """Record attempts lost with their worker in the run log (as failed)."""
+        now = time.time()
+        outcomes = []
+        for attempt in lost:
+            if attempt.token is None:
+                continue
+            type_key, task_key = attempt.name.split(".", 1)
+            job = Claimed(attempt.id, type_key, task_key, "", {}, 0, 0, 0, attempt.token)
+            started = attempt.started.timestamp() if attempt.started else now
+            outcomes.append(Outcome(job, "failed", started, now, attempt.error))
+        if outcomes:
+            with self.db.transaction():
+                self._log(outcomes, {**who, "host": lost[0].host or who["host"]})
+
+    def release(self, jobs: Sequence[Claimed]) -> None:
+        """Give claimed attempts back untouched (they do not count as attempts)."""
+        if not jobs:
+            return
+        with self.db.transaction():
+            if self.postgres:
+                self.db.execute(
+                    self.q.release_jobs,
+                    {"ids": [j.id for j in jobs], "tokens": [j.token for j in jobs]},
+                )
+            else:
+                self.db.executemany(
+                    self.q.release_job, [{"id": j.id, "token": j.token} for j in jobs]
+                )
+
+    def park(self, job: Claimed, dependency: int) -> bool:
+        """Park ``job`` until job ``dependency`` ends; False when that one already ended."""
+        with self.db.transaction():
+            row = self.db.fetchone(
+                self.q.park_job,
+                {"id": job.id, "token": job.token, "dependency": dependency},
+            )
+        return row is not None
+
+    def completed_since(self, type_key: str, task_key: str, arguments: str, since: float) -> bool:
+        """Whether a job of the task with exactly these arguments completed since ``since``."""
+        row = self.db.fetchone(
+            self.q.completed_since,
+            {
+                "type_key": type_key,
+                "task_key": task_key,
+                "arguments": arguments,
+                "since": epoch_datetime(since),
+            },
+        )
+        return row is not None
+
+    # -- cancelling and reading -------------------------------------------------------------
+    def cancel(self, job_id: int) -> str:
+        """Cancel a job: at once when it has not started, else ask its worker. Returns
+        ``"cancelled"``, ``"requested"`` or the status of a job that already ended."""
+        with self.db.transaction():
+            if self.db.fetchone(self.q.cancel_waiting, {"id": job_id, "now": time.time()}):
+                self.release_dependants([job_id])
+                return "cancelled"
+            if self.db.fetchone(self.q.request_cancel, {"id": job_id}):
+                if self.postgres:
+                    self.db.execute(self.q.notify_workers, {"payload": f"cancel {job_id}"})
+                return "requested"
+        return self.get(job_id).status
+
+    def get(self, job_id: int) -> JobRecord:
+        row = self.db.fetchone(self.q.job_by_id, {"id": job_id})
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id} in the queue")
+        return _record(row)
+
+    def of_task(
+        self, type_key: str, task_key: str, status: str | None = None, limit: int = 50
+    ) -> list[JobRecord]:
+        rows = self.db.fetchall(
+            self.q.jobs_of_task,
+            {"type_key": type_key, "task_key": task_key, "status": status, "limit": limit},
+        )
+        return [_record(r) for r in rows]
+
+    def counts(self) -> list[tuple[str, str, str, int]]:
+        """(type_key, task_key, status, count) for every task and status present."""
+        rows = self.db.fetchall(self.q.count_by_task)
+        return [(r["type_key"], r["task_key"], r["status"], int(r["n"])) for r in rows]
+
+    def waiting_count(self, queues: Sequence[str] | None, tasks: Sequence[str] | None) -> int:
+        """Jobs of these queues/tasks (None: all) waiting or parked."""
+        if self.postgres:
+            values: dict[str, Any] = {"queues": queues, "tasks": tasks}
+        else:
+            values = {
+                "queues": json.dumps(list(queues)) if queues else None,
+                "tasks": json.dumps(list(tasks)) if tasks else None,
+            }
+        row = self.db.fetchone(self.q.count_waiting, values)
+        return int(row["n"]) if row else 0
+
+    def active_count(self) -> int:
+        row = self.db.fetchone(self.q.count_active)
+        return int(row["n"]) if row else 0
+
+    def attempts(self, job_id: int) -> list[Row]:
+        """The run-log job runs of a job's attempts, oldest first."""
+        return self.db.fetchall(self.q.attempts_of_job, {"id": job_id})
+
+    def listener(self) -> Any:
+        """A new PostgreSQL connection LISTENing on this schema's channel (its
+        ``notifies()`` yields the wake-ups); the caller closes it."""
+        from jobsmith.store.migrate import quote
+
+        channel = self.channel()
+        conn = self.db.connect()  # type: ignore[attr-defined]
+        conn.execute(self.q.listen.format(channel=quote(str(channel))))
+        return conn
+
+    def data_version(self) -> int:
+        """SQLite: a number that changes when another connection commits."""
+        row = self.db.fetchone(self.q.data_version)
+        return int(row[0]) if row else 0
+
+    def channel(self) -> str | None:
+        """The LISTEN channel of this schema (PostgreSQL), else None."""
+        if not self.postgres:
+            return None
+        row = self.db.fetchone(self.q.queue_channel)
+        return str(row["channel"]) if row else None
+
+
+def _log_values(o: Outcome) -> dict[str, Any]:
+    return {
+        "guid": o.job.token,
+        "job_name": o.job.name,
+        "job_id": o.job.id,
+        "started": o.started,
+        "ended": o.ended,
+        "status": _RUN_STATUS[o.status],
+        "error": o.error,
+        "task_kind": o.task_kind,
+    }
+
+
+def _log_arrays(outcomes: Sequence[Outcome], task_guids: list[str]) -> dict[str, list[Any]]:
+    param_guids, names, values = [], [], []
+    for o, task_guid in zip(outcomes, task_guids, strict=True):
+        for name, value in o.parameters:
+            param_guids.append(task_guid)
+            names.append(name)
+            values.append(value)
+    return {
+        "guids": [o.job.token for o in outcomes],
+        "job_names": [o.job.name for o in outcomes],
+        "job_ids": [o.job.id for o in outcomes],
+        "started": [epoch_datetime(o.started) for o in outcomes],
+        "ended": [epoch_datetime(o.ended) for o in outcomes],
+        "statuses": [_RUN_STATUS[o.status] for o in outcomes],
+        "errors": [o.error for o in outcomes],
+        "task_kinds": [o.task_kind for o in outcomes],
+        "task_guids": task_guids,
+        "param_task_guids": param_guids,
+        "param_names": names,
+        "param_values": values,
+    }
+
+
+# The run log's statuses (robojob's spelling) for the queue's; a retry is a failed attempt.
+_RUN_STATUS = {
+    "completed": "Completed",
+    "failed": "Failed",
+    "waiting": "Failed",
+    "cancelled": "Cancelled",
+}

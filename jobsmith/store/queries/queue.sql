@@ -1,0 +1,410 @@
+-- Queries of the job queue (see jobsmith/store/jobs.py). Statuses: waiting, running,
+-- parked, completed, failed, cancelled. A job's current attempt is named by `token`;
+-- everything that ends or renews an attempt is conditional on it.
+
+-- name: upsert_task [sqlite]
+-- Publish one task definition (what a worker serves; SQL posting checks against it).
+INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
+                        queue, help, updated_at)
+VALUES (:type_key, :task_key, :parameters, :write_all, :process_units, :priority, :queue,
+        :help, :updated_at)
+ON CONFLICT (type_key, task_key) DO UPDATE SET
+    parameters = excluded.parameters, write_all = excluded.write_all,
+    process_units = excluded.process_units, priority = excluded.priority,
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+
+-- name: upsert_task [postgresql]
+-- Publish one task definition (what a worker serves; SQL posting checks against it).
+INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
+                        queue, help, updated_at)
+VALUES (:type_key, :task_key, :parameters::jsonb, :write_all::jsonb, :process_units, :priority,
+        :queue, :help, :updated_at)
+ON CONFLICT (type_key, task_key) DO UPDATE SET
+    parameters = excluded.parameters, write_all = excluded.write_all,
+    process_units = excluded.process_units, priority = excluded.priority,
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+
+-- name: task_definition
+-- One published task definition.
+SELECT * FROM queue_task WHERE type_key = :type_key AND task_key = :task_key;
+
+-- name: task_definitions
+-- Every published task definition.
+SELECT * FROM queue_task ORDER BY type_key, task_key;
+
+-- name: insert_job [sqlite]
+-- Queue one job; a unique job identical to an active one is not inserted (no row back).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, :is_unique,
+        :run_after, :created_at)
+ON CONFLICT (type_key, task_key, arguments)
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id, status, created_at;
+
+-- name: insert_job [postgresql]
+-- Queue one job; a unique job identical to an active one is not inserted (no row back).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_units,
+        :is_unique, :run_after::timestamptz, now())
+ON CONFLICT (type_key, task_key, md5(arguments::text))
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id, status, created_at;
+
+-- name: insert_jobs [postgresql]
+-- Queue many jobs in one statement (arrays, one element per job); duplicates of active
+-- unique jobs are skipped and come back from active_duplicate instead.
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after)
+SELECT type_key, task_key, queue, arguments::jsonb, priority, process_units, is_unique,
+       run_after
+FROM unnest(:type_keys::text[], :task_keys::text[], :queues::text[], :arguments::text[],
+            :priorities::int[], :process_units::int[], :is_unique::boolean[],
+            :run_after::timestamptz[])
+     WITH ORDINALITY AS j(type_key, task_key, queue, arguments, priority, process_units,
+                          is_unique, run_after, n)
+ORDER BY n
+ON CONFLICT (type_key, task_key, md5(arguments::text))
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id, type_key, task_key, arguments::text AS arguments, status, created_at;
+
+-- name: active_duplicate [sqlite]
+-- The active unique job a post collided with.
+SELECT id, status, created_at FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND arguments = :arguments AND is_unique
+  AND status IN ('waiting', 'running', 'parked');
+
+-- name: active_duplicate [postgresql]
+-- The active unique job a post collided with.
+SELECT id, status, created_at FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key
+  AND md5(arguments::text) = md5(:arguments::jsonb::text) AND is_unique
+  AND status IN ('waiting', 'running', 'parked');
+
+-- name: lock_host_units [postgresql]
+-- Claims on one host take turns, so together they never exceed its process units.
+SELECT pg_advisory_xact_lock(hashtext(:key));
+
+-- name: units_in_use
+-- Process units held by running jobs on one host.
+SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
+WHERE status = 'running' AND host = :host;
+
+-- name: claim_candidates [sqlite]
+-- The next jobs a worker may claim: highest priority first, then oldest.
+SELECT id, process_units FROM queue_job
+WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
+  AND process_units <= :free_units
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)))
+ORDER BY priority DESC, id
+LIMIT :limit;
+
+-- name: claim_job [sqlite]
+-- Take one job for an attempt: a new token, a lease, the attempt counted.
+UPDATE queue_job SET status = 'running', token = :token, attempts = attempts + 1,
+    started_at = :now, lease_until = :lease_until, worker = :worker, host = :host,
+    error = NULL
+WHERE id = :id AND status = 'waiting'
+RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
+          token, created_at, cancel_requested;
+
+-- name: claim_jobs [postgresql]
+-- Take up to :limit jobs (highest priority first, then oldest) that fit the host's free
+-- process units: each gets a new token and a lease, and the attempt is counted.
+WITH candidates AS (
+    SELECT id, priority, process_units FROM queue_job
+    WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= now())
+      AND process_units <= :free_units
+      AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+      AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]))
+    ORDER BY priority DESC, id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+), chosen AS (
+    SELECT id FROM (
+        SELECT id, sum(process_units) OVER (ORDER BY priority DESC, id) AS total
+        FROM candidates
+    ) c WHERE total <= :free_units
+)
+UPDATE queue_job j SET status = 'running', token = gen_random_uuid(),
+    attempts = j.attempts + 1, started_at = now(),
+    lease_until = now() + make_interval(secs => :lease), worker = :worker, host = :host,
+    error = NULL
+FROM chosen WHERE j.id = chosen.id
+RETURNING j.id, j.type_key, j.task_key, j.queue, j.arguments::text AS arguments, j.priority,
+          j.process_units, j.attempts, j.token::text AS token, j.created_at,
+          j.cancel_requested;
+
+-- name: renew_leases [sqlite]
+-- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
+UPDATE queue_job SET lease_until = :lease_until
+WHERE status = 'running' AND worker = :worker
+RETURNING id, token, cancel_requested;
+
+-- name: renew_leases [postgresql]
+-- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
+UPDATE queue_job SET lease_until = now() + make_interval(secs => :lease)
+WHERE status = 'running' AND worker = :worker
+RETURNING id, token::text AS token, cancel_requested;
+
+-- name: expire_leases [sqlite]
+-- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
+-- it was lost :max_lost times). Returns the lost attempts for the run log.
+UPDATE queue_job SET
+    status = CASE WHEN lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
+    ended_at = CASE WHEN lost + 1 >= :max_lost THEN :now END,
+    error = 'worker ' || worker || ' stopped renewing its lease (attempt ' || attempts || ')',
+    lost = lost + 1, token = NULL, worker = NULL, lease_until = NULL
+WHERE status = 'running' AND lease_until < :now
+RETURNING id, type_key, task_key, arguments, status, started_at, error, host;
+
+-- name: lost_attempts [sqlite]
+-- The attempts expire_leases is about to end (their tokens name their run-log records).
+SELECT id, token, worker, host, started_at FROM queue_job
+WHERE status = 'running' AND lease_until < :now;
+
+-- name: expire_leases [postgresql]
+-- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
+-- it was lost :max_lost times). Returns the lost attempts for the run log.
+WITH expired AS (
+    SELECT id, token, worker, host, started_at, attempts FROM queue_job
+    WHERE status = 'running' AND lease_until < now()
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE queue_job j SET
+    status = CASE WHEN j.lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
+    ended_at = CASE WHEN j.lost + 1 >= :max_lost THEN now() END,
+    error = 'worker ' || e.worker || ' stopped renewing its lease (attempt ' || e.attempts || ')',
+    lost = j.lost + 1, token = NULL, worker = NULL, lease_until = NULL
+FROM expired e WHERE j.id = e.id
+RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status,
+          e.started_at, j.error, e.host, e.token::text AS token;
+
+-- name: finish_job [sqlite]
+-- End one attempt (completed, failed, cancelled, or waiting again for a retry), if the
+-- token still names the current attempt.
+UPDATE queue_job SET status = :status, error = :error, run_after = :run_after,
+    ended_at = CASE WHEN :status = 'waiting' THEN NULL ELSE :ended_at END,
+    token = CASE WHEN :status = 'waiting' THEN NULL ELSE token END,
+    lease_until = NULL, worker = CASE WHEN :status = 'waiting' THEN NULL ELSE worker END
+WHERE id = :id AND token = :token AND status = 'running'
+RETURNING id, status;
+
+-- name: finish_jobs [postgresql]
+-- End many attempts at once (arrays, one element per attempt), each only if its token
+-- still names the job's current attempt. Returns the jobs actually ended.
+UPDATE queue_job j SET status = f.status, error = f.error, run_after = f.run_after,
+    ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended_at END,
+    token = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.token END,
+    lease_until = NULL, worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.worker END
+FROM unnest(:ids::bigint[], :tokens::uuid[], :statuses::text[], :errors::text[],
+            :run_after::timestamptz[], :ended_at::timestamptz[])
+     AS f(id, token, status, error, run_after, ended_at)
+WHERE j.id = f.id AND j.token = f.token AND j.status = 'running'
+RETURNING j.id, j.status;
+
+-- name: release_job [sqlite]
+-- Give a claimed attempt back untouched (worker stopping): the attempt does not count.
+UPDATE queue_job SET status = 'waiting', token = NULL, worker = NULL, lease_until = NULL,
+    started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token AND status = 'running';
+
+-- name: release_jobs [postgresql]
+-- Give claimed attempts back untouched (worker stopping): the attempts do not count.
+UPDATE queue_job j SET status = 'waiting', token = NULL, worker = NULL, lease_until = NULL,
+    started_at = NULL, attempts = j.attempts - 1
+FROM unnest(:ids::bigint[], :tokens::uuid[]) AS r(id, token)
+WHERE j.id = r.id AND j.token = r.token AND j.status = 'running';
+
+-- name: park_job [sqlite]
+-- Park a job until the dependency job it waits on ends (the attempt does not count).
+UPDATE queue_job SET status = 'parked', waiting_on = :dependency, token = NULL,
+    worker = NULL, lease_until = NULL, started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token AND status = 'running'
+  AND EXISTS (SELECT 1 FROM queue_job d WHERE d.id = :dependency
+              AND d.status IN ('waiting', 'running', 'parked'))
+RETURNING id;
+
+-- name: park_job [postgresql]
+-- Park a job until the dependency job it waits on ends (the attempt does not count). The
+-- dependency's row is locked so it cannot end unseen between this check and the commit.
+UPDATE queue_job SET status = 'parked', waiting_on = :dependency, token = NULL,
+    worker = NULL, lease_until = NULL, started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token::uuid AND status = 'running'
+  AND EXISTS (SELECT 1 FROM queue_job d WHERE d.id = :dependency
+              AND d.status IN ('waiting', 'running', 'parked') FOR SHARE)
+RETURNING id;
+
+-- name: release_dependants [sqlite]
+-- Jobs parked on dependencies that just ended: back to waiting when the dependency
+-- completed, failed (with the reason) otherwise.
+UPDATE queue_job SET
+    status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
+    error = CASE WHEN d.status = 'completed' THEN NULL
+            ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
+                 || d.status || coalesce(': ' || d.error, '') END,
+    ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE :now END,
+    waiting_on = NULL
+FROM queue_job d
+WHERE queue_job.status = 'parked' AND queue_job.waiting_on = d.id
+  AND d.id IN (SELECT value FROM json_each(:ids))
+  AND d.status IN ('completed', 'failed', 'cancelled')
+RETURNING queue_job.id, queue_job.status;
+
+-- name: release_dependants [postgresql]
+-- Jobs parked on dependencies that just ended: back to waiting when the dependency
+-- completed, failed (with the reason) otherwise.
+UPDATE queue_job j SET
+    status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
+    error = CASE WHEN d.status = 'completed' THEN NULL
+            ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
+                 || d.status || coalesce(': ' || d.error, '') END,
+    ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE now() END,
+    waiting_on = NULL
+FROM queue_job d
+WHERE j.status = 'parked' AND j.waiting_on = d.id AND d.id = ANY(:ids::bigint[])
+  AND d.status IN ('completed', 'failed', 'cancelled')
+RETURNING j.id, j.status;
+
+-- name: completed_since [sqlite]
+-- Whether a job of a task with exactly these arguments completed since a time.
+SELECT id FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND status = 'completed'
+  AND ended_at >= :since AND arguments = :arguments
+LIMIT 1;
+
+-- name: completed_since [postgresql]
+-- Whether a job of a task with exactly these arguments completed since a time.
+SELECT id FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND status = 'completed'
+  AND ended_at >= :since AND arguments = :arguments::jsonb
+LIMIT 1;
+
+-- name: cancel_waiting
+-- Cancel a job that has not started (waiting or parked); returns it when it was.
+UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = 'cancelled',
+    waiting_on = NULL
+WHERE id = :id AND status IN ('waiting', 'parked')
+RETURNING id, status;
+
+-- name: request_cancel
+-- Ask the worker running a job to stop it (its heartbeat sees the flag).
+UPDATE queue_job SET cancel_requested = TRUE WHERE id = :id AND status = 'running'
+RETURNING id, status;
+
+-- name: notify_workers [postgresql]
+-- Wake the workers of this schema now (a cancel request, a retry that is due).
+SELECT pg_notify(queue_channel(), :payload);
+
+-- name: queue_channel [postgresql]
+-- The LISTEN channel of this schema's workers.
+SELECT queue_channel() AS channel;
+
+-- name: job_by_id [sqlite]
+-- One job.
+SELECT * FROM queue_job WHERE id = :id;
+
+-- name: job_by_id [postgresql]
+-- One job.
+SELECT j.*, j.arguments::text AS arguments, j.token::text AS token FROM queue_job j
+WHERE id = :id;
+
+-- name: jobs_of_task [sqlite]
+-- The newest jobs of one task, optionally of one status.
+SELECT * FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND (:status IS NULL OR status = :status)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: jobs_of_task [postgresql]
+-- The newest jobs of one task, optionally of one status.
+SELECT j.*, j.arguments::text AS arguments, j.token::text AS token FROM queue_job j
+WHERE type_key = :type_key AND task_key = :task_key
+  AND (:status::text IS NULL OR status = :status::text)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: count_by_task
+-- How many jobs each task has in each status.
+SELECT type_key, task_key, status, count(*) AS n FROM queue_job
+GROUP BY type_key, task_key, status ORDER BY type_key, task_key, status;
+
+-- name: count_active
+-- How many jobs are waiting, running or parked.
+SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'parked');
+
+-- name: attempts_of_job
+-- The run-log records of a job's attempts, oldest first.
+SELECT * FROM job_run WHERE queue_job_id = :id ORDER BY id;
+
+-- name: log_attempts [postgresql]
+-- Record ended attempts in the run log in one statement: a job run (kind 'queue', guid =
+-- the attempt's token) with one task run and the task run's (masked) parameter values.
+WITH r AS (
+    SELECT * FROM unnest(:guids::uuid[], :job_names::text[], :job_ids::bigint[],
+                         :started::timestamptz[], :ended::timestamptz[], :statuses::text[],
+                         :errors::text[], :task_kinds::text[], :task_guids::uuid[])
+         AS r(guid, job_name, queue_job_id, started_at, ended_at, status, error, task_kind,
+              task_guid)
+), jr AS (
+    INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                         started_at, ended_at, status, error, queue_job_id)
+    SELECT guid, :environment, job_name, 'queue', :executed_by, :host, :pid, started_at,
+           ended_at, status, error, queue_job_id
+    FROM r
+    RETURNING id, guid
+), tr AS (
+    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+    SELECT r.task_guid, jr.id, r.task_kind, r.job_name, r.started_at, r.ended_at, r.status,
+           r.error
+    FROM r JOIN jr ON jr.guid = r.guid
+    RETURNING id, guid
+)
+INSERT INTO task_run_parameter (task_run_id, name, value)
+SELECT tr.id, p.name, p.value
+FROM unnest(:param_task_guids::uuid[], :param_names::text[], :param_values::text[])
+     AS p(task_guid, name, value)
+JOIN tr ON tr.guid = p.task_guid;
+
+-- name: log_attempt_job [sqlite]
+-- Record an ended attempt in the run log: its job run (guid = the attempt's token).
+INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid, started_at,
+                     ended_at, status, error, queue_job_id)
+VALUES (:guid, :environment, :job_name, 'queue', :executed_by, :host, :pid, :started,
+        :ended, :status, :error, :job_id);
+
+-- name: log_attempt_task [sqlite]
+-- Record an ended attempt in the run log: its task run.
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+VALUES (:task_guid, (SELECT id FROM job_run WHERE guid = :guid), :task_kind, :job_name,
+        :started, :ended, :status, :error);
+
+-- name: log_attempt_parameter [sqlite]
+-- Record an ended attempt in the run log: one (masked) parameter value of its task run.
+INSERT INTO task_run_parameter (task_run_id, name, value)
+VALUES ((SELECT id FROM task_run WHERE guid = :task_guid), :name, :value);
+
+-- name: data_version [sqlite]
+-- Changes whenever another connection commits (idle workers poll it to wake up).
+PRAGMA data_version;
+
+-- name: listen [postgresql]
+-- Hear this schema's queue notifications ({channel} is quoted by the code).
+LISTEN {channel};
+
+-- name: count_waiting [sqlite]
+-- How many jobs of some queues/tasks wait (or are parked) to run.
+SELECT count(*) AS n FROM queue_job
+WHERE status IN ('waiting', 'parked')
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
+
+-- name: count_waiting [postgresql]
+-- How many jobs of some queues/tasks wait (or are parked) to run.
+SELECT count(*) AS n FROM queue_job
+WHERE status IN ('waiting', 'parked')
+  AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
