@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -245,11 +246,10 @@ class JobRepository:
     def insert(self, job: NewJob) -> Posted:
         """Queue one job (or find the active unique job it duplicates)."""
         values = self._values(job)
-        with self.db.transaction():
-            row = self.db.fetchone(self.q.insert_job, values)
-            if row is not None:
-                return Posted(int(row["id"]), row["status"], True)
-            return self._duplicate(values)
+        row = self.db.fetchone(self.q.insert_job, values)
+        if row is not None:
+            return Posted(int(row["id"]), row["status"], True)
+        return self._duplicate(values)
 
     def insert_many(self, jobs: Sequence[NewJob]) -> list[Posted]:
         """Queue many jobs in one transaction; one result per job, in order."""
@@ -323,27 +323,25 @@ class JobRepository:
         tasks: Sequence[str] | None = None,
     ) -> list[Claimed]:
         """Take up to ``limit`` jobs for attempts (see the module docstring)."""
+        if self.postgres:
+            rows = self.db.fetchall(
+                self.q.claim_jobs,
+                {
+                    "worker": worker,
+                    "host": host,
+                    "limit": limit,
+                    "system_units": system_units,
+                    "lease": lease,
+                    "queues": list(queues) if queues else None,
+                    "tasks": list(tasks) if tasks else None,
+                },
+            )
+            return [_claimed(r) for r in rows]
         with self.db.transaction():
-            if self.postgres:
-                self.db.execute(self.q.lock_host_units, {"key": f"jobsmith.units.{host}"})
             row = self.db.fetchone(self.q.units_in_use, {"host": host})
             free = system_units - int(row["n"] if row else 0)
             if free <= 0:
                 return []
-            if self.postgres:
-                rows = self.db.fetchall(
-                    self.q.claim_jobs,
-                    {
-                        "worker": worker,
-                        "host": host,
-                        "limit": limit,
-                        "free_units": free,
-                        "lease": lease,
-                        "queues": list(queues) if queues else None,
-                        "tasks": list(tasks) if tasks else None,
-                    },
-                )
-                return [_claimed(r) for r in rows]
             return self._claim_sqlite(worker, host, limit, free, lease, queues, tasks)
 
     def _claim_sqlite(
@@ -367,32 +365,32 @@ class JobRepository:
                 "tasks": json.dumps(list(tasks)) if tasks else None,
             },
         )
-        claimed = []
+        chosen, order = [], {}
         for candidate in candidates:
             if candidate["process_units"] > free:
                 break
             free -= candidate["process_units"]
-            row = self.db.fetchone(
-                self.q.claim_job,
-                {
-                    "id": candidate["id"],
-                    "token": os.urandom(16).hex(),
-                    "now": now,
-                    "lease_until": now + lease,
-                    "worker": worker,
-                    "host": host,
-                },
-            )
-            if row is not None:
-                claimed.append(_claimed(row))
-        return claimed
+            order[candidate["id"]] = len(chosen)
+            chosen.append(candidate["id"])
+        if not chosen:
+            return []
+        rows = self.db.fetchall(
+            self.q.claim_jobs,
+            {
+                "ids": json.dumps(chosen),
+                "now": now,
+                "lease_until": now + lease,
+                "worker": worker,
+                "host": host,
+            },
+        )
+        return sorted((_claimed(r) for r in rows), key=lambda c: order[c.id])
 
     def renew(self, worker: str, lease: float) -> list[tuple[int, str, bool]]:
         """The heartbeat: extend every lease ``worker`` holds. Returns (id, token,
         cancel_requested) of the attempts it still holds."""
         values = {"worker": worker, "lease": lease, "lease_until": time.time() + lease}
-        with self.db.transaction():
-            rows = self.db.fetchall(self.q.renew_leases, values)
+        rows = self.db.fetchall(self.q.renew_leases, values)
         return [(r["id"], str(r["token"]), bool(r["cancel_requested"])) for r in rows]
 
     def expire(self, max_lost: int) -> list[LostAttempt]:
@@ -426,68 +424,48 @@ class JobRepository:
 
     # -- ending attempts --------------------------------------------------------------------
     def finish(self, outcomes: Sequence[Outcome], run_log: dict[str, Any] | None) -> set[int]:
-        """End attempts and record them in the run log, in one transaction. An attempt whose
+        """End attempts and record them in the run log (``run_log`` holds environment,
+        executed_by, host and pid; None records nothing), atomically. An attempt whose
         token no longer names its job's current attempt changes nothing in the queue (its
         run is still logged). Returns the ids of the jobs actually ended."""
         if not outcomes:
             return set()
-        with self.db.transaction():
-            if self.postgres:
-                rows = self.db.fetchall(self.q.finish_jobs, self._finish_arrays(outcomes))
+        if self.postgres:
+            if run_log is None:
+                rows = self.db.fetchall(self.q.finish_jobs, _finish_arrays(outcomes))
             else:
-                rows = []
-                for o in outcomes:
-                    row = self.db.fetchone(self.q.finish_job, self._finish_values(o))
-                    if row is not None:
-                        rows.append(row)
+                values = {**run_log, **_finish_arrays(outcomes), **_log_arrays(outcomes)}
+                rows = self.db.fetchall(self.q.finish_and_log_jobs, values)
+            return {r["id"] for r in rows}
+        with self.db.transaction():
+            rows = []
+            for o in outcomes:
+                row = self.db.fetchone(self.q.finish_job, _finish_values(o))
+                if row is not None:
+                    rows.append(row)
             ended = [r["id"] for r in rows if r["status"] in ENDED]
             if ended:
                 self.release_dependants(ended)
             if run_log is not None:
-                self._log(outcomes, run_log)
+                self._log_sqlite(outcomes, run_log)
         return {r["id"] for r in rows}
 
     def release_dependants(self, ids: Sequence[int]) -> None:
         """Wake (or fail) jobs parked on jobs that ended, and theirs in turn."""
+        if self.postgres:
+            self.db.execute(self.q.release_dependants, {"ids": list(ids)})
+            return
         todo = list(ids)
         while todo:
-            if self.postgres:
-                rows = self.db.fetchall(self.q.release_dependants, {"ids": todo})
-            else:
-                rows = self.db.fetchall(
-                    self.q.release_dependants, {"ids": json.dumps(todo), "now": time.time()}
-                )
+            rows = self.db.fetchall(
+                self.q.release_dependants, {"ids": json.dumps(todo), "now": time.time()}
+            )
             todo = [r["id"] for r in rows if r["status"] == "failed"]
 
-    @staticmethod
-    def _finish_values(o: Outcome) -> dict[str, Any]:
-        return {
-            "id": o.job.id,
-            "token": o.job.token,
-            "status": o.status,
-            "error": o.error,
-            "run_after": o.run_after,
-            "ended_at": o.ended,
-        }
-
-    @staticmethod
-    def _finish_arrays(outcomes: Sequence[Outcome]) -> dict[str, list[Any]]:
-        return {
-            "ids": [o.job.id for o in outcomes],
-            "tokens": [o.job.token for o in outcomes],
-            "statuses": [o.status for o in outcomes],
-            "errors": [o.error for o in outcomes],
-            "run_after": [epoch_datetime(o.run_after) if o.run_after else None for o in outcomes],
-            "ended_at": [epoch_datetime(o.ended) for o in outcomes],
-        }
-
-    def _log(self, outcomes: Sequence[Outcome], who: dict[str, Any]) -> None:
-        task_guids = [os.urandom(16).hex() for _ in outcomes]
-        if self.postgres:
-            self.db.execute(self.q.log_attempts, {**who, **_log_arrays(outcomes, task_guids)})
-            return
+    def _log_sqlite(self, outcomes: Sequence[Outcome], who: dict[str, Any]) -> None:
         jobs, params = [], []
-        for o, task_guid in zip(outcomes, task_guids, strict=True):
+        for o in outcomes:
+            task_guid = os.urandom(16).hex()
             jobs.append({**who, **_log_values(o), "task_guid": task_guid})
             params.extend({"task_guid": task_guid, "name": n, "value": v} for n, v in o.parameters)
         self.db.executemany(self.q.log_attempt_job, jobs)
@@ -506,9 +484,14 @@ class JobRepository:
             job = Claimed(attempt.id, type_key, task_key, "", {}, 0, 0, 0, attempt.token)
             started = attempt.started.timestamp() if attempt.started else now
             outcomes.append(Outcome(job, "failed", started, now, attempt.error))
-        if outcomes:
+        if not outcomes:
+            return
+        who = {**who, "host": lost[0].host or who["host"]}
+        if self.postgres:
+            self.db.execute(self.q.log_attempts, {**who, **_log_arrays(outcomes)})
+        else:
             with self.db.transaction():
-                self._log(outcomes, {**who, "host": lost[0].host or who["host"]})
+                self._log_sqlite(outcomes, who)
 
     def release(self, jobs: Sequence[Claimed]) -> None:
         """Give claimed attempts back untouched (they do not count as attempts)."""
@@ -624,6 +607,28 @@ class JobRepository:
         return str(row["channel"]) if row else None
 
 
+def _finish_values(o: Outcome) -> dict[str, Any]:
+    return {
+        "id": o.job.id,
+        "token": o.job.token,
+        "status": o.status,
+        "error": o.error,
+        "run_after": o.run_after,
+        "ended_at": o.ended,
+    }
+
+
+def _finish_arrays(outcomes: Sequence[Outcome]) -> dict[str, list[Any]]:
+    return {
+        "ids": [o.job.id for o in outcomes],
+        "tokens": [o.job.token for o in outcomes],
+        "statuses": [o.status for o in outcomes],
+        "errors": [o.error for o in outcomes],
+        "run_after": [epoch_datetime(o.run_after) if o.run_after else None for o in outcomes],
+        "ended_at": [epoch_datetime(o.ended) for o in outcomes],
+    }
+
+
 def _log_values(o: Outcome) -> dict[str, Any]:
     return {
         "guid": o.job.token,
@@ -637,7 +642,8 @@ def _log_values(o: Outcome) -> dict[str, Any]:
     }
 
 
-def _log_arrays(outcomes: Sequence[Outcome], task_guids: list[str]) -> dict[str, list[Any]]:
+def _log_arrays(outcomes: Sequence[Outcome]) -> dict[str, list[Any]]:
+    task_guids = [str(uuid.uuid4()) for _ in outcomes]
     param_guids, names, values = [], [], []
     for o, task_guid in zip(outcomes, task_guids, strict=True):
         for name, value in o.parameters:
@@ -645,12 +651,12 @@ def _log_arrays(outcomes: Sequence[Outcome], task_guids: list[str]) -> dict[str,
             names.append(name)
             values.append(value)
     return {
-        "guids": [o.job.token for o in outcomes],
+        "ids": [o.job.id for o in outcomes],
+        "tokens": [o.job.token for o in outcomes],
         "job_names": [o.job.name for o in outcomes],
-        "job_ids": [o.job.id for o in outcomes],
         "started": [epoch_datetime(o.started) for o in outcomes],
-        "ended": [epoch_datetime(o.ended) for o in outcomes],
-        "statuses": [_RUN_STATUS[o.status] for o in outcomes],
+        "ended_at": [epoch_datetime(o.ended) for o in outcomes],
+        "run_statuses": [_RUN_STATUS[o.status] for o in outcomes],
         "errors": [o.error for o in outcomes],
         "task_kinds": [o.task_kind for o in outcomes],
         "task_guids": task_guids,

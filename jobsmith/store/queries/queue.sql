@@ -85,11 +85,7 @@ WHERE type_key = :type_key AND task_key = :task_key
   AND md5(arguments::text) = md5(:arguments::jsonb::text) AND is_unique
   AND status IN ('waiting', 'running', 'parked');
 
--- name: lock_host_units [postgresql]
--- Claims on one host take turns, so together they never exceed its process units.
-SELECT pg_advisory_xact_lock(hashtext(:key));
-
--- name: units_in_use
+-- name: units_in_use [sqlite]
 -- Process units held by running jobs on one host.
 SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
 WHERE status = 'running' AND host = :host;
@@ -104,41 +100,20 @@ WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
 ORDER BY priority DESC, id
 LIMIT :limit;
 
--- name: claim_job [sqlite]
--- Take one job for an attempt: a new token, a lease, the attempt counted.
-UPDATE queue_job SET status = 'running', token = :token, attempts = attempts + 1,
-    started_at = :now, lease_until = :lease_until, worker = :worker, host = :host,
-    error = NULL
-WHERE id = :id AND status = 'waiting'
+-- name: claim_jobs [sqlite]
+-- Take the chosen jobs for attempts: a new token and a lease each, the attempt counted.
+UPDATE queue_job SET status = 'running', token = lower(hex(randomblob(16))),
+    attempts = attempts + 1, started_at = :now, lease_until = :lease_until, worker = :worker,
+    host = :host, error = NULL
+WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'waiting'
 RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
-          token, created_at, cancel_requested;
+          token, cancel_requested;
 
 -- name: claim_jobs [postgresql]
--- Take up to :limit jobs (highest priority first, then oldest) that fit the host's free
--- process units: each gets a new token and a lease, and the attempt is counted.
-WITH candidates AS (
-    SELECT id, priority, process_units FROM queue_job
-    WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= now())
-      AND process_units <= :free_units
-      AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
-      AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]))
-    ORDER BY priority DESC, id
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-), chosen AS (
-    SELECT id FROM (
-        SELECT id, sum(process_units) OVER (ORDER BY priority DESC, id) AS total
-        FROM candidates
-    ) c WHERE total <= :free_units
-)
-UPDATE queue_job j SET status = 'running', token = gen_random_uuid(),
-    attempts = j.attempts + 1, started_at = now(),
-    lease_until = now() + make_interval(secs => :lease), worker = :worker, host = :host,
-    error = NULL
-FROM chosen WHERE j.id = chosen.id
-RETURNING j.id, j.type_key, j.task_key, j.queue, j.arguments::text AS arguments, j.priority,
-          j.process_units, j.attempts, j.token::text AS token, j.created_at,
-          j.cancel_requested;
+-- Take up to :limit jobs for attempts within the host's free process units (see the
+-- claim_jobs function in the migration): one round trip.
+SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
+                         :tasks::text[]);
 
 -- name: renew_leases [sqlite]
 -- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
@@ -196,17 +171,10 @@ WHERE id = :id AND token = :token AND status = 'running'
 RETURNING id, status;
 
 -- name: finish_jobs [postgresql]
--- End many attempts at once (arrays, one element per attempt), each only if its token
--- still names the job's current attempt. Returns the jobs actually ended.
-UPDATE queue_job j SET status = f.status, error = f.error, run_after = f.run_after,
-    ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended_at END,
-    token = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.token END,
-    lease_until = NULL, worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.worker END
-FROM unnest(:ids::bigint[], :tokens::uuid[], :statuses::text[], :errors::text[],
-            :run_after::timestamptz[], :ended_at::timestamptz[])
-     AS f(id, token, status, error, run_after, ended_at)
-WHERE j.id = f.id AND j.token = f.token AND j.status = 'running'
-RETURNING j.id, j.status;
+-- End many attempts at once (arrays, one element per attempt; see the finish_jobs function
+-- in the migration). Returns the jobs actually ended.
+SELECT * FROM finish_jobs(:ids::bigint[], :tokens::uuid[], :statuses::text[], :errors::text[],
+                          :run_after::timestamptz[], :ended_at::timestamptz[]);
 
 -- name: release_job [sqlite]
 -- Give a claimed attempt back untouched (worker stopping): the attempt does not count.
@@ -257,19 +225,8 @@ WHERE queue_job.status = 'parked' AND queue_job.waiting_on = d.id
 RETURNING queue_job.id, queue_job.status;
 
 -- name: release_dependants [postgresql]
--- Jobs parked on dependencies that just ended: back to waiting when the dependency
--- completed, failed (with the reason) otherwise.
-UPDATE queue_job j SET
-    status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
-    error = CASE WHEN d.status = 'completed' THEN NULL
-            ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
-                 || d.status || coalesce(': ' || d.error, '') END,
-    ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE now() END,
-    waiting_on = NULL
-FROM queue_job d
-WHERE j.status = 'parked' AND j.waiting_on = d.id AND d.id = ANY(:ids::bigint[])
-  AND d.status IN ('completed', 'failed', 'cancelled')
-RETURNING j.id, j.status;
+-- Wake (or fail) jobs parked on jobs that ended, and theirs in turn.
+SELECT release_dependants(:ids::bigint[]);
 
 -- name: completed_since [sqlite]
 -- Whether a job of a task with exactly these arguments completed since a time.
@@ -340,14 +297,16 @@ SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'park
 -- The run-log records of a job's attempts, oldest first.
 SELECT * FROM job_run WHERE queue_job_id = :id ORDER BY id;
 
--- name: log_attempts [postgresql]
--- Record ended attempts in the run log in one statement: a job run (kind 'queue', guid =
--- the attempt's token) with one task run and the task run's (masked) parameter values.
+-- name: finish_and_log_jobs [postgresql]
+-- End many attempts (as finish_jobs) and record them in the run log, in one statement: per
+-- attempt a job run (kind 'queue', guid = the attempt's token; kept once if written
+-- twice) with one task run and its (masked) parameter values. Returns the jobs ended.
 WITH r AS (
-    SELECT * FROM unnest(:guids::uuid[], :job_names::text[], :job_ids::bigint[],
-                         :started::timestamptz[], :ended::timestamptz[], :statuses::text[],
-                         :errors::text[], :task_kinds::text[], :task_guids::uuid[])
-         AS r(guid, job_name, queue_job_id, started_at, ended_at, status, error, task_kind,
+    SELECT * FROM unnest(:ids::bigint[], :tokens::uuid[], :job_names::text[],
+                         :started::timestamptz[], :ended_at::timestamptz[],
+                         :run_statuses::text[], :errors::text[], :task_kinds::text[],
+                         :task_guids::uuid[])
+         AS r(queue_job_id, guid, job_name, started_at, ended_at, status, error, task_kind,
               task_guid)
 ), jr AS (
     INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
@@ -355,6 +314,7 @@ WITH r AS (
     SELECT guid, :environment, job_name, 'queue', :executed_by, :host, :pid, started_at,
            ended_at, status, error, queue_job_id
     FROM r
+    ON CONFLICT (guid) DO NOTHING
     RETURNING id, guid
 ), tr AS (
     INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
@@ -362,17 +322,41 @@ WITH r AS (
            r.error
     FROM r JOIN jr ON jr.guid = r.guid
     RETURNING id, guid
+), tp AS (
+    INSERT INTO task_run_parameter (task_run_id, name, value)
+    SELECT tr.id, p.name, p.value
+    FROM unnest(:param_task_guids::uuid[], :param_names::text[], :param_values::text[])
+         AS p(task_guid, name, value)
+    JOIN tr ON tr.guid = p.task_guid
 )
-INSERT INTO task_run_parameter (task_run_id, name, value)
-SELECT tr.id, p.name, p.value
-FROM unnest(:param_task_guids::uuid[], :param_names::text[], :param_values::text[])
-     AS p(task_guid, name, value)
-JOIN tr ON tr.guid = p.task_guid;
+SELECT * FROM finish_jobs(:ids::bigint[], :tokens::uuid[], :statuses::text[], :errors::text[],
+                          :run_after::timestamptz[], :ended_at::timestamptz[]);
 
+-- name: log_attempts [postgresql]
+-- Record attempts in the run log without ending them (attempts lost with their worker).
+WITH r AS (
+    SELECT * FROM unnest(:ids::bigint[], :tokens::uuid[], :job_names::text[],
+                         :started::timestamptz[], :ended_at::timestamptz[],
+                         :run_statuses::text[], :errors::text[], :task_kinds::text[],
+                         :task_guids::uuid[])
+         AS r(queue_job_id, guid, job_name, started_at, ended_at, status, error, task_kind,
+              task_guid)
+), jr AS (
+    INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                         started_at, ended_at, status, error, queue_job_id)
+    SELECT guid, :environment, job_name, 'queue', :executed_by, :host, :pid, started_at,
+           ended_at, status, error, queue_job_id
+    FROM r
+    ON CONFLICT (guid) DO NOTHING
+    RETURNING id, guid
+)
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+SELECT r.task_guid, jr.id, r.task_kind, r.job_name, r.started_at, r.ended_at, r.status, r.error
+FROM r JOIN jr ON jr.guid = r.guid
 -- name: log_attempt_job [sqlite]
 -- Record an ended attempt in the run log: its job run (guid = the attempt's token).
-INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid, started_at,
-                     ended_at, status, error, queue_job_id)
+INSERT OR IGNORE INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                               started_at, ended_at, status, error, queue_job_id)
 VALUES (:guid, :environment, :job_name, 'queue', :executed_by, :host, :pid, :started,
         :ended, :status, :error, :job_id);
 

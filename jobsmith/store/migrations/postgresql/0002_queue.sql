@@ -185,3 +185,105 @@ BEGIN
           AND j.status IN ('waiting', 'running', 'parked');
     END IF;
 END $$;
+
+-- Claim up to p_limit jobs (highest priority first, then oldest) that fit the host's free
+-- process units: each gets a new token and a lease, and the attempt is counted. Claims of
+-- one host take turns (an advisory lock); each statement below sees what the previous
+-- claim committed, so together they never exceed the host's units. One round trip.
+CREATE FUNCTION claim_jobs(
+    p_worker TEXT, p_host TEXT, p_limit INTEGER, p_system_units INTEGER,
+    p_lease DOUBLE PRECISION, p_queues TEXT[], p_tasks TEXT[]
+) RETURNS TABLE (
+    id BIGINT, type_key TEXT, task_key TEXT, queue TEXT, arguments TEXT, priority INTEGER,
+    process_units INTEGER, attempts INTEGER, token TEXT, cancel_requested BOOLEAN
+)
+LANGUAGE plpgsql SET search_path FROM CURRENT
+AS $$
+#variable_conflict use_column
+DECLARE
+    free INTEGER;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('jobsmith.units.' || p_host));
+    SELECT p_system_units - coalesce(sum(r.process_units), 0) INTO free
+    FROM queue_job r WHERE r.status = 'running' AND r.host = p_host;
+    IF free <= 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH candidates AS (
+        SELECT c.id, c.priority, c.process_units FROM queue_job c
+        WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= now())
+          AND c.process_units <= free
+          AND (p_queues IS NULL OR c.queue = ANY(p_queues))
+          AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
+        ORDER BY c.priority DESC, c.id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), chosen AS (
+        SELECT s.id FROM (
+            SELECT c.id, sum(c.process_units) OVER (ORDER BY c.priority DESC, c.id) AS total
+            FROM candidates c
+        ) s WHERE s.total <= free
+    )
+    UPDATE queue_job j SET status = 'running', token = gen_random_uuid(),
+        attempts = j.attempts + 1, started_at = now(),
+        lease_until = now() + make_interval(secs => p_lease), worker = p_worker,
+        host = p_host, error = NULL
+    FROM chosen WHERE j.id = chosen.id
+    RETURNING j.id, j.type_key, j.task_key, j.queue, j.arguments::text, j.priority,
+              j.process_units, j.attempts, j.token::text, j.cancel_requested;
+END $$;
+
+-- End attempts (arrays, one element per attempt), each only if its token still names
+-- the job's current attempt; then wake (or fail) the jobs parked on jobs that ended, and
+-- theirs in turn. Each statement takes a fresh snapshot, so a job parked concurrently on
+-- one of these is seen. Returns the jobs actually ended.
+CREATE FUNCTION finish_jobs(
+    p_ids BIGINT[], p_tokens UUID[], p_statuses TEXT[], p_errors TEXT[],
+    p_run_after TIMESTAMPTZ[], p_ended TIMESTAMPTZ[]
+) RETURNS TABLE (id BIGINT, status TEXT)
+LANGUAGE plpgsql SET search_path FROM CURRENT
+AS $$
+#variable_conflict use_column
+DECLARE
+    ended BIGINT[];
+BEGIN
+    RETURN QUERY
+    UPDATE queue_job j SET status = f.status, error = f.error, run_after = f.run_after,
+        ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended_at END,
+        token = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.token END,
+        lease_until = NULL,
+        worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.worker END
+    FROM unnest(p_ids, p_tokens, p_statuses, p_errors, p_run_after, p_ended)
+         AS f(id, token, status, error, run_after, ended_at)
+    WHERE j.id = f.id AND j.token = f.token AND j.status = 'running'
+    RETURNING j.id, j.status;
+    SELECT array_agg(j.id) INTO ended FROM queue_job j
+    WHERE j.id = ANY(p_ids) AND j.status IN ('completed', 'failed', 'cancelled');
+    PERFORM release_dependants(ended);
+END $$;
+
+-- Wake (or fail, naming the dependency) jobs parked on jobs that ended, and theirs in turn.
+CREATE FUNCTION release_dependants(p_ids BIGINT[]) RETURNS VOID
+LANGUAGE plpgsql SET search_path FROM CURRENT
+AS $$
+DECLARE
+    todo BIGINT[] := p_ids;
+BEGIN
+    WHILE todo IS NOT NULL AND cardinality(todo) > 0 LOOP
+        WITH released AS (
+            UPDATE queue_job j SET
+                status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
+                error = CASE WHEN d.status = 'completed' THEN NULL
+                        ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job '
+                             || d.id || ') ' || d.status || coalesce(': ' || d.error, '') END,
+                ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE now() END,
+                waiting_on = NULL
+            FROM queue_job d
+            WHERE j.status = 'parked' AND j.waiting_on = d.id AND d.id = ANY(todo)
+              AND d.status IN ('completed', 'failed', 'cancelled')
+            RETURNING j.id, j.status
+        )
+        SELECT array_agg(r.id) INTO todo FROM released r WHERE r.status = 'failed';
+    END LOOP;
+END $$;
