@@ -18,9 +18,9 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from jobsmith.params import display_value
+from jobsmith.params import MASK, display_value, is_secret_name
 from jobsmith.queue.arguments import ArgumentError
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.registry import Dependency, Registry, Task
@@ -29,7 +29,6 @@ from jobsmith.store.jobs import Claimed, NewJob, Outcome, canonical_json
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
 
 log = logging.getLogger("jobsmith.queue")
 
@@ -179,7 +178,16 @@ class JobExecutor:
 
 def shown_parameters(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The job's arguments as the run log shows them (secrets masked)."""
-    return [(name, display_value(name, value)) for name, value in arguments.items()]
+    return [(name, _shown(name, value)) for name, value in arguments.items()]
+
+
+def _shown(name: str, value: Any) -> str:
+    if type(value) in _PLAIN:  # nothing inside a number to mask: skip the text scan
+        return MASK if is_secret_name(name) else repr(value)
+    return display_value(name, value)
+
+
+_PLAIN = (int, float, bool)
 
 
 def _describe(exc: BaseException) -> str:

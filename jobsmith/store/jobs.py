@@ -17,10 +17,8 @@ The contract (the same on both databases, SQL in ``queries/queue.sql``):
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -430,25 +428,19 @@ class JobRepository:
         run is still logged). Returns the ids of the jobs actually ended."""
         if not outcomes:
             return set()
+        rows = json.dumps([_row(o, run_log is not None) for o in outcomes])
         if self.postgres:
-            if run_log is None:
-                rows = self.db.fetchall(self.q.finish_jobs, _finish_arrays(outcomes))
-            else:
-                values = {**run_log, **_finish_arrays(outcomes), **_log_arrays(outcomes)}
-                rows = self.db.fetchall(self.q.finish_and_log_jobs, values)
-            return {r["id"] for r in rows}
+            query = self.q.finish_jobs if run_log is None else self.q.finish_and_log_jobs
+            found = self.db.fetchall(query, {**(run_log or {}), "rows": rows})
+            return {r["id"] for r in found}
         with self.db.transaction():
-            rows = []
-            for o in outcomes:
-                row = self.db.fetchone(self.q.finish_job, _finish_values(o))
-                if row is not None:
-                    rows.append(row)
-            ended = [r["id"] for r in rows if r["status"] in ENDED]
+            found = self.db.fetchall(self.q.finish_jobs, {"rows": rows})
+            ended = [r["id"] for r in found if r["status"] in ENDED]
             if ended:
                 self.release_dependants(ended)
             if run_log is not None:
-                self._log_sqlite(outcomes, run_log)
-        return {r["id"] for r in rows}
+                self._log_sqlite(rows, run_log)
+        return {r["id"] for r in found}
 
     def release_dependants(self, ids: Sequence[int]) -> None:
         """Wake (or fail) jobs parked on jobs that ended, and theirs in turn."""
@@ -462,16 +454,11 @@ class JobRepository:
             )
             todo = [r["id"] for r in rows if r["status"] == "failed"]
 
-    def _log_sqlite(self, outcomes: Sequence[Outcome], who: dict[str, Any]) -> None:
-        jobs, params = [], []
-        for o in outcomes:
-            task_guid = os.urandom(16).hex()
-            jobs.append({**who, **_log_values(o), "task_guid": task_guid})
-            params.extend({"task_guid": task_guid, "name": n, "value": v} for n, v in o.parameters)
-        self.db.executemany(self.q.log_attempt_job, jobs)
-        self.db.executemany(self.q.log_attempt_task, jobs)
-        if params:
-            self.db.executemany(self.q.log_attempt_parameter, params)
+    def _log_sqlite(self, rows: str, who: dict[str, Any]) -> None:
+        values = {**who, "rows": rows}
+        self.db.execute(self.q.log_attempt_jobs, values)
+        self.db.execute(self.q.log_attempt_tasks, values)
+        self.db.execute(self.q.log_attempt_parameters, values)
 
     def log_lost(self, lost: Sequence[LostAttempt], who: dict[str, Any]) -> None:
         """Record attempts lost with their worker in the run log (as failed)."""
@@ -487,11 +474,12 @@ class JobRepository:
         if not outcomes:
             return
         who = {**who, "host": lost[0].host or who["host"]}
+        rows = json.dumps([_row(o, True) for o in outcomes])
         if self.postgres:
-            self.db.execute(self.q.log_attempts, {**who, **_log_arrays(outcomes)})
+            self.db.fetchone(self.q.log_attempts, {**who, "rows": rows})
         else:
             with self.db.transaction():
-                self._log_sqlite(outcomes, who)
+                self._log_sqlite(rows, who)
 
     def release(self, jobs: Sequence[Claimed]) -> None:
         """Give claimed attempts back untouched (they do not count as attempts)."""
@@ -607,63 +595,23 @@ class JobRepository:
         return str(row["channel"]) if row else None
 
 
-def _finish_values(o: Outcome) -> dict[str, Any]:
-    return {
+def _row(o: Outcome, logged: bool) -> dict[str, Any]:
+    """One ended attempt as a JSON object (finish_jobs and the run-log queries read it)."""
+    row: dict[str, Any] = {
         "id": o.job.id,
         "token": o.job.token,
         "status": o.status,
         "error": o.error,
         "run_after": o.run_after,
-        "ended_at": o.ended,
-    }
-
-
-def _finish_arrays(outcomes: Sequence[Outcome]) -> dict[str, list[Any]]:
-    return {
-        "ids": [o.job.id for o in outcomes],
-        "tokens": [o.job.token for o in outcomes],
-        "statuses": [o.status for o in outcomes],
-        "errors": [o.error for o in outcomes],
-        "run_after": [epoch_datetime(o.run_after) if o.run_after else None for o in outcomes],
-        "ended_at": [epoch_datetime(o.ended) for o in outcomes],
-    }
-
-
-def _log_values(o: Outcome) -> dict[str, Any]:
-    return {
-        "guid": o.job.token,
-        "job_name": o.job.name,
-        "job_id": o.job.id,
-        "started": o.started,
         "ended": o.ended,
-        "status": _RUN_STATUS[o.status],
-        "error": o.error,
-        "task_kind": o.task_kind,
     }
-
-
-def _log_arrays(outcomes: Sequence[Outcome]) -> dict[str, list[Any]]:
-    task_guids = [str(uuid.uuid4()) for _ in outcomes]
-    param_guids, names, values = [], [], []
-    for o, task_guid in zip(outcomes, task_guids, strict=True):
-        for name, value in o.parameters:
-            param_guids.append(task_guid)
-            names.append(name)
-            values.append(value)
-    return {
-        "ids": [o.job.id for o in outcomes],
-        "tokens": [o.job.token for o in outcomes],
-        "job_names": [o.job.name for o in outcomes],
-        "started": [epoch_datetime(o.started) for o in outcomes],
-        "ended_at": [epoch_datetime(o.ended) for o in outcomes],
-        "run_statuses": [_RUN_STATUS[o.status] for o in outcomes],
-        "errors": [o.error for o in outcomes],
-        "task_kinds": [o.task_kind for o in outcomes],
-        "task_guids": task_guids,
-        "param_task_guids": param_guids,
-        "param_names": names,
-        "param_values": values,
-    }
+    if logged:
+        row["name"] = o.job.name
+        row["started"] = o.started
+        row["run_status"] = _RUN_STATUS[o.status]
+        row["kind"] = o.task_kind
+        row["params"] = dict(o.parameters)
+    return row
 
 
 # The run log's statuses (robojob's spelling) for the queue's; a retry is a failed attempt.

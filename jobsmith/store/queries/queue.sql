@@ -160,21 +160,25 @@ FROM expired e WHERE j.id = e.id
 RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status,
           e.started_at, j.error, e.host, e.token::text AS token;
 
--- name: finish_job [sqlite]
--- End one attempt (completed, failed, cancelled, or waiting again for a retry), if the
--- token still names the current attempt.
-UPDATE queue_job SET status = :status, error = :error, run_after = :run_after,
-    ended_at = CASE WHEN :status = 'waiting' THEN NULL ELSE :ended_at END,
-    token = CASE WHEN :status = 'waiting' THEN NULL ELSE token END,
-    lease_until = NULL, worker = CASE WHEN :status = 'waiting' THEN NULL ELSE worker END
-WHERE id = :id AND token = :token AND status = 'running'
-RETURNING id, status;
+-- name: finish_jobs [sqlite]
+-- End attempts (completed, failed, cancelled, or waiting again for a retry), each only if
+-- its token still names the job's current attempt. :rows is a JSON array of {id, token,
+-- status, error, run_after, ended}. Returns the jobs actually ended.
+UPDATE queue_job SET status = f.status, error = f.error, run_after = f.run_after,
+    ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended END,
+    token = CASE WHEN f.status = 'waiting' THEN NULL ELSE queue_job.token END,
+    lease_until = NULL,
+    worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE queue_job.worker END
+FROM (SELECT value ->> 'id' AS id, value ->> 'token' AS token, value ->> 'status' AS status,
+             value ->> 'error' AS error, value ->> 'run_after' AS run_after,
+             value ->> 'ended' AS ended
+      FROM json_each(:rows)) AS f
+WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = 'running'
+RETURNING queue_job.id, queue_job.status;
 
 -- name: finish_jobs [postgresql]
--- End many attempts at once (arrays, one element per attempt; see the finish_jobs function
--- in the migration). Returns the jobs actually ended.
-SELECT * FROM finish_jobs(:ids::bigint[], :tokens::uuid[], :statuses::text[], :errors::text[],
-                          :run_after::timestamptz[], :ended_at::timestamptz[]);
+-- End attempts (see the finish_jobs function in the migration). Returns the jobs ended.
+SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: release_job [sqlite]
 -- Give a claimed attempt back untouched (worker stopping): the attempt does not count.
@@ -298,78 +302,88 @@ SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'park
 SELECT * FROM job_run WHERE queue_job_id = :id ORDER BY id;
 
 -- name: finish_and_log_jobs [postgresql]
--- End many attempts (as finish_jobs) and record them in the run log, in one statement: per
+-- End attempts (as finish_jobs) and record them in the run log, in one statement: per
 -- attempt a job run (kind 'queue', guid = the attempt's token; kept once if written
--- twice) with one task run and its (masked) parameter values. Returns the jobs ended.
+-- twice) with one task run and its (masked) parameter values. :rows is a JSON array of
+-- {id, token, status, error, run_after, ended, name, started, run_status, kind, params}.
 WITH r AS (
-    SELECT * FROM unnest(:ids::bigint[], :tokens::uuid[], :job_names::text[],
-                         :started::timestamptz[], :ended_at::timestamptz[],
-                         :run_statuses::text[], :errors::text[], :task_kinds::text[],
-                         :task_guids::uuid[])
-         AS r(queue_job_id, guid, job_name, started_at, ended_at, status, error, task_kind,
-              task_guid)
+    SELECT * FROM jsonb_to_recordset(:rows::jsonb)
+         AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
+              run_status TEXT, error TEXT, kind TEXT, params JSONB)
 ), jr AS (
     INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
                          started_at, ended_at, status, error, queue_job_id)
-    SELECT guid, :environment, job_name, 'queue', :executed_by, :host, :pid, started_at,
-           ended_at, status, error, queue_job_id
+    SELECT token, :environment, name, 'queue', :executed_by, :host, :pid,
+           to_timestamp(started), to_timestamp(ended), run_status, error, id
     FROM r
     ON CONFLICT (guid) DO NOTHING
     RETURNING id, guid
 ), tr AS (
     INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-    SELECT r.task_guid, jr.id, r.task_kind, r.job_name, r.started_at, r.ended_at, r.status,
-           r.error
-    FROM r JOIN jr ON jr.guid = r.guid
-    RETURNING id, guid
+    SELECT gen_random_uuid(), jr.id, r.kind, r.name, to_timestamp(r.started),
+           to_timestamp(r.ended), r.run_status, r.error
+    FROM r JOIN jr ON jr.guid = r.token
+    RETURNING id, job_run_id
 ), tp AS (
     INSERT INTO task_run_parameter (task_run_id, name, value)
-    SELECT tr.id, p.name, p.value
-    FROM unnest(:param_task_guids::uuid[], :param_names::text[], :param_values::text[])
-         AS p(task_guid, name, value)
-    JOIN tr ON tr.guid = p.task_guid
+    SELECT tr.id, p.key, p.value
+    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
+         jsonb_each_text(r.params) p
 )
-SELECT * FROM finish_jobs(:ids::bigint[], :tokens::uuid[], :statuses::text[], :errors::text[],
-                          :run_after::timestamptz[], :ended_at::timestamptz[]);
+SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: log_attempts [postgresql]
 -- Record attempts in the run log without ending them (attempts lost with their worker).
 WITH r AS (
-    SELECT * FROM unnest(:ids::bigint[], :tokens::uuid[], :job_names::text[],
-                         :started::timestamptz[], :ended_at::timestamptz[],
-                         :run_statuses::text[], :errors::text[], :task_kinds::text[],
-                         :task_guids::uuid[])
-         AS r(queue_job_id, guid, job_name, started_at, ended_at, status, error, task_kind,
-              task_guid)
+    SELECT * FROM jsonb_to_recordset(:rows::jsonb)
+         AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
+              run_status TEXT, error TEXT, kind TEXT, params JSONB)
 ), jr AS (
     INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
                          started_at, ended_at, status, error, queue_job_id)
-    SELECT guid, :environment, job_name, 'queue', :executed_by, :host, :pid, started_at,
-           ended_at, status, error, queue_job_id
+    SELECT token, :environment, name, 'queue', :executed_by, :host, :pid,
+           to_timestamp(started), to_timestamp(ended), run_status, error, id
     FROM r
     ON CONFLICT (guid) DO NOTHING
     RETURNING id, guid
+), tr AS (
+    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+    SELECT gen_random_uuid(), jr.id, r.kind, r.name, to_timestamp(r.started),
+           to_timestamp(r.ended), r.run_status, r.error
+    FROM r JOIN jr ON jr.guid = r.token
+    RETURNING id, job_run_id
+), tp AS (
+    INSERT INTO task_run_parameter (task_run_id, name, value)
+    SELECT tr.id, p.key, p.value
+    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
+         jsonb_each_text(r.params) p
 )
-INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-SELECT r.task_guid, jr.id, r.task_kind, r.job_name, r.started_at, r.ended_at, r.status, r.error
-FROM r JOIN jr ON jr.guid = r.guid
--- name: log_attempt_job [sqlite]
--- Record an ended attempt in the run log: its job run (guid = the attempt's token).
+SELECT count(*) AS n FROM jr;
+
+-- name: log_attempt_jobs [sqlite]
+-- Record ended attempts in the run log: their job runs (guid = the attempt's token).
+-- :rows is the JSON array finish_jobs takes, with name, started, run_status, kind, params.
 INSERT OR IGNORE INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
                                started_at, ended_at, status, error, queue_job_id)
-VALUES (:guid, :environment, :job_name, 'queue', :executed_by, :host, :pid, :started,
-        :ended, :status, :error, :job_id);
+SELECT value ->> 'token', :environment, value ->> 'name', 'queue', :executed_by, :host, :pid,
+       value ->> 'started', value ->> 'ended', value ->> 'run_status', value ->> 'error',
+       value ->> 'id'
+FROM json_each(:rows);
 
--- name: log_attempt_task [sqlite]
--- Record an ended attempt in the run log: its task run.
+-- name: log_attempt_tasks [sqlite]
+-- Record ended attempts in the run log: one task run each (guid: random).
 INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-VALUES (:task_guid, (SELECT id FROM job_run WHERE guid = :guid), :task_kind, :job_name,
-        :started, :ended, :status, :error);
+SELECT lower(hex(randomblob(16))), j.id, r.value ->> 'kind', r.value ->> 'name',
+       r.value ->> 'started', r.value ->> 'ended', r.value ->> 'run_status',
+       r.value ->> 'error'
+FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token';
 
--- name: log_attempt_parameter [sqlite]
--- Record an ended attempt in the run log: one (masked) parameter value of its task run.
+-- name: log_attempt_parameters [sqlite]
+-- Record ended attempts in the run log: the (masked) parameter values of their task runs.
 INSERT INTO task_run_parameter (task_run_id, name, value)
-VALUES ((SELECT id FROM task_run WHERE guid = :task_guid), :name, :value);
+SELECT t.id, p.key, p.value
+FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
+     JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p;
 
 -- name: data_version [sqlite]
 -- Changes whenever another connection commits (idle workers poll it to wake up).

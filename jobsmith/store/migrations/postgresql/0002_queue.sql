@@ -234,14 +234,12 @@ BEGIN
               j.process_units, j.attempts, j.token::text, j.cancel_requested;
 END $$;
 
--- End attempts (arrays, one element per attempt), each only if its token still names
--- the job's current attempt; then wake (or fail) the jobs parked on jobs that ended, and
--- theirs in turn. Each statement takes a fresh snapshot, so a job parked concurrently on
--- one of these is seen. Returns the jobs actually ended.
-CREATE FUNCTION finish_jobs(
-    p_ids BIGINT[], p_tokens UUID[], p_statuses TEXT[], p_errors TEXT[],
-    p_run_after TIMESTAMPTZ[], p_ended TIMESTAMPTZ[]
-) RETURNS TABLE (id BIGINT, status TEXT)
+-- End attempts, each only if its token still names the job's current attempt; then wake
+-- (or fail) the jobs parked on jobs that ended, and theirs in turn. Each statement takes a
+-- fresh snapshot, so a job parked concurrently on one of these is seen. p_rows is a JSON
+-- array of {id, token, status, error, run_after, ended} (times in epoch seconds).
+-- Returns the jobs actually ended.
+CREATE FUNCTION finish_jobs(p_rows JSONB) RETURNS TABLE (id BIGINT, status TEXT)
 LANGUAGE plpgsql SET search_path FROM CURRENT
 AS $$
 #variable_conflict use_column
@@ -249,17 +247,19 @@ DECLARE
     ended BIGINT[];
 BEGIN
     RETURN QUERY
-    UPDATE queue_job j SET status = f.status, error = f.error, run_after = f.run_after,
-        ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended_at END,
+    UPDATE queue_job j SET status = f.status, error = f.error,
+        run_after = to_timestamp(f.run_after),
+        ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE to_timestamp(f.ended) END,
         token = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.token END,
         lease_until = NULL,
         worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.worker END
-    FROM unnest(p_ids, p_tokens, p_statuses, p_errors, p_run_after, p_ended)
-         AS f(id, token, status, error, run_after, ended_at)
+    FROM jsonb_to_recordset(p_rows) AS f(id BIGINT, token UUID, status TEXT, error TEXT,
+                                         run_after FLOAT8, ended FLOAT8)
     WHERE j.id = f.id AND j.token = f.token AND j.status = 'running'
     RETURNING j.id, j.status;
     SELECT array_agg(j.id) INTO ended FROM queue_job j
-    WHERE j.id = ANY(p_ids) AND j.status IN ('completed', 'failed', 'cancelled');
+    WHERE j.id IN (SELECT (r ->> 'id')::bigint FROM jsonb_array_elements(p_rows) r)
+      AND j.status IN ('completed', 'failed', 'cancelled');
     PERFORM release_dependants(ended);
 END $$;
 
