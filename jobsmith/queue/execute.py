@@ -115,7 +115,7 @@ class JobExecutor:
             NewJob(
                 task.type_key,
                 task.task_key,
-                canonical_json(task.arguments.check(c)),
+                task.arguments.check(c),
                 job.priority,
                 task.process_units,
                 job.queue,
@@ -155,7 +155,7 @@ class JobExecutor:
                 NewJob(
                     target.type_key,
                     target.task_key,
-                    text,
+                    arguments,
                     job.priority + 1,
                     target.process_units,
                     target.queue,

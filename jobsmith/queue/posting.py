@@ -16,7 +16,7 @@ queueing a duplicate; ``unique=False`` queues it anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from jobsmith.queue.arguments import Arguments, arguments_from_definition
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
-from jobsmith.store.jobs import NewJob, canonical_json
+from jobsmith.store.jobs import NewJob
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,10 @@ def _new_job(
     queue: str | None,
     run_after: datetime | None,
 ) -> NewJob:
-    checked = target.arguments.check(arguments)
     return NewJob(
         target.type_key,
         target.task_key,
-        canonical_json(checked),
+        target.arguments.check(arguments),
         target.priority if priority is None else int(priority),
         target.process_units,
         queue or target.queue,
@@ -140,12 +139,10 @@ def _new_job(
 
 
 def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:
-    import json
-
     return PostedJob(
         job_id,
         f"{target.type_key}.{target.task_key}",
-        json.loads(job.arguments),
+        job.arguments,
         job.priority,
         status,
         created,
@@ -195,7 +192,3 @@ def _configured_store() -> Store:
     from jobsmith.execution import shared_store
 
     return shared_store(load_config())
-
-
-def posted_ids(jobs: Sequence[PostedJob]) -> list[int]:
-    return [j.id for j in jobs]

@@ -47,11 +47,11 @@ def epoch_datetime(seconds: float) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class NewJob:
-    """A job to queue; ``arguments`` is canonical JSON text (see ``canonical_json``)."""
+    """A job to queue, its arguments already checked against its task."""
 
     type_key: str
     task_key: str
-    arguments: str
+    arguments: dict[str, Any]
     priority: int = 0
     process_units: int = 1
     queue: str = "default"
@@ -256,30 +256,26 @@ class JobRepository:
         with self.db.transaction():
             if not self.postgres:
                 return [self.insert(job) for job in jobs]
-            rows = self.db.fetchall(self.q.insert_jobs, self._arrays(jobs))
-            made: dict[tuple[str, str, str], list[int]] = {}
-            for row in rows:
-                key = (
-                    row["type_key"],
-                    row["task_key"],
-                    canonical_json(json.loads(row["arguments"])),
-                )
-                made.setdefault(key, []).append(int(row["id"]))
-            return [self._match(job, made) for job in jobs]
-
-    def _match(self, job: NewJob, made: dict[tuple[str, str, str], list[int]]) -> Posted:
-        ids = made.get((job.type_key, job.task_key, job.arguments))
-        if ids:
-            return Posted(ids.pop(0), "waiting", True)
-        return self._duplicate(self._values(job))
+            rows = json.dumps([_new_row(n, job) for n, job in enumerate(jobs)])
+            made = {
+                r["n"]: int(r["id"]) for r in self.db.fetchall(self.q.insert_jobs, {"rows": rows})
+            }
+            return [
+                Posted(made[n], "waiting", True)
+                if n in made
+                else self._duplicate(self._values(job))
+                for n, job in enumerate(jobs)
+            ]
 
     def _duplicate(self, values: dict[str, Any]) -> Posted:
         row = self.db.fetchone(self.q.active_duplicate, values)
-        if row is None:  # the active job ended between the insert and this read: try again
-            row = self.db.fetchone(self.q.insert_job, values)
-            assert row is not None, "a unique job could neither be inserted nor found"
-            return Posted(int(row["id"]), row["status"], True)
-        return Posted(int(row["id"]), row["status"], False)
+        if row is not None:
+            return Posted(int(row["id"]), row["status"], False)
+        # The active twin ended meanwhile, or (PostgreSQL) the arguments only share a hash
+        # with an active job's: queue this one without the dedupe key.
+        row = self.db.fetchone(self.q.insert_job, {**values, "is_unique": False})
+        assert row is not None
+        return Posted(int(row["id"]), row["status"], True)
 
     @staticmethod
     def _values(job: NewJob) -> dict[str, Any]:
@@ -287,25 +283,12 @@ class JobRepository:
             "type_key": job.type_key,
             "task_key": job.task_key,
             "queue": job.queue,
-            "arguments": job.arguments,
+            "arguments": canonical_json(job.arguments),
             "priority": job.priority,
             "process_units": job.process_units,
             "is_unique": job.unique,
             "run_after": job.run_after,
             "created_at": datetime.now(UTC),
-        }
-
-    @staticmethod
-    def _arrays(jobs: Sequence[NewJob]) -> dict[str, list[Any]]:
-        return {
-            "type_keys": [j.type_key for j in jobs],
-            "task_keys": [j.task_key for j in jobs],
-            "queues": [j.queue for j in jobs],
-            "arguments": [j.arguments for j in jobs],
-            "priorities": [j.priority for j in jobs],
-            "process_units": [j.process_units for j in jobs],
-            "is_unique": [j.unique for j in jobs],
-            "run_after": [j.run_after for j in jobs],
         }
 
     # -- claiming and leases --------------------------------------------------------------
@@ -593,6 +576,20 @@ class JobRepository:
             return None
         row = self.db.fetchone(self.q.queue_channel)
         return str(row["channel"]) if row else None
+
+
+def _new_row(n: int, job: NewJob) -> dict[str, Any]:
+    return {
+        "n": n,
+        "type_key": job.type_key,
+        "task_key": job.task_key,
+        "queue": job.queue,
+        "arguments": job.arguments,
+        "priority": job.priority,
+        "process_units": job.process_units,
+        "is_unique": job.unique,
+        "run_after": job.run_after.timestamp() if job.run_after else None,
+    }
 
 
 def _row(o: Outcome, logged: bool) -> dict[str, Any]:

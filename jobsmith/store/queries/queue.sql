@@ -49,28 +49,34 @@ INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_u
                        is_unique, run_after, created_at)
 VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_units,
         :is_unique, :run_after::timestamptz, now())
-ON CONFLICT (type_key, task_key, md5(arguments::text))
+ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
 DO NOTHING
 RETURNING id, status, created_at;
 
 -- name: insert_jobs [postgresql]
--- Queue many jobs in one statement (arrays, one element per job); duplicates of active
--- unique jobs are skipped and come back from active_duplicate instead.
-INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
-                       is_unique, run_after)
-SELECT type_key, task_key, queue, arguments::jsonb, priority, process_units, is_unique,
-       run_after
-FROM unnest(:type_keys::text[], :task_keys::text[], :queues::text[], :arguments::text[],
-            :priorities::int[], :process_units::int[], :is_unique::boolean[],
-            :run_after::timestamptz[])
-     WITH ORDINALITY AS j(type_key, task_key, queue, arguments, priority, process_units,
-                          is_unique, run_after, n)
-ORDER BY n
-ON CONFLICT (type_key, task_key, md5(arguments::text))
-    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
-DO NOTHING
-RETURNING id, type_key, task_key, arguments::text AS arguments, status, created_at;
+-- Queue many jobs in one statement. :rows is a JSON array of {n, type_key, task_key, queue,
+-- arguments, priority, process_units, is_unique, run_after (epoch seconds)}; ids are drawn
+-- first, so the result says which n were queued (a unique job identical to an active one
+-- is skipped: find it with active_duplicate).
+WITH input AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('queue_job', 'id')) AS id, j.*
+    FROM jsonb_to_recordset(:rows::jsonb)
+         AS j(n INTEGER, type_key TEXT, task_key TEXT, queue TEXT, arguments JSONB,
+              priority INTEGER, process_units INTEGER, is_unique BOOLEAN, run_after FLOAT8)
+), inserted AS (
+    INSERT INTO queue_job (id, type_key, task_key, queue, arguments, priority, process_units,
+                           is_unique, run_after)
+    OVERRIDING SYSTEM VALUE
+    SELECT id, type_key, task_key, queue, arguments, priority, process_units, is_unique,
+           to_timestamp(run_after)
+    FROM input ORDER BY n
+    ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
+        WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+    DO NOTHING
+    RETURNING id
+)
+SELECT input.n, input.id FROM input JOIN inserted ON inserted.id = input.id;
 
 -- name: active_duplicate [sqlite]
 -- The active unique job a post collided with.
@@ -79,10 +85,11 @@ WHERE type_key = :type_key AND task_key = :task_key AND arguments = :arguments A
   AND status IN ('waiting', 'running', 'parked');
 
 -- name: active_duplicate [postgresql]
--- The active unique job a post collided with.
+-- The active unique job a post collided with (same arguments, not only the same hash).
 SELECT id, status, created_at FROM queue_job
 WHERE type_key = :type_key AND task_key = :task_key
-  AND md5(arguments::text) = md5(:arguments::jsonb::text) AND is_unique
+  AND jsonb_hash_extended(arguments, 0) = jsonb_hash_extended(:arguments::jsonb, 0)
+  AND arguments = :arguments::jsonb AND is_unique
   AND status IN ('waiting', 'running', 'parked');
 
 -- name: units_in_use [sqlite]

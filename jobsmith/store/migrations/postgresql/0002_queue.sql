@@ -53,8 +53,11 @@ CREATE INDEX queue_job_parked ON queue_job (waiting_on) WHERE status = 'parked';
 -- Dependencies: a completed job of a task within a freshness window.
 CREATE INDEX queue_job_completed ON queue_job (type_key, task_key, ended_at)
     WHERE status = 'completed';
--- Posting a job identical to one still waiting, running or parked returns that job.
-CREATE UNIQUE INDEX queue_job_unique ON queue_job (type_key, task_key, md5(arguments::text))
+-- Posting a job identical to one still waiting, running or parked returns that job. The
+-- key is a 64-bit hash of the arguments (no text conversion: cheap to maintain); posting
+-- compares the arguments themselves, so a hash collision only costs the dedupe.
+CREATE UNIQUE INDEX queue_job_unique
+    ON queue_job (type_key, task_key, jsonb_hash_extended(arguments, 0))
     WHERE is_unique AND status IN ('waiting', 'running', 'parked');
 
 -- Every attempt of a queued job is a job run in the run log.
@@ -67,10 +70,10 @@ LANGUAGE sql STABLE SET search_path FROM CURRENT
 AS $$ SELECT left('jobsmith.' || current_schema(), 63) $$;
 
 CREATE FUNCTION queue_notify() RETURNS TRIGGER
-LANGUAGE plpgsql SET search_path FROM CURRENT
+LANGUAGE plpgsql
 AS $$
 BEGIN
-    PERFORM pg_notify(queue_channel(), '');
+    PERFORM pg_notify(left('jobsmith.' || TG_TABLE_SCHEMA, 63), '');
     RETURN NULL;
 END $$;
 
@@ -174,15 +177,23 @@ BEGIN
     INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units)
     VALUES (task.type_key, task.task_key, task.queue, checked,
             coalesce(insert_job.priority, task.priority), task.process_units)
-    ON CONFLICT (type_key, task_key, md5(arguments::text))
+    ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
         WHERE is_unique AND status IN ('waiting', 'running', 'parked')
     DO NOTHING
     RETURNING id INTO job_id;
     IF job_id IS NULL THEN
         SELECT j.id INTO job_id FROM queue_job j
         WHERE j.type_key = task.type_key AND j.task_key = task.task_key
-          AND md5(j.arguments::text) = md5(checked::text) AND j.is_unique
+          AND jsonb_hash_extended(j.arguments, 0) = jsonb_hash_extended(checked, 0)
+          AND j.arguments = checked AND j.is_unique
           AND j.status IN ('waiting', 'running', 'parked');
+    END IF;
+    IF job_id IS NULL THEN  -- a hash collision, or the active twin just ended
+        INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                               is_unique)
+        VALUES (task.type_key, task.task_key, task.queue, checked,
+                coalesce(insert_job.priority, task.priority), task.process_units, FALSE)
+        RETURNING id INTO job_id;
     END IF;
 END $$;
 
