@@ -31,6 +31,7 @@ from typing import Any
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.execute import JobExecutor, Parked, Released
+from jobsmith.queue.flusher import Flusher
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
@@ -130,6 +131,7 @@ class Worker:
         self.interrupts = Interrupts()
         self.executor = JobExecutor(store, self.registry, self.interrupts)
         self.waker = Waker(store, on_cancel=self._cancel_heard)
+        self.flusher = Flusher(store, self.who, self._flushed)
         self.stopping = threading.Event()
         self.drained = threading.Event()
         self._stop_deadline: float | None = None
@@ -164,6 +166,7 @@ class Worker:
         )
         restore = self._install_signals()
         self.waker.start()
+        self.flusher.start()
         monitor = threading.Thread(target=self._monitor, name="jobsmith-monitor", daemon=True)
         monitor.start()
         slots = [
@@ -178,6 +181,7 @@ class Worker:
                     slot.join(0.2)
         finally:
             self.stopping.set()
+            self.flusher.close()
             self.waker.stop()
             monitor.join(5)
             restore()
@@ -211,8 +215,8 @@ class Worker:
         pending: list[Outcome] = []
         backoff = 0.1
         while not (self.stopping.is_set() or self.drained.is_set()):
+            self._flush(pending)
             try:
-                self._flush(pending)
                 jobs = self._claim()
                 backoff = 0.1
             except TRANSIENT_ERRORS as exc:
@@ -228,8 +232,8 @@ class Worker:
                 self.drained.set()
                 self.waker.wake_all()
             else:
-                self.waker.wait(event, 0.1 if self.burst else self.poll)
-        self._final_flush(pending)
+                self.waker.wait(event, 0.05 if self.burst else self.poll)
+        self._flush(pending)
 
     def _claim(self) -> list[Claimed]:
         free = max(1, self.max_batch)
@@ -273,28 +277,21 @@ class Worker:
         if not self.burst:
             return False
         with self._lock:
-            if self._busy:
+            if self._busy or not self.flusher.idle():
                 return False
         return self.store.jobs.waiting_count(self.queues, self.tasks) == 0
 
     def _flush(self, pending: list[Outcome]) -> None:
-        if not pending:
-            return
-        self.store.jobs.finish(pending, self.who)
-        self.stats.count(pending)
-        if self.on_progress is not None:
-            self.on_progress(list(pending))
-        pending.clear()
+        """Hand ended attempts to the flusher (which records them in the background)."""
+        if pending:
+            self.flusher.put(pending)
+            pending.clear()
 
-    def _final_flush(self, pending: list[Outcome]) -> None:
-        for attempt in range(20):
-            try:
-                self._flush(pending)
-                return
-            except TRANSIENT_ERRORS as exc:
-                log.warning("Could not record %d finished job(s) yet: %s", len(pending), exc)
-                time.sleep(min(0.1 * 2**attempt, 5.0))
-        log.error("Gave up recording %d finished job(s); they will run again", len(pending))
+    def _flushed(self, outcomes: Sequence[Outcome]) -> None:
+        with self._lock:
+            self.stats.count(outcomes)
+        if self.on_progress is not None:
+            self.on_progress(outcomes)
 
     def _release(self, jobs: Sequence[Claimed]) -> None:
         try:
