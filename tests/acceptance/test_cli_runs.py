@@ -71,8 +71,14 @@ def test_runs_and_runs_show(target: StoreTarget, tmp_path: Path) -> None:
 
     shown = jobsmith(target, "runs", "show", "latest")
     assert shown.returncode == 0, shown.stderr
-    for expected in ("greet", "set_date", "report", "name = world", "password = ***", "Completed"):
-        assert expected in shown.stdout
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in shown.stdout.splitlines()
+        if line.startswith("│")
+    ]
+    assert ["1", "greet", "FunctionExecution", "Completed"] == rows[0][:4]
+    assert ["1", "greet", "name", "world"] in rows
+    assert ["3", "report", "password", "***"] in rows
     assert "hunter2" not in shown.stdout
 
     failed = jobsmith(target, "runs", "show", "1")
