@@ -76,7 +76,7 @@ def test_runs_and_runs_show(target: StoreTarget, tmp_path: Path) -> None:
         for line in shown.stdout.splitlines()
         if line.startswith("│")
     ]
-    assert ["1", "greet", "FunctionExecution", "Completed"] == rows[0][:4]
+    assert rows[0][:4] == ["1", "greet", "FunctionExecution", "Completed"]
     assert ["1", "greet", "name", "world"] in rows
     assert ["3", "report", "password", "***"] in rows
     assert "hunter2" not in shown.stdout
