@@ -7,8 +7,13 @@ import sys
 
 from jobsmith.queue import Registry
 
-sys.path.insert(0, os.environ.get("PEERS_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "peers")))
-from common import rec  # noqa: E402  (the peers' recorder: every library is timed the same way)
+sys.path.insert(
+    0,
+    os.environ.get(
+        "PEERS_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "peers")
+    ),
+)
+from common import rec
 
 registry = Registry()
 

@@ -70,14 +70,26 @@ def bench(dialect: str) -> None:
     t0 = time.time()
     for i in range(N1):
         post(TASK, {"i": i}, store=store, registry=registry)
-    report(lib, "enqueue_1by1", N1 / (time.time() - t0), "jobs/s", n=N1,
-           api="jobsmith.post(name, args) (validated, unique)")
+    report(
+        lib,
+        "enqueue_1by1",
+        N1 / (time.time() - t0),
+        "jobs/s",
+        n=N1,
+        api="jobsmith.post(name, args) (validated, unique)",
+    )
     store.close()
     store, url = fresh(dialect)
     t0 = time.time()
     post_many([(TASK, {"i": i}) for i in range(NB)], store=store, registry=registry)
-    report(lib, "enqueue_batch", NB / (time.time() - t0), "jobs/s", n=NB,
-           api="jobsmith.post_many(list) (validated, unique; one statement on PG)")
+    report(
+        lib,
+        "enqueue_batch",
+        NB / (time.time() - t0),
+        "jobs/s",
+        n=NB,
+        api="jobsmith.post_many(list) (validated, unique; one statement on PG)",
+    )
     store.close()
     me = [sys.executable, os.path.abspath(__file__), "worker"]
     for nproc in (1, 2):
@@ -86,7 +98,7 @@ def bench(dialect: str) -> None:
         store.close()
         d = fresh_rec_dir("jobsmith")
         t_spawn = time.time()
-        procs = start_workers(me + [url, SCHEMA, "drain"], nproc, d)
+        procs = start_workers([*me, url, SCHEMA, "drain"], nproc, d)
         try:
             ok = wait_recs(d, ND, 150, procs)
             for p in procs:
@@ -94,12 +106,21 @@ def bench(dialect: str) -> None:
         finally:
             kill_procs(procs)
         st = drain_stats(d, ND, t_spawn, time.time())
-        report(lib, f"drain_{nproc}proc", st["rate_first_to_last"], "jobs/s", n=ND, ok=ok,
-               wall_incl_startup=round(st["rate_wall_incl_startup"], 1), per_proc=st["per_proc"],
-               done=st["done"], run_log=True)
+        report(
+            lib,
+            f"drain_{nproc}proc",
+            st["rate_first_to_last"],
+            "jobs/s",
+            n=ND,
+            ok=ok,
+            wall_incl_startup=round(st["rate_wall_incl_startup"], 1),
+            per_proc=st["per_proc"],
+            done=st["done"],
+            run_log=True,
+        )
     store, url = fresh(dialect)
     d = fresh_rec_dir("jobsmith_lat")
-    procs = start_workers(me + [url, SCHEMA, "wait"], 1, d)
+    procs = start_workers([*me, url, SCHEMA, "wait"], 1, d)
     try:
         post(TASK, {"i": -1}, store=store, registry=registry)  # warm-up
         if not wait_recs(d, 1, 30, procs):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from jobsmith.store import Store
-from jobsmith.store.jobs import TRANSIENT_ERRORS, Outcome
+from jobsmith.store.jobs import Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
 
@@ -35,6 +35,7 @@ class Flusher:
         self.store = store
         self.who = who
         self.on_flushed = on_flushed
+        self.transient = transient_errors()
         self._batches: queue.Queue[list[Outcome] | None] = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="jobsmith-flusher", daemon=True)
         self._idle = threading.Event()
@@ -74,7 +75,7 @@ class Flusher:
         while True:
             try:
                 self.store.jobs.finish(batch, self.who)
-            except TRANSIENT_ERRORS as exc:  # the server restarts: keep the batch, retry
+            except self.transient as exc:  # the server restarts: keep the batch, retry
                 log.warning("Could not record %d finished job(s) yet: %s", len(batch), exc)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)

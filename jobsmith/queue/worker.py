@@ -38,7 +38,7 @@ from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
 from jobsmith.runlog import who_and_where
 from jobsmith.store import Store
-from jobsmith.store.jobs import TRANSIENT_ERRORS, Claimed, Outcome
+from jobsmith.store.jobs import Claimed, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
 
@@ -128,6 +128,7 @@ class Worker:
         self.name = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.who = {"environment": environment, "executed_by": user, "host": self.host}
         self.stats = WorkerStats()
+        self.transient = transient_errors()
         self.interrupts = Interrupts()
         self.executor = JobExecutor(store, self.registry, self.interrupts)
         self.waker = Waker(store, on_cancel=self._cancel_heard)
@@ -219,7 +220,7 @@ class Worker:
             try:
                 jobs = self._claim()
                 backoff = 0.1
-            except TRANSIENT_ERRORS as exc:
+            except self.transient as exc:
                 log.warning(
                     "Slot %d: database unavailable (%s); retrying in %.1fs", number, exc, backoff
                 )
@@ -297,7 +298,7 @@ class Worker:
         try:
             self.store.jobs.release(jobs)
             self.stats.released += len(jobs)
-        except TRANSIENT_ERRORS as exc:  # their leases expire and they run elsewhere
+        except self.transient as exc:  # their leases expire and they run elsewhere
             log.warning("Could not give back %d job(s): %s", len(jobs), exc)
 
     # -- the monitor ----------------------------------------------------------------------
@@ -327,7 +328,7 @@ class Worker:
     def _heartbeat(self) -> None:
         try:
             held = self.store.jobs.renew(self.name, self.lease)
-        except TRANSIENT_ERRORS as exc:
+        except self.transient as exc:
             log.warning("Heartbeat failed: %s", exc)
             return
         for job_id, _token, cancel in held:
@@ -347,7 +348,7 @@ class Worker:
                         attempt.status,
                     )
                 self.store.jobs.log_lost(lost, self.who)
-        except TRANSIENT_ERRORS as exc:
+        except self.transient as exc:
             log.warning("Could not check for expired leases: %s", exc)
 
     def _cancel_heard(self, job_id: int) -> None:

@@ -18,26 +18,30 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-
 from jobsmith.errors import NotFoundError, StoreError
 from jobsmith.store.base import Connector, Row, as_datetime
 from jobsmith.store.sql import Queries, load
 
 ACTIVE = ("waiting", "running", "parked")
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-    StoreError,
-)
-"""Errors after which a worker waits and tries again (the server restarting, a busy file)."""
+
+
+def transient_errors() -> tuple[type[Exception], ...]:
+    """Errors after which a worker waits and tries again (the server restarting, a busy
+    file). psycopg's count only once it is loaded (a PostgreSQL store was opened)."""
+    found: tuple[type[Exception], ...] = (sqlite3.OperationalError, StoreError)
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        found += (psycopg.OperationalError, psycopg.InterfaceError)
+    return found
+
+
 ENDED = ("completed", "failed", "cancelled")
 
 
