@@ -28,6 +28,31 @@ from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
 __version__ = "0.1.0"
 
+# The queue (JobMaster, jobrunner's job board) loads on first use: it brings pydantic.
+_QUEUE_NAMES = {
+    "task": "jobsmith.queue.registry",
+    "Dependency": "jobsmith.queue.registry",
+    "same": "jobsmith.queue.registry",
+    "Registry": "jobsmith.queue.registry",
+    "post": "jobsmith.queue.posting",
+    "post_many": "jobsmith.queue.posting",
+    "JobMaster": "jobsmith.queue.jobmaster",
+    "Worker": "jobsmith.queue.worker",
+    "post_job": "jobsmith.queue.flows",
+    "register_job": "jobsmith.queue.plugins",
+    "parse_arguments": "jobsmith.queue.plugins",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _QUEUE_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jobsmith' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     # jobs run now (robojob)
     "go",
@@ -43,6 +68,18 @@ __all__ = [
     # configuration
     "Config",
     "load_config",
+    # the queue (JobMaster, jobrunner)
+    "task",
+    "Dependency",
+    "same",
+    "Registry",
+    "post",
+    "post_many",
+    "JobMaster",
+    "Worker",
+    "post_job",
+    "register_job",
+    "parse_arguments",
     # errors
     "JobsmithError",
     "ConfigError",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobsmith.params import MASK, display_value, is_secret_name
 from jobsmith.queue.arguments import ArgumentError
+from jobsmith.queue.builtins import find_task
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.registry import Dependency, Registry, Task
 from jobsmith.store import Store
@@ -60,7 +61,7 @@ class JobExecutor:
 
     def run(self, job: Claimed) -> Result:
         started = time.time()
-        task = self.registry.find(job.name)
+        task = find_task(self.registry, job.name)
         if task is None:
             return self._failed(job, started, f"no task named {job.name} in this worker")
         if job.cancel_requested:
@@ -166,7 +167,9 @@ class JobExecutor:
         return None
 
     def _dependency_task(self, dep: Dependency) -> Task:
-        return dep.task if isinstance(dep.task, Task) else self.registry.get(dep.task)
+        if isinstance(dep.task, Task):
+            return dep.task
+        return find_task(self.registry, dep.task) or self.registry.get(dep.task)
 
     @staticmethod
     def _failed(job: Claimed, started: float, error: str) -> Outcome:

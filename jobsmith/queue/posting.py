@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from jobsmith.queue.arguments import Arguments, arguments_from_definition
+from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
@@ -153,7 +154,7 @@ def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
     if isinstance(task, Task):
         found: Task | None = task
     else:
-        found = registry.find(task)
+        found = find_task(registry, task) or find_task(load_builtins(), task)
     if found is not None:
         return _Target(
             found.type_key,

@@ -30,6 +30,7 @@ from types import FrameType
 from typing import Any
 
 from jobsmith.errors import JobsmithError
+from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
 from jobsmith.queue.flusher import Flusher
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
@@ -142,21 +143,23 @@ class Worker:
         self._seconds_per_job = 0.0
 
     def _served(self, tasks: Sequence[str] | None) -> list[str]:
+        builtin = load_builtins()
         names = list(tasks) if tasks else [t.name for t in self.registry]
         for name in names:
-            self.registry.get(name)
+            if find_task(self.registry, name) is None:
+                self.registry.get(name)  # raises the registry's clear error
         if not names:
             raise JobsmithError(
                 "this worker has no tasks to run: import the modules that define them "
                 "(`jobsmith worker -m MODULE`, or `imports:` in jobsmith.yml)"
             )
-        return names
+        return names if tasks else names + [t.name for t in builtin if t.name not in names]
 
     # -- life -----------------------------------------------------------------------------
     def run(self) -> WorkerStats:
         """Work until stopped; returns what was done."""
         self.who["pid"] = os.getpid()
-        self.store.jobs.publish(self.registry.definitions())
+        self.store.jobs.publish(self.registry.definitions() + load_builtins().definitions())
         log.info(
             "Worker %s: %d task(s), concurrency %d, lease %gs, %d process units",
             self.name,
