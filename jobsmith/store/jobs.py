@@ -555,9 +555,9 @@ class JobRepository:
         row = self.db.fetchone(self.q.count_active)
         return int(row["n"]) if row else 0
 
-    def attempts(self, job_id: int) -> list[Row]:
-        """The run-log job runs of a job's attempts, oldest first."""
-        return self.db.fetchall(self.q.attempts_of_job, {"id": job_id})
+    def attempts(self, job_id: int) -> list[int]:
+        """The run-log job run ids of a job's attempts, oldest first."""
+        return [r["id"] for r in self.db.fetchall(self.q.attempts_of_job, {"id": job_id})]
 
     def listener(self) -> Any:
         """A new PostgreSQL connection LISTENing on this schema's channel (its

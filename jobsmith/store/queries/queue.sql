@@ -306,7 +306,7 @@ SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'park
 
 -- name: attempts_of_job
 -- The run-log records of a job's attempts, oldest first.
-SELECT * FROM job_run WHERE queue_job_id = :id ORDER BY id;
+SELECT id FROM job_run WHERE queue_job_id = :id ORDER BY id;
 
 -- name: finish_and_log_jobs [postgresql]
 -- End attempts (as finish_jobs) and record them in the run log, in one statement: per
