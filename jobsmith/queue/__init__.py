@@ -16,7 +16,10 @@ See docs/queue.md.
 from __future__ import annotations
 
 from jobsmith.queue.arguments import ALL, ArgumentError
+from jobsmith.queue.flows import post_job
 from jobsmith.queue.interrupt import JobCancelled, JobInterrupt, JobTimeout, WorkerStopping
+from jobsmith.queue.jobmaster import JobMaster
+from jobsmith.queue.plugins import parse_arguments, register_job
 from jobsmith.queue.posting import PostedJob, check_arguments, post, post_many
 from jobsmith.queue.registry import (
     Dependency,
@@ -36,6 +39,7 @@ __all__ = [
     "ArgumentError",
     "Dependency",
     "JobCancelled",
+    "JobMaster",
     "JobInterrupt",
     "JobTimeout",
     "PostedJob",
@@ -49,7 +53,10 @@ __all__ = [
     "WorkerStopping",
     "check_arguments",
     "post",
+    "post_job",
     "post_many",
+    "parse_arguments",
+    "register_job",
     "registry",
     "run_worker",
     "same",

@@ -510,7 +510,7 @@ class JobRepository:
         """Cancel a job: at once when it has not started, else ask its worker. Returns
         ``"cancelled"``, ``"requested"`` or the status of a job that already ended."""
         with self.db.transaction():
-            if self.db.fetchone(self.q.cancel_waiting, {"id": job_id, "now": time.time()}):
+            if self.db.fetchone(self.q.cancel_waiting, {"id": job_id, "now": datetime.now(UTC)}):
                 self.release_dependants([job_id])
                 return "cancelled"
             if self.db.fetchone(self.q.request_cancel, {"id": job_id}):
