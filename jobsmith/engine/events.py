@@ -22,6 +22,9 @@ class Listener:
     def run_started(self, plan: Plan) -> None:
         """The run starts (once per run)."""
 
+    def try_started(self, report: NodeReport) -> None:
+        """A try of a node starts (``report.tries`` is the number of tries before it)."""
+
     def phase_done(self, node: Node, phase: str, error: BaseException | None) -> None:
         """One phase (check, run, recheck, revert, cleanup) ended; ``error`` is None if it
         passed."""
@@ -36,7 +39,7 @@ class Listener:
         """The run ended (also when it failed)."""
 
 
-EVENTS = ("run_started", "phase_done", "try_done", "node_reverted", "run_finished")
+EVENTS = ("run_started", "try_started", "phase_done", "try_done", "node_reverted", "run_finished")
 
 
 class Dispatch:

@@ -57,11 +57,22 @@ class Engine:
 
     # -- one try ---------------------------------------------------------------------------
     def _try(self, node: Node, report: NodeReport) -> Step:
-        """Check, run if needed, recheck; the outcome lands in ``report``."""
-        step = node.make_step()
+        """Check, run if needed, recheck; the outcome lands in ``report``.
+
+        A node whose step cannot even be made (a Job whose ``__init__`` raises) fails its
+        check, as in DoJobber.
+        """
+        if self.events.try_started is not None:
+            self.events.try_started(report)
+        report.tries += 1
+        try:
+            step = node.make_step()
+        except Exception as exc:
+            self._phase(node, report, CHECK, exc)
+            self._end_try(report, Outcome.FAILED, None, exc)
+            return _NOTHING
         if step.cleanup is not None:
             self._cleanups.append((node, step.cleanup))
-        report.tries += 1
         check = step.check
         if check is not None:
             try:
@@ -202,6 +213,9 @@ class Engine:
     def _finished(self, report: Report) -> None:
         if self.events.run_finished is not None:
             self.events.run_finished(report)
+
+
+_NOTHING = Step()
 
 
 def _all_ok(ok: list[bool], deps: tuple[int, ...]) -> bool:
