@@ -13,12 +13,13 @@ failure is followed by its traceback, indented.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from typing import TextIO
 
 from jobsmith.engine.events import Listener
-from jobsmith.engine.model import Node, Phase
+from jobsmith.engine.model import Node, NodeReport, Phase
 
 _QUOTED = {Phase.RECHECK.value, Phase.REVERT.value, Phase.CLEANUP.value}
 
@@ -46,3 +47,24 @@ class ConsoleListener(Listener):
 
 def _traceback(error: BaseException) -> str:
     return "".join(traceback.format_exception(error)).strip()
+
+
+class LogListener(Listener):
+    """Logs each try's outcome and each revert (flows use it; INFO for progress)."""
+
+    def __init__(self, logger: logging.Logger, what: str = "Task") -> None:
+        self.log, self.what = logger, what
+
+    def try_done(self, report: NodeReport) -> None:
+        if report.error is None:
+            self.log.info("%s %s completed", self.what, report.node.name)
+        else:
+            self.log.error("%s %s failed: %s", self.what, report.node.name, report.error)
+
+    def node_reverted(self, report: NodeReport, error: BaseException | None) -> None:
+        if error is None and report.error is None:
+            self.log.warning("%s %s reverted", self.what, report.node.name)
+        elif error is None:
+            self.log.info("%s %s: its failure was reverted", self.what, report.node.name)
+        else:
+            self.log.error("%s %s: revert failed: %s", self.what, report.node.name, error)

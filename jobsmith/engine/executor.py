@@ -321,25 +321,23 @@ class _Reverting:
     def _revert_node(self, j: int, error: BaseException) -> None:
         step, report = self.steps[j], self.reports[j]
         node = self.plan.nodes[j]
-        failed_itself = report.outcome is Outcome.FAILED
-        if not failed_itself:
+        if report.outcome is not Outcome.FAILED:
             report.outcome = Outcome.REVERTED
-        if step is None or step.revert is None:
-            return
         events = self.engine.events
-        try:
-            step.revert(report.result, error)
-        except Exception as exc:
-            report.history.append((REVERT, exc))
-            self.report.revert_error = exc
+        if step is not None and step.revert is not None:
+            try:
+                step.revert(report.result, error)
+            except Exception as exc:
+                report.history.append((REVERT, exc))
+                self.report.revert_error = exc
+                if events.phase_done is not None:
+                    events.phase_done(node, REVERT, exc)
+                if events.node_reverted is not None:
+                    events.node_reverted(report, exc)
+                raise _RevertFailed(exc) from exc
+            report.history.append((REVERT, None))
             if events.phase_done is not None:
-                events.phase_done(node, REVERT, exc)
-            if events.node_reverted is not None:
-                events.node_reverted(report, exc)
-            raise _RevertFailed(exc) from exc
-        report.history.append((REVERT, None))
-        if events.phase_done is not None:
-            events.phase_done(node, REVERT, None)
+                events.phase_done(node, REVERT, None)
         if events.node_reverted is not None:
             events.node_reverted(report, None)
 
