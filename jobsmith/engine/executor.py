@@ -257,12 +257,13 @@ class _Reverting:
                 continue
             error = self.reports[i].error
             assert error is not None
+            self.report.error = error  # before reverting: a revert that fails stops there
             self._revert_node(i, error)
             restart = self._after_failure(self.plan.scope_of[i], error)
             if restart is None:
                 self._revert(self.done, error)
-                self.report.error = error
                 return
+            self.report.error = None
             for j in self.members[restart]:
                 completed[j] = False
             i = min(self.members[restart])
