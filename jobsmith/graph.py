@@ -41,6 +41,7 @@ from typing import IO, Any
 
 from jobsmith.engine import Engine, Listener, Node, Outcome, Plan, Report, Step
 from jobsmith.engine.console import ConsoleListener
+from jobsmith.engine.gcpause import GcPause
 from jobsmith.engine.picture import picture, write_picture
 from jobsmith.engine.record import RunLogTarget, recorder_for
 from jobsmith.errors import GraphError
@@ -279,7 +280,8 @@ class DoJobber:
         delay = _seconds(default_retry_delay, "default_retry_delay")
         self._no_act, self._debug, self._verbose = no_act, debug, verbose or debug
         self._cleanup, self._root = cleanup, root
-        self._plan = Plan(self._nodes(root, tries, delay), roots=[root.__name__])
+        with GcPause():
+            self._plan = Plan(self._nodes(root, tries, delay), roots=[root.__name__])
 
     def _nodes(self, root: type, default_tries: int, default_delay: float) -> list[Node]:
         classes: dict[str, type] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
+from jobsmith.engine.gcpause import GcPause
 from jobsmith.engine.model import Node, Scope
 from jobsmith.errors import CycleError, GraphError
 
@@ -99,7 +100,12 @@ class Plan:
         roots: Iterable[str] | None = None,
         scopes: Sequence[Scope] = (),
     ) -> None:
-        given = list(nodes)
+        with GcPause():
+            self._build(list(nodes), roots, scopes)
+
+    def _build(
+        self, given: list[Node], roots: Iterable[str] | None, scopes: Sequence[Scope]
+    ) -> None:
         check_names((n.name for n in given), ((n.name, n.deps) for n in given))
         by_name = {node.name: node for node in given}
         starts = [by_name[r] for r in roots] if roots is not None else given

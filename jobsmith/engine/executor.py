@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 
 from jobsmith.engine.dag import Plan
 from jobsmith.engine.events import Dispatch, Listener
+from jobsmith.engine.gcpause import GcPause
 from jobsmith.engine.model import Decision, Node, NodeReport, Outcome, Phase, Report, Scope, Step
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Engine:
         self._sleep = sleep
         self._clock = clock
         self._cleanups: list[tuple[Node, Callable[[], object]]] = []
+        self._gc = GcPause()
 
     # -- one try ---------------------------------------------------------------------------
     def _try(self, node: Node, report: NodeReport) -> Step:
@@ -65,6 +67,7 @@ class Engine:
         if self.events.try_started is not None:
             self.events.try_started(report)
         report.tries += 1
+        self._gc.tick()
         try:
             step = node.make_step()
         except Exception as exc:
@@ -135,7 +138,8 @@ class Engine:
         report = Report({r.node.name: r for r in reports}, rounds=0, no_act=self.no_act)
         self._started(plan)
         try:
-            self._sweeps(plan, reports, report)
+            with self._gc:
+                self._sweeps(plan, reports, report)
         except BaseException as exc:
             report.error = exc
             raise
@@ -196,7 +200,8 @@ class Engine:
         report = Report({r.node.name: r for r in reports}, no_act=self.no_act)
         self._started(plan)
         try:
-            _Reverting(self, plan, reports, report).run()
+            with self._gc:
+                _Reverting(self, plan, reports, report).run()
         except _RevertFailed:
             pass  # reverting stops at the first revert that fails; the report says which
         except BaseException as exc:
