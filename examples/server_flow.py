@@ -61,7 +61,9 @@ class AttachVolume(Task):
 
 def server_flow(attempts):
     """The flow factory: volume and instance in any order, then attach; retried as a whole."""
-    resources = GraphFlow("resources").add(CreateVolume("create volume"), CreateInstance("create instance"))
+    resources = GraphFlow("resources").add(
+        CreateVolume("create volume"), CreateInstance("create instance")
+    )
     return LinearFlow("server", retry=Times(attempts, provides="attempt")).add(
         resources, AttachVolume("attach volume")
     )
