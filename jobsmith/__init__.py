@@ -13,6 +13,9 @@ from __future__ import annotations
 from jobsmith.config import Config, load_config
 from jobsmith.errors import (
     ConfigError,
+    CycleError,
+    FlowError,
+    GraphError,
     JobsmithError,
     MissingParameterError,
     NotFoundError,
@@ -89,4 +92,7 @@ __all__ = [
     "MissingParameterError",
     "NotFoundError",
     "TaskError",
+    "GraphError",
+    "CycleError",
+    "FlowError",
 ]
