@@ -16,6 +16,7 @@ See docs/queue.md.
 from __future__ import annotations
 
 from jobsmith.queue.arguments import ALL, ArgumentError
+from jobsmith.queue.execute import JobContext, current_job
 from jobsmith.queue.flows import post_job
 from jobsmith.queue.interrupt import JobCancelled, JobInterrupt, JobTimeout, WorkerStopping
 from jobsmith.queue.jobmaster import JobMaster
@@ -39,6 +40,7 @@ __all__ = [
     "ArgumentError",
     "Dependency",
     "JobCancelled",
+    "JobContext",
     "JobMaster",
     "JobInterrupt",
     "JobTimeout",
@@ -52,6 +54,7 @@ __all__ = [
     "WorkerStats",
     "WorkerStopping",
     "check_arguments",
+    "current_job",
     "post",
     "post_job",
     "post_many",

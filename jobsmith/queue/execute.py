@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import traceback
@@ -37,6 +38,28 @@ MAX_ERROR = 4000
 
 
 @dataclass(frozen=True)
+class JobContext:
+    """The job whose code is running (see :func:`current_job`)."""
+
+    store: Store
+    id: int
+    name: str
+    attempt: int
+    token: str
+    environment: str
+
+
+_current: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar(
+    "jobsmith_current_job", default=None
+)
+
+
+def current_job() -> JobContext | None:
+    """The queued job this code runs in (None outside a worker)."""
+    return _current.get()
+
+
+@dataclass(frozen=True)
 class Parked:
     """The job waits for dependency job ``on``."""
 
@@ -54,10 +77,13 @@ Result = Outcome | Parked | Released
 class JobExecutor:
     """Runs claimed jobs of the tasks in a registry against one store."""
 
-    def __init__(self, store: Store, registry: Registry, interrupts: Interrupts) -> None:
+    def __init__(
+        self, store: Store, registry: Registry, interrupts: Interrupts, environment: str = "default"
+    ) -> None:
         self.store = store
         self.registry = registry
         self.interrupts = interrupts
+        self.environment = environment
 
     def run(self, job: Claimed) -> Result:
         started = time.time()
@@ -83,6 +109,10 @@ class JobExecutor:
     # -- the function ---------------------------------------------------------------------
     def _call(self, task: Task, job: Claimed, kwargs: Mapping[str, Any], started: float) -> Result:
         deadline = started + task.timeout if task.timeout else None
+        context = JobContext(
+            self.store, job.id, job.name, job.attempts, job.token, self.environment
+        )
+        reset = _current.set(context)
         self.interrupts.begin(job.id, deadline)
         error: str | None = None
         try:
@@ -90,6 +120,7 @@ class JobExecutor:
                 task.function(**kwargs)
             finally:
                 self.interrupts.end(job.id)
+                _current.reset(reset)
             status = "completed"
         except WorkerStopping:
             return Released()

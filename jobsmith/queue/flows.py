@@ -58,22 +58,23 @@ def import_factory(reference: str) -> Callable[..., Any]:
     return found  # type: ignore[no-any-return]
 
 
-@builtins.task(type_key="jobsmith", task_key="flow")
+@builtins.task(type_key="jobsmith", task_key="flow", unique=False)
 def run_flow(
     factory: str,
     store: dict[str, Any] | None = None,
     factory_args: list[Any] | None = None,
     factory_kwargs: dict[str, Any] | None = None,
 ) -> Any:
-    """Build a flow with its factory and run it (a job posted with post_job)."""
+    """Build a flow with its factory and run it (a job posted with post_job); its task
+    runs are recorded in the worker's store as a job run of kind ``flow``."""
+    from jobsmith.flow import run
+    from jobsmith.queue.execute import current_job
+
     flow = import_factory(factory)(*(factory_args or ()), **(factory_kwargs or {}))
-    try:
-        from jobsmith import flow as engine  # the flow engine (jobsmith.flow)
-    except ImportError as exc:
-        raise JobsmithError(
-            "this jobsmith has no flow engine (jobsmith.flow): flow jobs cannot run here"
-        ) from exc
-    return engine.run(flow, store=dict(store or {}))
+    job = current_job()
+    if job is None:
+        return run(flow, store=dict(store or {}))
+    return run(flow, store=dict(store or {}), run_log=job.store, environment=job.environment)
 
 
 def post_job(

@@ -131,7 +131,7 @@ class Worker:
         self.stats = WorkerStats()
         self.transient = transient_errors()
         self.interrupts = Interrupts()
-        self.executor = JobExecutor(store, self.registry, self.interrupts)
+        self.executor = JobExecutor(store, self.registry, self.interrupts, environment)
         self.waker = Waker(store, on_cancel=self._cancel_heard)
         self.flusher = Flusher(store, self.who, self._flushed)
         self.stopping = threading.Event()
