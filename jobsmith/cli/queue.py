@@ -393,9 +393,11 @@ def _show_job(store: Any, job_id: int) -> None:
 @pass_context
 def cancel(ctx: Context, job_id: int) -> None:
     """Cancel a job: at once when it waits, else its worker stops it."""
-    result = ctx.store().jobs.cancel(job_id)
-    messages = {
-        "cancelled": f"job {job_id} cancelled",
-        "requested": f"job {job_id} is running: its worker was asked to stop it",
-    }
-    console.print(messages.get(result, f"job {job_id} already ended ({queue_status(result)})"))
+    store = ctx.store()
+    result = store.jobs.cancel(job_id)
+    if result == "cancelled":
+        console.print(f"job {job_id} cancelled")
+    elif result == "requested":
+        console.print(f"job {job_id} is running: its worker was asked to stop it")
+    else:
+        console.print(f"job {job_id} already ended ({queue_status(store.jobs.get(job_id).status)})")

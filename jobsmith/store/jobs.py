@@ -508,7 +508,7 @@ class JobRepository:
     # -- cancelling and reading -------------------------------------------------------------
     def cancel(self, job_id: int) -> str:
         """Cancel a job: at once when it has not started, else ask its worker. Returns
-        ``"cancelled"``, ``"requested"`` or the status of a job that already ended."""
+        ``"cancelled"``, ``"requested"`` (it is running) or ``"ended"`` (it already was)."""
         with self.db.transaction():
             if self.db.fetchone(self.q.cancel_waiting, {"id": job_id, "now": datetime.now(UTC)}):
                 self.release_dependants([job_id])
@@ -517,7 +517,8 @@ class JobRepository:
                 if self.postgres:
                     self.db.execute(self.q.notify_workers, {"payload": f"cancel {job_id}"})
                 return "requested"
-        return self.get(job_id).status
+        self.get(job_id)  # raises NotFoundError for an unknown id
+        return "ended"
 
     def get(self, job_id: int) -> JobRecord:
         row = self.db.fetchone(self.q.job_by_id, {"id": job_id})

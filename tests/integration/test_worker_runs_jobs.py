@@ -134,7 +134,7 @@ def test_cancelling_a_waiting_job_means_it_never_runs(store: Store, tmp_path: Pa
     out = str(tmp_path / "c")
     job = post("qt.record", {"path": out}, store=store)
     assert store.jobs.cancel(job.id) == "cancelled"
-    assert store.jobs.cancel(job.id) == "cancelled"  # already ended: its status
+    assert store.jobs.cancel(job.id) == "ended"  # already over: nothing to do
     drain(store)
     assert lines(out) == []
 
