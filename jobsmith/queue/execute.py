@@ -21,13 +21,20 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jobsmith.errors import JobsmithError
 from jobsmith.params import MASK, display_value, is_secret_name
 from jobsmith.queue.arguments import ArgumentError
 from jobsmith.queue.builtins import find_task
-from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
+from jobsmith.queue.interrupt import (
+    Interrupts,
+    JobCancelled,
+    JobInterrupt,
+    JobTimeout,
+    WorkerStopping,
+)
 from jobsmith.queue.registry import Dependency, Registry, Task
 from jobsmith.store import Store
-from jobsmith.store.jobs import Claimed, NewJob, Outcome, canonical_json
+from jobsmith.store.jobs import Claimed, NewJob, Outcome, transient_errors
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -84,9 +91,20 @@ class JobExecutor:
         self.registry = registry
         self.interrupts = interrupts
         self.environment = environment
+        self.transient = transient_errors()
 
     def run(self, job: Claimed) -> Result:
+        """Run one claimed job; whatever goes wrong becomes its failure, never the slot's."""
         started = time.time()
+        try:
+            return self._run(job, started)
+        except (*self.transient, JobInterrupt):
+            raise
+        except Exception as exc:
+            log.exception("Job %s (%s) could not be run", job.id, job.name)
+            return self._failed(job, started, _describe(exc))
+
+    def _run(self, job: Claimed, started: float) -> Result:
         task = find_task(self.registry, job.name)
         if task is None:
             return self._failed(job, started, f"no task named {job.name} in this worker")
@@ -101,9 +119,9 @@ class JobExecutor:
             if combos:
                 return self._fan_out(task, job, combos, started)
         if task.dependencies:
-            parked = self._dependencies(task, job)
-            if parked is not None:
-                return parked
+            waiting = self._dependencies(task, job, started)
+            if waiting is not None:
+                return waiting
         return self._call(task, job, kwargs, started)
 
     # -- the function ---------------------------------------------------------------------
@@ -162,9 +180,12 @@ class JobExecutor:
         return outcome
 
     # -- dependencies -----------------------------------------------------------------------
-    def _dependencies(self, task: Task, job: Claimed) -> Parked | None:
+    def _dependencies(self, task: Task, job: Claimed, started: float) -> Parked | Outcome | None:
         for attempt in range(3):  # a dependency may end between the check and the park
-            missing = self._missing_dependency(task, job)
+            try:
+                missing = self._missing_dependency(task, job)
+            except (ArgumentError, JobsmithError) as exc:
+                return self._failed(job, started, str(exc))
             if missing is None:
                 return None
             if self.store.jobs.park(job, missing):
@@ -174,15 +195,25 @@ class JobExecutor:
         return None
 
     def _missing_dependency(self, task: Task, job: Claimed) -> int | None:
-        """The id of the first dependency job still to run (posted if need be), or None."""
+        """The id of the first dependency job still to run (posted if need be), or None.
+
+        A dependency is met by a job of its task that completed within its window with
+        arguments that include the dependency's (``same`` ones copied from this job). If
+        none did, this job waits for an active one that will, or for a new one."""
         now = time.time()
         for dep in task.dependencies:
             target = self._dependency_task(dep)
-            arguments = target.arguments.check(dep.arguments_for(job.arguments))
-            text = canonical_json(arguments)
+            wanted = dep.arguments_for(job.arguments)
             since = now - dep.hours * 3600
-            if self.store.jobs.completed_since(target.type_key, target.task_key, text, since):
+            if self.store.jobs.completed_since(target.type_key, target.task_key, wanted, since):
                 continue
+            active = self.store.jobs.active_including(target.type_key, target.task_key, wanted)
+            if active is not None:
+                return active
+            try:
+                arguments = target.arguments.check(wanted)
+            except ArgumentError as exc:
+                raise JobsmithError(f"dependency {dep!r} cannot be posted: {exc}") from None
             posted = self.store.jobs.insert(
                 NewJob(
                     target.type_key,

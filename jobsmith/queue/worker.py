@@ -149,9 +149,9 @@ class Worker:
             if find_task(self.registry, name) is None:
                 self.registry.get(name)  # raises the registry's clear error
         if not names:
-            raise JobsmithError(
-                "this worker has no tasks to run: import the modules that define them "
-                "(`jobsmith worker -m MODULE`, or `imports:` in jobsmith.yml)"
+            log.warning(
+                "No tasks of your own are registered: this worker runs only built-in tasks "
+                "(flow jobs). Import yours with `jobsmith worker -m MODULE` or `imports:`."
             )
         return names if tasks else names + [t.name for t in builtin if t.name not in names]
 

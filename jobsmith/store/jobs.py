@@ -492,18 +492,31 @@ class JobRepository:
             )
         return row is not None
 
-    def completed_since(self, type_key: str, task_key: str, arguments: str, since: float) -> bool:
-        """Whether a job of the task with exactly these arguments completed since ``since``."""
+    def completed_since(
+        self, type_key: str, task_key: str, arguments: dict[str, Any], since: float
+    ) -> bool:
+        """Whether a job of the task completed since ``since`` with arguments that include
+        ``arguments`` (each of these keys, with an equal value)."""
         row = self.db.fetchone(
             self.q.completed_since,
             {
                 "type_key": type_key,
                 "task_key": task_key,
-                "arguments": arguments,
+                "arguments": canonical_json(arguments),
                 "since": epoch_datetime(since),
             },
         )
         return row is not None
+
+    def active_including(
+        self, type_key: str, task_key: str, arguments: dict[str, Any]
+    ) -> int | None:
+        """The oldest active job of the task whose arguments include ``arguments``."""
+        row = self.db.fetchone(
+            self.q.active_including,
+            {"type_key": type_key, "task_key": task_key, "arguments": canonical_json(arguments)},
+        )
+        return int(row["id"]) if row else None
 
     # -- cancelling and reading -------------------------------------------------------------
     def cancel(self, job_id: int) -> str:

@@ -240,17 +240,48 @@ RETURNING queue_job.id, queue_job.status;
 SELECT release_dependants(:ids::bigint[]);
 
 -- name: completed_since [sqlite]
--- Whether a job of a task with exactly these arguments completed since a time.
-SELECT id FROM queue_job
+-- Whether a job of a task completed since a time with arguments that include these (JSON
+-- object :arguments: every key present with an equal value).
+SELECT id FROM queue_job j
 WHERE type_key = :type_key AND task_key = :task_key AND status = 'completed'
-  AND ended_at >= :since AND arguments = :arguments
+  AND ended_at >= :since
+  AND NOT EXISTS (
+      SELECT 1 FROM json_each(:arguments) s
+      WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(j.arguments) a
+          WHERE a.key = s.key AND a.type = s.type
+            AND (a.atom IS s.atom AND (a.atom IS NOT NULL OR a.value = s.value))
+      )
+  )
 LIMIT 1;
 
+-- name: active_including [sqlite]
+-- The oldest waiting, running or parked job of a task with arguments that include these.
+SELECT id FROM queue_job j
+WHERE type_key = :type_key AND task_key = :task_key
+  AND status IN ('waiting', 'running', 'parked')
+  AND NOT EXISTS (
+      SELECT 1 FROM json_each(:arguments) s
+      WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(j.arguments) a
+          WHERE a.key = s.key AND a.type = s.type
+            AND (a.atom IS s.atom AND (a.atom IS NOT NULL OR a.value = s.value))
+      )
+  )
+ORDER BY id LIMIT 1;
+
+-- name: active_including [postgresql]
+-- The oldest waiting, running or parked job of a task with arguments that include these.
+SELECT id FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key
+  AND status IN ('waiting', 'running', 'parked') AND arguments @> :arguments::jsonb
+ORDER BY id LIMIT 1;
+
 -- name: completed_since [postgresql]
--- Whether a job of a task with exactly these arguments completed since a time.
+-- Whether a job of a task completed since a time with arguments that include these.
 SELECT id FROM queue_job
 WHERE type_key = :type_key AND task_key = :task_key AND status = 'completed'
-  AND ended_at >= :since AND arguments = :arguments::jsonb
+  AND ended_at >= :since AND arguments @> :arguments::jsonb
 LIMIT 1;
 
 -- name: cancel_waiting
