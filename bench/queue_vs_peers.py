@@ -16,19 +16,13 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PEERS = os.environ.get("PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers"))
-sys.path.insert(0, PEERS)
 sys.path.insert(0, HERE)
-from common import (  # noqa: E402
-    drain_stats,
-    fresh_rec_dir,
-    kill_procs,
-    latency_stats,
-    pg_fresh_db,
-    report,
-    start_workers,
-    wait_recs,
-)
+from peers_common import load  # noqa: E402
+
+_peers = load()
+drain_stats, fresh_rec_dir, kill_procs = _peers.drain_stats, _peers.fresh_rec_dir, _peers.kill_procs
+latency_stats, pg_fresh_db, report = _peers.latency_stats, _peers.pg_fresh_db, _peers.report
+start_workers, wait_recs = _peers.start_workers, _peers.wait_recs
 
 import jobsmith  # noqa: E402
 from jobsmith.queue import Worker, post, post_many  # noqa: E402

@@ -133,7 +133,12 @@ class Worker:
         self.interrupts = Interrupts()
         self.executor = JobExecutor(store, self.registry, self.interrupts, environment)
         self.waker = Waker(store, on_cancel=self._cancel_heard)
-        self.flusher = Flusher(store, self.who, self._flushed)
+        # PostgreSQL: ended batches are recorded in the background while the slot goes on.
+        # SQLite has one writer at a time: a slot ends its batch and claims the next in one
+        # transaction instead.
+        self.flusher = (
+            Flusher(store, self.who, self._flushed) if store.dialect != "sqlite" else None
+        )
         self.stopping = threading.Event()
         self.drained = threading.Event()
         self._stop_deadline: float | None = None
@@ -170,7 +175,8 @@ class Worker:
         )
         restore = self._install_signals()
         self.waker.start()
-        self.flusher.start()
+        if self.flusher is not None:
+            self.flusher.start()
         monitor = threading.Thread(target=self._monitor, name="jobsmith-monitor", daemon=True)
         monitor.start()
         slots = [
@@ -185,7 +191,8 @@ class Worker:
                     slot.join(0.2)
         finally:
             self.stopping.set()
-            self.flusher.close()
+            if self.flusher is not None:
+                self.flusher.close()
             self.waker.stop()
             monitor.join(5)
             restore()
@@ -219,9 +226,8 @@ class Worker:
         pending: list[Outcome] = []
         backoff = 0.1
         while not (self.stopping.is_set() or self.drained.is_set()):
-            self._flush(pending)
             try:
-                jobs = self._claim()
+                jobs = self._next_batch(pending)
                 backoff = 0.1
             except self.transient as exc:
                 log.warning(
@@ -239,19 +245,29 @@ class Worker:
                 self.waker.wait(event, 0.05 if self.burst else self.poll)
         self._flush(pending)
 
-    def _claim(self) -> list[Claimed]:
-        free = max(1, self.max_batch)
+    def _next_batch(self, pending: list[Outcome]) -> list[Claimed]:
+        """Hand over the ended attempts and claim the next batch."""
+        if pending and self.flusher is None:
+            jobs = self.store.jobs.finish_and_claim(pending, self.who, **self._claim_options())
+            self._flushed(pending)
+            pending.clear()
+            return jobs
+        self._flush(pending)
+        return self.store.jobs.claim(**self._claim_options())
+
+    def _claim_options(self) -> dict[str, Any]:
+        limit = max(1, self.max_batch)
         if self._seconds_per_job > 0:
-            free = min(free, max(1, int(BATCH_SECONDS / self._seconds_per_job)))
-        return self.store.jobs.claim(
-            worker=self.name,
-            host=self.host,
-            limit=free,
-            system_units=self.system_units,
-            lease=self.lease,
-            queues=self.queues,
-            tasks=self.tasks,
-        )
+            limit = min(limit, max(1, int(BATCH_SECONDS / self._seconds_per_job)))
+        return {
+            "worker": self.name,
+            "host": self.host,
+            "limit": limit,
+            "system_units": self.system_units,
+            "lease": self.lease,
+            "queues": self.queues,
+            "tasks": self.tasks,
+        }
 
     def _run_batch(self, jobs: list[Claimed], pending: list[Outcome]) -> None:
         with self._lock:
@@ -281,15 +297,32 @@ class Worker:
         if not self.burst:
             return False
         with self._lock:
-            if self._busy or not self.flusher.idle():
+            if self._busy or (self.flusher is not None and not self.flusher.idle()):
                 return False
         return self.store.jobs.waiting_count(self.queues, self.tasks) == 0
 
     def _flush(self, pending: list[Outcome]) -> None:
-        """Hand ended attempts to the flusher (which records them in the background)."""
-        if pending:
+        """Record ended attempts: in the background (PostgreSQL) or now (SQLite)."""
+        if not pending:
+            return
+        if self.flusher is not None:
             self.flusher.put(pending)
-            pending.clear()
+        else:
+            self._record_now(pending)
+        pending.clear()
+
+    def _record_now(self, pending: list[Outcome]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                self.store.jobs.finish(pending, self.who)
+            except self.transient as exc:
+                log.warning("Could not record %d finished job(s) yet: %s", len(pending), exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._flushed(pending)
+            return
 
     def _flushed(self, outcomes: Sequence[Outcome]) -> None:
         with self._lock:

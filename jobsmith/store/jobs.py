@@ -20,7 +20,8 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -322,7 +323,7 @@ class JobRepository:
                 },
             )
             return [_claimed(r) for r in rows]
-        with self.db.transaction():
+        with self._write_turn():
             row = self.db.fetchone(self.q.units_in_use, {"host": host})
             free = system_units - int(row["n"] if row else 0)
             if free <= 0:
@@ -370,6 +371,44 @@ class JobRepository:
             },
         )
         return sorted((_claimed(r) for r in rows), key=lambda c: order[c.id])
+
+    def finish_and_claim(
+        self, outcomes: Sequence[Outcome], run_log: dict[str, Any] | None, **claim: Any
+    ) -> list[Claimed]:
+        """End attempts (as :meth:`finish`) and claim the next jobs (as :meth:`claim`) in
+        one transaction: on SQLite, one turn of the write lock instead of two."""
+        with self._write_turn():
+            self.finish(outcomes, run_log)
+            return self.claim(**claim)
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        """A transaction; on SQLite its write lock is taken by polling every 100 µs.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so a worker that
+        commits and begins again at once keeps the lock from the others for good; polling
+        lets a waiting worker take its turn while the other runs its batch."""
+        if self.postgres:
+            with self.db.transaction():
+                yield
+            return
+        with ExitStack() as stack:
+            row = self.db.fetchone(self.q.busy_timeout)
+            wait_ms = int(row[0]) if row else 30_000
+            self.db.execute(self.q.set_busy_timeout.format(ms=0))
+            try:
+                deadline = time.monotonic() + wait_ms / 1000
+                while True:
+                    try:
+                        stack.enter_context(self.db.transaction())
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.0001)
+            finally:
+                self.db.execute(self.q.set_busy_timeout.format(ms=wait_ms))
+            yield
 
     def renew(self, worker: str, lease: float) -> list[tuple[int, str, bool]]:
         """The heartbeat: extend every lease ``worker`` holds. Returns (id, token,
@@ -420,7 +459,7 @@ class JobRepository:
             query = self.q.finish_jobs if run_log is None else self.q.finish_and_log_jobs
             found = self.db.fetchall(query, {**(run_log or {}), "rows": rows})
             return {r["id"] for r in found}
-        with self.db.transaction():
+        with self._write_turn():
             found = self.db.fetchall(self.q.finish_jobs, {"rows": rows})
             ended = [r["id"] for r in found if r["status"] in ENDED]
             if ended:

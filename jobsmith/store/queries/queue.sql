@@ -109,7 +109,8 @@ LIMIT :limit;
 
 -- name: claim_jobs [sqlite]
 -- Take the chosen jobs for attempts: a new token and a lease each, the attempt counted.
-UPDATE queue_job SET status = 'running', token = lower(hex(randomblob(16))),
+UPDATE queue_job SET status = 'running',
+    token = printf('%012x', CAST(:now * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
     attempts = attempts + 1, started_at = :now, lease_until = :lease_until, worker = :worker,
     host = :host, error = NULL
 WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'waiting'
@@ -358,7 +359,7 @@ WITH r AS (
     RETURNING id, guid
 ), tr AS (
     INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-    SELECT gen_random_uuid(), jr.id, r.kind, r.name, to_timestamp(r.started),
+    SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
            to_timestamp(r.ended), r.run_status, r.error
     FROM r JOIN jr ON jr.guid = r.token
     RETURNING id, job_run_id
@@ -386,7 +387,7 @@ WITH r AS (
     RETURNING id, guid
 ), tr AS (
     INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-    SELECT gen_random_uuid(), jr.id, r.kind, r.name, to_timestamp(r.started),
+    SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
            to_timestamp(r.ended), r.run_status, r.error
     FROM r JOIN jr ON jr.guid = r.token
     RETURNING id, job_run_id
@@ -411,7 +412,8 @@ FROM json_each(:rows);
 -- name: log_attempt_tasks [sqlite]
 -- Record ended attempts in the run log: one task run each (guid: random).
 INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-SELECT lower(hex(randomblob(16))), j.id, r.value ->> 'kind', r.value ->> 'name',
+SELECT printf('%012x', CAST(r.value ->> 'started' * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
+       j.id, r.value ->> 'kind', r.value ->> 'name',
        r.value ->> 'started', r.value ->> 'ended', r.value ->> 'run_status',
        r.value ->> 'error'
 FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token';
@@ -444,3 +446,11 @@ SELECT count(*) AS n FROM queue_job
 WHERE status IN ('waiting', 'parked')
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
+
+-- name: busy_timeout [sqlite]
+-- The connection's busy timeout in ms (restored after a polled write-lock turn).
+PRAGMA busy_timeout;
+
+-- name: set_busy_timeout [sqlite]
+-- Set the connection's busy timeout ({ms} is an integer filled in by the code).
+PRAGMA busy_timeout = {ms};

@@ -197,6 +197,15 @@ BEGIN
     END IF;
 END $$;
 
+-- A new attempt token: a UUID that starts with the time in ms, so the run log's guid
+-- index (the token is the attempt's job run guid) grows at its end, not at random pages.
+CREATE FUNCTION queue_token() RETURNS UUID
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+            || substr(replace(gen_random_uuid()::text, '-', ''), 13))::uuid
+$$;
+
 -- Claim up to p_limit jobs (highest priority first, then oldest) that fit the host's free
 -- process units: each gets a new token and a lease, and the attempt is counted. Claims of
 -- one host take turns (an advisory lock); each statement below sees what the previous
@@ -239,7 +248,7 @@ BEGIN
             FROM candidates c
         ) s WHERE s.total <= free
     )
-    UPDATE queue_job j SET status = 'running', token = gen_random_uuid(),
+    UPDATE queue_job j SET status = 'running', token = queue_token(),
         attempts = j.attempts + 1, started_at = now(),
         lease_until = now() + make_interval(secs => p_lease), worker = p_worker,
         host = p_host, error = NULL
