@@ -116,6 +116,17 @@ def _is_union(hint: Any) -> bool:
     return origin is Union or type(hint).__name__ == "UnionType"
 
 
+def _plain_json(hint: Any) -> bool:
+    """Whether validated values of this hint are JSON values already."""
+    if hint in (int, float, str, bool, type(None)):
+        return True
+    if get_origin(hint) is Literal:
+        return all(isinstance(a, int | float | str | bool | type(None)) for a in get_args(hint))
+    if _is_union(hint):
+        return all(_plain_json(a) for a in get_args(hint))
+    return False
+
+
 def _is_json(value: Any) -> bool:
     try:
         json.dumps(value)
@@ -148,15 +159,20 @@ class Arguments:
         for p in parameters:
             hint = Union[Literal[ALL], p.annotation] if p.name in write_all else p.annotation  # noqa: UP007
             fields[p.name] = (hint, ... if p.required else p.default)
+        # Plain JSON types need no second pass to become JSON (model_dump(mode="json")).
+        self._plain = all(_plain_json(p.annotation) for p in parameters)
         config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
         self.model: type[BaseModel] = create_model(  # type: ignore[call-overload]
             f"Arguments[{label}]", __config__=config, **fields
         )
+        self._validator = self.model.__pydantic_validator__
 
     def check(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
         """The arguments as JSON values with defaults filled in; raises
         :class:`ArgumentError` naming the task and the argument."""
         model = self._validate(values)
+        if self._plain:
+            return dict(model.__dict__)
         try:
             return model.model_dump(mode="json")
         except Exception:  # a default that has no JSON form stays out
@@ -173,7 +189,9 @@ class Arguments:
                 f"got {type(values).__name__}"
             )
         try:
-            return self.model.model_validate(dict(values or {}))
+            return self._validator.validate_python(
+                values if type(values) is dict else dict(values or {})
+            )
         except ValidationError as exc:
             raise ArgumentError(self._message(exc)) from None
 

@@ -29,7 +29,7 @@ from jobsmith.store import Store
 from jobsmith.store.jobs import NewJob
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostedJob:
     """A queued job: ``created`` is False when an identical active job was returned."""
 
@@ -45,6 +45,7 @@ class PostedJob:
 class _Target:
     """What posting needs to know about a task, from the registry or the store."""
 
+    name: str
     type_key: str
     task_key: str
     arguments: Arguments
@@ -142,7 +143,7 @@ def _new_job(
 def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:
     return PostedJob(
         job_id,
-        f"{target.type_key}.{target.task_key}",
+        target.name,
         job.arguments,
         job.priority,
         status,
@@ -157,6 +158,7 @@ def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
         found = find_task(registry, task) or find_task(load_builtins(), task)
     if found is not None:
         return _Target(
+            found.name,
             found.type_key,
             found.task_key,
             found.arguments,
@@ -178,6 +180,7 @@ def _published_target(name: str, store: Store, registry: Registry) -> _Target:
             raise UnknownTaskError(f"{exc}; nor has a worker published it to the store") from None
         raise AssertionError("unreachable")
     return _Target(
+        name,
         type_key,
         task_key,
         arguments_from_definition(name, definition),

@@ -261,16 +261,26 @@ class JobRepository:
         with self.db.transaction():
             if not self.postgres:
                 return [self.insert(job) for job in jobs]
-            rows = json.dumps([_new_row(n, job) for n, job in enumerate(jobs)])
-            made = {
-                r["n"]: int(r["id"]) for r in self.db.fetchall(self.q.insert_jobs, {"rows": rows})
-            }
-            return [
-                Posted(made[n], "waiting", True)
-                if n in made
-                else self._duplicate(self._values(job))
-                for n, job in enumerate(jobs)
-            ]
+            posted: list[Posted] = []
+            for group in _groups(jobs):
+                posted.extend(self._insert_group(group))
+            return posted
+
+    def _insert_group(self, jobs: Sequence[NewJob]) -> list[Posted]:
+        """Jobs that differ only in their arguments, in one statement."""
+        head = self._values(jobs[0])
+        head["arguments"] = json.dumps([job.arguments for job in jobs])
+        ids = [int(r["id"]) for r in self.db.fetchall(self.q.insert_jobs, head)]
+        if len(ids) == len(jobs):  # nothing skipped: the ids come back in the jobs' order
+            return [Posted(job_id, "waiting", True) for job_id in ids]
+        made, seen = set(ids), set()
+        found = []
+        for job in jobs:  # some were duplicates: find each job's active twin
+            result = self._duplicate(self._values(job))
+            created = result.id in made and result.id not in seen
+            seen.add(result.id)
+            found.append(Posted(result.id, result.status, created))
+        return found
 
     def _duplicate(self, values: dict[str, Any]) -> Posted:
         row = self.db.fetchone(self.q.active_duplicate, values)
@@ -635,18 +645,28 @@ class JobRepository:
         return str(row["channel"]) if row else None
 
 
-def _new_row(n: int, job: NewJob) -> dict[str, Any]:
-    return {
-        "n": n,
-        "type_key": job.type_key,
-        "task_key": job.task_key,
-        "queue": job.queue,
-        "arguments": job.arguments,
-        "priority": job.priority,
-        "process_units": job.process_units,
-        "is_unique": job.unique,
-        "run_after": job.run_after.timestamp() if job.run_after else None,
-    }
+def _groups(jobs: Sequence[NewJob]) -> Iterator[list[NewJob]]:
+    """Runs of consecutive jobs that differ only in their arguments."""
+    group: list[NewJob] = []
+    for job in jobs:
+        if group and _head(job) != _head(group[0]):
+            yield group
+            group = []
+        group.append(job)
+    if group:
+        yield group
+
+
+def _head(job: NewJob) -> tuple[Any, ...]:
+    return (
+        job.type_key,
+        job.task_key,
+        job.queue,
+        job.priority,
+        job.process_units,
+        job.unique,
+        job.run_after,
+    )
 
 
 def _row(o: Outcome, logged: bool) -> dict[str, Any]:

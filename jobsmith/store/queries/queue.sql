@@ -55,28 +55,19 @@ DO NOTHING
 RETURNING id, status, created_at;
 
 -- name: insert_jobs [postgresql]
--- Queue many jobs in one statement. :rows is a JSON array of {n, type_key, task_key, queue,
--- arguments, priority, process_units, is_unique, run_after (epoch seconds)}; ids are drawn
--- first, so the result says which n were queued (a unique job identical to an active one
--- is skipped: find it with active_duplicate).
-WITH input AS MATERIALIZED (
-    SELECT nextval(pg_get_serial_sequence('queue_job', 'id')) AS id, j.*
-    FROM jsonb_to_recordset(:rows::jsonb)
-         AS j(n INTEGER, type_key TEXT, task_key TEXT, queue TEXT, arguments JSONB,
-              priority INTEGER, process_units INTEGER, is_unique BOOLEAN, run_after FLOAT8)
-), inserted AS (
-    INSERT INTO queue_job (id, type_key, task_key, queue, arguments, priority, process_units,
-                           is_unique, run_after)
-    OVERRIDING SYSTEM VALUE
-    SELECT id, type_key, task_key, queue, arguments, priority, process_units, is_unique,
-           to_timestamp(run_after)
-    FROM input ORDER BY n
-    ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
-        WHERE is_unique AND status IN ('waiting', 'running', 'parked')
-    DO NOTHING
-    RETURNING id
-)
-SELECT input.n, input.id FROM input JOIN inserted ON inserted.id = input.id;
+-- Queue many jobs of one task in one statement: :arguments is a JSON array, one object per
+-- job; the rest is shared. Rows are inserted and returned in the array's order; a unique
+-- job identical to an active one is skipped (find it with active_duplicate).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after)
+SELECT :type_key, :task_key, :queue, a.value, :priority, :process_units, :is_unique,
+       :run_after::timestamptz
+FROM jsonb_array_elements(:arguments::jsonb) WITH ORDINALITY AS a(value, n)
+ORDER BY a.n
+ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id;
 
 -- name: active_duplicate [sqlite]
 -- The active unique job a post collided with.
