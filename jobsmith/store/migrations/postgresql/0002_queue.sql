@@ -226,6 +226,9 @@ AS $$
 DECLARE
     free INTEGER;
 BEGIN
+    -- A claim lost in a server crash only makes the job look unstarted, so it runs again
+    -- (at least once): its commit need not wait for the WAL to reach the disk.
+    PERFORM set_config('synchronous_commit', 'off', true);
     PERFORM pg_advisory_xact_lock(hashtext('jobsmith.units.' || p_host));
     SELECT p_system_units - coalesce(sum(r.process_units), 0) INTO free
     FROM queue_job r WHERE r.status = 'running' AND r.host = p_host;
