@@ -54,3 +54,7 @@ class TaskError(JobsmithError):
 
 class NotFoundError(JobsmithError, LookupError):
     """Nothing with that id was found."""
+
+
+class ScheduleError(JobsmithError):
+    """The schedule is not valid."""
