@@ -21,11 +21,13 @@ from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, utcnow
 from jobsmith.store.postgres import PostgresConnector, check_identifier
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
+from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
     "Connector",
+    "FireRecord",
     "JobRunRecord",
     "Store",
     "TaskRunRecord",
@@ -47,6 +49,7 @@ class Store:
         self.schema = schema
         self.dialect = connector.dialect
         self.runs = RunRepository(connector)
+        self.schedules = ScheduleRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"
