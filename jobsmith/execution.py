@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from jobsmith.config import Config, load_config
-from jobsmith.params import Parameters, Scope, display_value
+from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.store import Store, open_store, resolve_url, utcnow
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
@@ -60,11 +60,6 @@ class JobExit(BaseException):  # a control-flow signal, like SystemExit
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
-
-
-def _shown(name: str, value: Any) -> str:
-    text = display_value(name, value)
-    return repr(text) if isinstance(value, str) else text
 
 
 class JobExecution:
@@ -162,7 +157,7 @@ class JobExecution:
         """Make the current value of ``name`` an environment variable of subprocesses."""
         value = self.parameters[name]
         self.exported[name] = "" if value is None else str(value)
-        log.debug("Exporting parameter %s = %s", name, _shown(name, value))
+        log.debug("Exporting parameter %s = %s", name, log_value(name, value))
 
     def add_path(self, path: str | os.PathLike[str]) -> None:
         """Add a folder to the PATH that subprocesses see (not this process's)."""
@@ -211,7 +206,7 @@ class JobExecution:
         task.job = self
         task.bind_parameters(scope)
         for name, value in task.parameters.items():
-            log.debug("Parameter %s = %s", name, _shown(name, value))
+            log.debug("Parameter %s = %s", name, log_value(name, value))
         return self._run_task(task)
 
     def _run_task(self, task: TaskExecution) -> Any:
