@@ -43,6 +43,10 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` of this clock's time (a manual clock just moves on)."""
 
+    def monotonic(self) -> float:
+        """Seconds that only ever grow, at this clock's pace; ``now()`` moving more or less
+        than this is a clock jump (the system clock set, a manual clock's ``set``)."""
+
 
 class SystemClock:
     """The real time."""
@@ -54,6 +58,9 @@ class SystemClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def monotonic(self) -> float:
+        return time.monotonic()
+
     def __repr__(self) -> str:
         return "SystemClock()"
 
@@ -63,6 +70,7 @@ class ManualClock:
 
     def __init__(self, start: datetime) -> None:
         self._now = _aware(start)
+        self._elapsed = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -70,7 +78,7 @@ class ManualClock:
             return self._now
 
     def set(self, moment: datetime) -> None:
-        """Jump to ``moment`` (backwards too, to rehearse a clock set back)."""
+        """Jump to ``moment`` (backwards too): a clock set by hand, not time passing."""
         with self._lock:
             self._now = _aware(moment)
 
@@ -79,11 +87,16 @@ class ManualClock:
         step = (delta or timedelta()) + timedelta(seconds=seconds)
         with self._lock:
             self._now += step
+            self._elapsed += step.total_seconds()
             return self._now
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self.advance(seconds=seconds)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._elapsed
 
     def __repr__(self) -> str:
         return f"ManualClock({self.now().isoformat()})"
@@ -106,6 +119,9 @@ class OffsetClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds / self.rate)
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._origin) * self.rate
 
     def __repr__(self) -> str:
         return f"OffsetClock(start={self.start.isoformat()}, rate={self.rate})"
