@@ -17,6 +17,7 @@ from jobsmith.errors import (
     MissingParameterError,
     NotFoundError,
     ParameterError,
+    ScheduleError,
     SchemaError,
     StoreError,
     TaskError,
@@ -40,6 +41,10 @@ __all__ = [
     "open_store",
     "RunLog",
     "Status",
+    # the scheduler (runner), loaded on first use
+    "Manager",
+    "Scheduler",
+    "Job",
     # configuration
     "Config",
     "load_config",
@@ -52,4 +57,20 @@ __all__ = [
     "MissingParameterError",
     "NotFoundError",
     "TaskError",
+    "ScheduleError",
 ]
+
+_LAZY = {
+    "Manager": "jobsmith.cli.manager",
+    "Scheduler": "jobsmith.schedule.scheduler",
+    "Job": "jobsmith.schedule.job",
+}
+
+
+def __getattr__(name: str) -> object:
+    """runner's classes, imported when first used (``import jobsmith`` stays light)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'jobsmith' has no attribute {name!r}")

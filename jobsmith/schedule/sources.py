@@ -103,6 +103,16 @@ class StoreSource:
             self.add({**cells, **changes})
         return True
 
+    def replace(self, rows: list[Mapping[str, str]]) -> None:
+        """Make the stored schedule exactly ``rows`` (one transaction)."""
+        keep = {int(row["ID"]) for row in rows}
+        with self.store.connector.transaction():
+            for old in self.store.schedules.entries(self.name):
+                if old["id"] not in keep:
+                    self.remove(old["id"])
+            for row in rows:
+                self.add(row)
+
 
 _ALL_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS)
 _TIMES = ("MONTH_DAY", "WEEK_DAY", "HOUR", "MINUTE", "SECOND")
