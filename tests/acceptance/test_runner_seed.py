@@ -26,7 +26,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append((list(envelope.rcpt_tos), envelope.content))  # type: ignore[attr-defined]
         return "250 OK"
 
@@ -60,6 +60,7 @@ def test_the_runner_walkthrough(
     tmp_path: Path, target: StoreTarget, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
+    target.open(deploy=True).close()  # `jobsmith deploy` (PostgreSQL is never deployed implicitly)
     home = tmp_path / "runner"
     home.mkdir()
     (home / "manager.py").write_text("import jobsmith\n\nmanager = jobsmith.Manager()\n")
