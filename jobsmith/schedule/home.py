@@ -67,6 +67,8 @@ class SchedulerSettings:
     mode: str = "run"
     """``run`` due jobs in the scheduler's process, or ``post`` them to the queue."""
     heartbeat: int = 5
+    max_runs: int = 16
+    """Runs one scheduler keeps going at once (more wait, still claimed, for a free slot)."""
     dead_after: int = 30
     """Seconds without a heartbeat after which a scheduler counts as dead."""
     showtime: bool = False
@@ -91,6 +93,7 @@ SETTING_KEYS = {
     "mode": "mode",
     "heartbeat": "heartbeat",
     "dead_after": "dead_after",
+    "max_runs": "max_runs",
 }
 
 
@@ -128,6 +131,10 @@ def _setting(name: str, text: str) -> Any:
         return CatchUp.parse(text)
     if name in ("grace", "heartbeat", "dead_after"):
         return parse_duration(text)
+    if name == "max_runs":
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError("a whole number of runs, 1 or more")
+        return int(text)
     if name == "alarm":
         events = frozenset(
             e.strip().lower() for e in text.replace(";", ",").split(",") if e.strip()

@@ -28,6 +28,8 @@ import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from logging.handlers import TimedRotatingFileHandler
@@ -93,7 +95,11 @@ class Scheduler:
         self.watcher = ScheduleWatcher(source, self.settings.timezone)
         self.runner = EntryRunner(self.home, self.store, self.clock)
         self.tracks: dict[int, _Track] = {}
-        self.runs: dict[int, threading.Thread] = {}
+        # A bounded pool: each run thread holds a store connection, so threads are reused.
+        self._pool = ThreadPoolExecutor(
+            self.settings.max_runs, thread_name_prefix=f"{self.name}-run"
+        )
+        self.runs: dict[int, Future[None]] = {}
         self._processes: dict[int, subprocess.Popen[bytes]] = {}
         self._loaded = False
         self._previous_tick: datetime | None = None
@@ -116,10 +122,18 @@ class Scheduler:
     def run(self, until: datetime | None = None) -> None:
         """Tick until stopped (or until the clock reaches ``until``), then wait for runs."""
         self.open()
+        failures = 0
         try:
             while not self._stop.is_set():
                 began = time.monotonic()
-                wake = self.tick()
+                try:
+                    wake = self.tick()
+                    failures = 0
+                except Exception as exc:  # the store went away …: a daemon carries on
+                    failures += 1
+                    wake = None
+                    log.error("Tick failed (%s); trying again", exc, exc_info=failures == 1)
+                    self.clock.sleep(min(2**failures, 30))
                 if self.settings.showdelay:
                     log.info("DELAY: %.5f", time.monotonic() - began)
                 now = self.clock.now()
@@ -160,19 +174,17 @@ class Scheduler:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the runs this scheduler started; False if some still run after ``timeout``."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in list(self.runs.values()):
-            left = None if deadline is None else max(deadline - time.monotonic(), 0)
-            thread.join(left)
-        return not any(t.is_alive() for t in list(self.runs.values()))
+        _, pending = wait_for(list(self.runs.values()), timeout)
+        return not pending
 
     def close(self) -> None:
         """Wait for this scheduler's runs (or stop them when forced) and sign off."""
-        for fire_id, thread in list(self.runs.items()):
-            while thread.is_alive():
-                if self._force:
+        while self.runs:
+            if self._force:
+                for fire_id in list(self.runs):
                     self._terminate(fire_id)
-                thread.join(0.5)
+            self.wait(0.5)
+        self._pool.shutdown(wait=True)
         if self._registered:
             self.store.schedules.stop_instance(self.id, utcnow())
             self._registered = False
@@ -328,12 +340,8 @@ class Scheduler:
             log.info("%s %s for %s%s", entry.label, claimed.state, when, note)
 
     def _dispatch(self, claimed: Claimed) -> None:
-        """Run a claimed fire in a thread of its own (the job is a process of its own)."""
-        thread = threading.Thread(
-            target=self._run, args=(claimed,), name=f"fire-{claimed.fire_id}", daemon=True
-        )
-        self.runs[claimed.fire_id] = thread
-        thread.start()
+        """Run a claimed fire in the pool (the job itself is a process of its own)."""
+        self.runs[claimed.fire_id] = self._pool.submit(self._run, claimed)
 
     def _run(self, claimed: Claimed) -> None:
         try:
@@ -348,9 +356,12 @@ class Scheduler:
             log.exception(
                 "%s for %s could not run", claimed.entry.label, self._shown(claimed.planned_at)
             )
-            self.store.schedules.update(
-                claimed.fire_id, "ran", ended_at=utcnow(), status="Failed", note=str(exc)
-            )
+            try:
+                self.store.schedules.update(
+                    claimed.fire_id, "ran", ended_at=utcnow(), status="Failed", note=str(exc)
+                )
+            except Exception:  # still no store: the fire stays running until adopted
+                log.exception("Fire %d not recorded as failed", claimed.fire_id)
         finally:
             self.runs.pop(claimed.fire_id, None)
             self._processes.pop(claimed.fire_id, None)
