@@ -85,10 +85,10 @@ class StoreSource:
         return entries
 
     def add(self, cells: Mapping[str, str]) -> None:
-        values = {column.lower(): cells.get(column) or None for column in _ALL_COLUMNS}
-        values["id"] = int(cells["ID"])
+        values: dict[str, object] = {c.lower(): cells.get(c) or None for c in _ALL_COLUMNS}
         for column in COLUMNS:  # the seed's columns are never NULL
             values[column.lower()] = values[column.lower()] or ("*" if column in _TIMES else "")
+        values["id"] = int(cells["ID"])
         self.store.schedules.save_entry(self.name, values, utcnow())
 
     def remove(self, entry_id: int) -> bool:
