@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PEERS  := .peers-venv
+PEERS_STAMP := $(PEERS)/.installed-stamp
 DEMO_STORE := sqlite:///$(CURDIR)/.jobsmith/demo.db
 
 .PHONY: demo test lint format bench system-packages services clean
@@ -42,8 +44,16 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 ## bench: the benchmarks in bench/ (not tests); see bench/README.md
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/execute_overhead.py
+	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/schedule_times.py
+
+# Peer projects, for comparison only: never jobsmith dependencies.
+$(PEERS_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --upgrade pip
+	$(PEERS)/bin/pip install --quiet apscheduler==3.11.3 croniter==7.0.0 -e .
+	touch $(PEERS_STAMP)
 
 clean:
-	rm -rf $(VENV) .jobsmith .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) .jobsmith .pytest_cache .ruff_cache
