@@ -81,10 +81,10 @@ def next_fire_table(count: int) -> None:
             "jobsmith": timed(ours.next_after, moments),
             "fields": timed(runner.next_after, moments),
             "apscheduler": timed(
-                lambda m: trigger.get_next_fire_time(None, m + timedelta(seconds=1)), moments
+                lambda m, t=trigger: t.get_next_fire_time(None, m + timedelta(seconds=1)), moments
             ),
-            "croniter": timed(lambda m: croniter(cron, m).get_next(datetime), moments),
-            "cronsim": timed(lambda m: next(CronSim(cron, m)), moments),
+            "croniter": timed(lambda m, c=cron: croniter(c, m).get_next(datetime), moments),
+            "cronsim": timed(lambda m, c=cron: next(CronSim(c, m)), moments),
         }
         print(
             f"| {label:<20} | {results['jobsmith']:>13.1f} | {results['fields']:>15.1f} | {results['apscheduler']:>13.1f} "
