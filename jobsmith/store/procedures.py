@@ -295,9 +295,10 @@ class ProcedureCatalog:
             )
         ]
 
-    def _statement(self, query: str, routine: Routine, arguments: Arguments, **parts: str) -> str:
+    def _statement(self, query: str, routine: Routine, binder: Arguments, **parts: str) -> str:
+        """A call statement: ``query``'s text with the routine's quoted name and ``parts``."""
         name = f"{quote(self.database, routine.schema)}.{quote(self.database, routine.name)}"
-        return self.queries[query].format(routine=arguments.text(name), **parts)
+        return self.queries[query].format(routine=binder.text(name), **parts)
 
     # -- running them ---------------------------------------------------------------------
     def _fetch(self, sql: str, arguments: Any) -> list[Any] | None:

@@ -84,12 +84,8 @@ def _closing(text: str, start: int, source: str) -> int:
         char = text[at]
         if char in "'\"":
             at = _end_of_string(text, at)
-        elif text.startswith("<#", at):
-            end = text.find("#>", at + 2)
-            at = len(text) if end < 0 else end + 1
-        elif char == "#":
-            end = text.find("\n", at)
-            at = len(text) if end < 0 else end
+        elif char in "<#" and _comment_end(text, at, source) != at:
+            at = _comment_end(text, at, source) - 1
         elif char in _PAIRS:
             stack.append(_PAIRS[char])
         elif char == stack[-1]:
@@ -127,9 +123,8 @@ def _split_top_level(block: str, source: str) -> list[str]:
             at = _end_of_string(block, at)
         elif char in _PAIRS:
             at = _closing(block, at, source)
-        elif char == "#":
-            end = block.find("\n", at)
-            at = len(block) if end < 0 else end
+        elif char in "<#" and _comment_end(block, at, source) != at:
+            at = _comment_end(block, at, source) - 1
         elif char == ",":
             items.append(block[start:at])
             start = at + 1
@@ -161,14 +156,21 @@ def _skip_space_and_comments(text: str, at: int, source: str) -> int:
     while at < len(text):
         if text[at].isspace():
             at += 1
-        elif text.startswith("<#", at):
-            end = text.find("#>", at + 2)
-            if end < 0:
-                raise ScriptError(f"{source}: a <# comment #> is not closed")
-            at = end + 2
-        elif text[at] == "#":
-            end = text.find("\n", at)
-            at = len(text) if end < 0 else end + 1
+        elif (end := _comment_end(text, at, source)) != at:
+            at = end
         else:
             break
+    return at
+
+
+def _comment_end(text: str, at: int, source: str) -> int:
+    """Past the ``# line`` or ``<# block #>`` comment at ``at`` (``at`` itself if none)."""
+    if text.startswith("<#", at):
+        end = text.find("#>", at + 2)
+        if end < 0:
+            raise ScriptError(f"{source}: a <# comment #> is not closed")
+        return end + 2
+    if text.startswith("#", at):
+        end = text.find("\n", at)
+        return len(text) if end < 0 else end + 1
     return at
