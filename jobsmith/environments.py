@@ -211,7 +211,8 @@ def find_program(
         if candidate.is_dir():
             candidate = _venv_python(candidate)
         if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate.resolve())
+            # Not resolve(): a virtualenv's python is a symlink that must stay one.
+            return os.path.abspath(candidate)
         return None
     return shutil.which(program, path=path if path is not None else os.environ.get("PATH"))
 
