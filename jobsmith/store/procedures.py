@@ -74,6 +74,15 @@ class Routine:
     def qualified_name(self) -> str:
         return f"{self.schema}.{self.name}"
 
+    @property
+    def signature(self) -> str:
+        """``schema.name(mode name type, …)``, for messages."""
+        described = (
+            " ".join(part for part in (p.mode, p.name, p.data_type) if part)
+            for p in self.parameters
+        )
+        return f"{self.qualified_name}({', '.join(described)})"
+
     def bindable(self) -> list[tuple[str, bool]]:
         """The parameters a caller supplies, as ``(name, optional)``, in order.
 
@@ -222,8 +231,10 @@ class ProcedureCatalog:
             )
         if len(routines) > 1:
             raise ProcedureError(
-                f"{routines[0].qualified_name} is overloaded ({len(routines)} routines share "
-                "the name); jobsmith cannot tell which one to call"
+                f"{schema + '.' if schema else ''}{name} matches {len(routines)} routines: "
+                + "; ".join(r.signature for r in routines)
+                + ". jobsmith cannot tell which one to call (spell the name exactly as created, "
+                "or give overloaded routines names of their own)"
             )
         return routines[0]
 
@@ -298,7 +309,7 @@ class ProcedureCatalog:
     def _statement(self, query: str, routine: Routine, binder: Arguments, **parts: str) -> str:
         """A call statement: ``query``'s text with the routine's quoted name and ``parts``."""
         name = f"{quote(self.database, routine.schema)}.{quote(self.database, routine.name)}"
-        return self.queries[query].format(routine=binder.text(name), **parts)
+        return self.queries[query].format(routine=binder.text(name), **parts).strip()
 
     # -- running them ---------------------------------------------------------------------
     def _fetch(self, sql: str, arguments: Any) -> list[Any] | None:
