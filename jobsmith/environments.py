@@ -114,7 +114,8 @@ class Environments:
         defaults: bool = True,
     ) -> None:
         """``commands`` maps names to commands (strings or lists); a relative program path
-        in them is taken from ``base`` (the config file's folder)."""
+        in them, or a bare name that is a folder there, is taken from ``base`` (the config
+        file's folder)."""
         self._defaults: dict[str, Environment] = {}
         if defaults:
             self._defaults = {
@@ -128,8 +129,11 @@ class Environments:
                 raise ConfigError(f"{source}: environments: {name!r} is not a usable name")
             program, *rest = split_command(command, name, source)
             program = os.path.expanduser(program)
-            if base is not None and _is_path(program) and not os.path.isabs(program):
-                program = os.path.join(base, program)
+            if base is not None and not os.path.isabs(program):
+                beside = os.path.join(base, program)
+                # a relative path, or a bare name that is a folder here (venv: .venv)
+                if _is_path(program) or os.path.isdir(beside):
+                    program = beside
             parts = (program, *rest)
             self._configured[key] = Environment(name, (parts,), source)
 

@@ -71,6 +71,13 @@ def test_config_file_environments_relative_to_the_file(tmp_path: Path) -> None:
     assert "venv" in environments and "java" in environments and "cobol" not in environments
 
 
+def test_a_bare_folder_name_beside_the_config_is_a_venv(tmp_path: Path) -> None:
+    python = make_program(tmp_path / ".venv" / "bin", "python")
+    environments = Environments({"venv": ".venv", "java": "java"}, base=tmp_path)
+    assert environments.command("venv") == [str(python)]
+    assert environments.get("java").candidates == (("java",),)  # no such folder: on PATH
+
+
 def test_a_path_with_spaces_is_taken_whole(tmp_path: Path) -> None:
     program = make_program(tmp_path / "Program Files" / "R", "Rscript")
     assert split_command(str(program)) == (str(program),)
