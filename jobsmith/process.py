@@ -15,6 +15,7 @@ which keeps the head and the tail of long output and says how much it left out.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -37,7 +38,9 @@ MAX_OUTPUT = 64_000
 STDERR_TAIL_LINES = 20
 """Lines of standard error kept for the error message of a failed run."""
 MAX_LINE = 16_000
-"""A longer line is read, logged and kept in pieces of this size."""
+"""A longer line is logged and kept in pieces of this size."""
+CHUNK = 65_536
+"""Bytes read at most at a time from each stream."""
 KILL_GRACE = 5.0
 """Seconds a stopped program gets between SIGTERM and SIGKILL."""
 DRAIN_WAIT = 2.0
@@ -129,29 +132,57 @@ class BoundedOutput:
 
 
 class _Capture:
-    """Collects both streams of one run; reader threads call :meth:`line`."""
+    """Collects both streams of one run; a reader thread per stream calls :meth:`read`."""
 
-    def __init__(self, label: str, logger: logging.Logger, limit: int, tail_lines: int) -> None:
+    def __init__(
+        self, label: str, logger: logging.Logger, limit: int, tail_lines: int, encoding: str
+    ) -> None:
         self.label = label
         self.logger = logger
+        self.encoding = encoding
         self.output = BoundedOutput(limit)
         self.stderr_tail: deque[str] = deque(maxlen=tail_lines)
         self.lock = threading.Lock()
 
-    def line(self, text: str, stderr: bool) -> None:
-        if stderr:
-            self.logger.info("%s (stderr) | %s", self.label, text)
-        else:
-            self.logger.info("%s | %s", self.label, text)
-        with self.lock:
-            self.output.add(text)
-            if stderr:
-                self.stderr_tail.append(text)
-
-    def read(self, stream: IO[str], stderr: bool) -> None:
+    def read(self, stream: IO[bytes], stderr: bool) -> None:
+        """Read whatever has arrived (not waiting for a full buffer), line by line."""
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        pending = ""
         with stream:
-            for chunk in iter(lambda: stream.readline(MAX_LINE), ""):
-                self.line(chunk.rstrip("\r\n"), stderr)
+            while chunk := os.read(stream.fileno(), CHUNK):
+                lines, pending = _split(pending + decoder.decode(chunk))
+                self.lines(lines, stderr)
+        rest = pending + decoder.decode(b"", final=True)
+        if rest:
+            self.lines([rest.rstrip("\r\n")], stderr)
+
+    def lines(self, lines: list[str], stderr: bool) -> None:
+        if not lines:
+            return
+        if self.logger.isEnabledFor(logging.INFO):
+            form = "%s (stderr) | %s" if stderr else "%s | %s"
+            for line in lines:
+                self.logger.info(form, self.label, line)
+        with self.lock:
+            for line in lines:
+                self.output.add(line)
+            if stderr:
+                self.stderr_tail.extend(lines)
+
+
+def _split(text: str) -> tuple[list[str], str]:
+    """Complete lines (without their ends) and the unfinished rest; a line longer than
+    :data:`MAX_LINE` comes out in pieces."""
+    parts = text.splitlines(keepends=True)
+    rest = ""
+    # The last part is unfinished without a line end, or if it ends with \r (\n may follow).
+    if parts and (parts[-1].endswith("\r") or not parts[-1].endswith(("\n", "\r"))):
+        rest = parts.pop()
+    lines = [part.rstrip("\r\n") for part in parts]
+    while len(rest) > MAX_LINE:
+        lines.append(rest[:MAX_LINE])
+        rest = rest[MAX_LINE:]
+    return lines, rest
 
 
 def run_process(
@@ -183,9 +214,11 @@ def run_process(
         raise ProcessError("nothing to run: the command is empty")
     shown = tuple(display) if display is not None else tuple(args)
     logger = logger or log
-    capture = _Capture(label or os.path.basename(args[0]), logger, max_output, stderr_lines)
+    capture = _Capture(
+        label or os.path.basename(args[0]), logger, max_output, stderr_lines, encoding
+    )
     started = time.monotonic()
-    proc = _start(args, shown, env, cwd, encoding)
+    proc = _start(args, shown, env, cwd)
     readers = [
         threading.Thread(target=capture.read, args=(stream, is_err), daemon=True)
         for stream, is_err in ((proc.stdout, False), (proc.stderr, True))
@@ -220,8 +253,7 @@ def _start(
     shown: tuple[str, ...],
     env: Mapping[str, str] | None,
     cwd: str | os.PathLike[str] | None,
-    encoding: str,
-) -> subprocess.Popen[str]:
+) -> subprocess.Popen[bytes]:
     environment = dict(os.environ if env is None else env)
     environment.setdefault("PYTHONUNBUFFERED", "1")
     group = {"start_new_session": True} if os.name == "posix" else {}
@@ -233,9 +265,6 @@ def _start(
             stderr=subprocess.PIPE,
             env=environment,
             cwd=cwd,
-            text=True,
-            encoding=encoding,
-            errors="replace",
             **group,  # type: ignore[call-overload]
         )
     except OSError as exc:
@@ -243,7 +272,7 @@ def _start(
         raise ProcessError(f"cannot run {shlex.join(shown)}{where}: {exc.strerror or exc}") from exc
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Stop the program and the processes it started: SIGTERM, then SIGKILL."""
     if os.name != "posix":
         proc.kill()

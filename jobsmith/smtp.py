@@ -206,7 +206,12 @@ def addresses(value: Recipients) -> list[str]:
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=settings.cafile)
+    # Made only when needed: loading the system's certificates takes ~20 ms.
+    context = (
+        ssl.create_default_context(cafile=settings.cafile)
+        if settings.ssl or settings.starttls
+        else None
+    )
     if settings.ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.effective_port, timeout=settings.timeout, context=context

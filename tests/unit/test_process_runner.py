@@ -156,3 +156,29 @@ def test_display_replaces_the_command_in_results() -> None:
     result = run_process([PY, "-c", "pass", "hunter2"], display=["python", "-c", "pass", "***"])
     assert result.argv == ("python", "-c", "pass", "***")
     assert result.command == "python -c pass '***'"
+
+
+def test_line_ends_bytes_and_a_last_line_without_newline() -> None:
+    code = (
+        "import sys, time\n"
+        "out = sys.stdout.buffer\n"
+        "out.write(b'windows\\r\\nprogress 10%\\rprogress 20%\\r'); out.flush(); time.sleep(0.2)\n"
+        "out.write(b'\\nbad \\xff byte\\nno newline at the end'); out.flush()\n"
+    )
+    result = run_process([PY, "-c", code])
+    assert result.output.splitlines() == [
+        "windows",
+        "progress 10%",
+        "progress 20%",
+        "bad \ufffd byte",
+        "no newline at the end",
+    ]
+
+
+def test_a_line_split_across_reads_stays_one_line() -> None:
+    code = (
+        "import sys, time\n"
+        "sys.stdout.write('first half, '); sys.stdout.flush(); time.sleep(0.2)\n"
+        "print('second half')"
+    )
+    assert run_process([PY, "-c", code]).output == "first half, second half"
