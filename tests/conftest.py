@@ -99,6 +99,22 @@ def store(target: StoreTarget) -> Iterator[Store]:
 
 
 @pytest.fixture
+def sqlite_store(sqlite_target: StoreTarget) -> Iterator[Store]:
+    """A deployed store in a SQLite file (for tests about something else than the store)."""
+    opened = sqlite_target.open(deploy=True)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def pg_store(pg_target: StoreTarget) -> Iterator[Store]:
+    """A deployed store in a fresh PostgreSQL schema (``pg_target.schema``)."""
+    opened = pg_target.open(deploy=True)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def python() -> str:
     """The interpreter of this test run, for subprocesses."""
     return sys.executable

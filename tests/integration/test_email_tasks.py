@@ -20,13 +20,6 @@ from jobsmith.smtp import SmtpSettings, send_email
 from jobsmith.store import Store
 
 
-@pytest.fixture
-def sqlite_store(sqlite_target: StoreTarget) -> Iterator[Store]:
-    opened = sqlite_target.open()
-    yield opened
-    opened.close()
-
-
 def job(store: Store, config: Config | None = None, **parameters: Any) -> JobExecution:
     return JobExecution("nightly load", config or Config(), backend=store, parameters=parameters)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pymysql
 import pytest
-from conftest import IN_CI, StoreTarget
+from conftest import IN_CI
 
 from jobsmith import JobExecution
 from jobsmith.config import Config
@@ -55,13 +55,6 @@ def run_sql(database: str, *statements: str) -> list[Any]:
         for statement in statements:
             cursor.execute(statement)
         return list(cursor.fetchall())
-
-
-@pytest.fixture
-def sqlite_store(sqlite_target: StoreTarget) -> Iterator[Store]:
-    opened = sqlite_target.open()
-    yield opened
-    opened.close()
 
 
 def job(store: Store, **parameters: Any) -> JobExecution:

@@ -46,13 +46,6 @@ def admin(schema: str) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
-@pytest.fixture
-def pg_store(pg_target: StoreTarget) -> Iterator[Store]:
-    opened = pg_target.open()
-    yield opened
-    opened.close()
-
-
 def job(store: Store, **parameters: Any) -> JobExecution:
     return JobExecution("procedures", Config(), backend=store, parameters=parameters)
 

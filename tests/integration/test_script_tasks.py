@@ -13,12 +13,10 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import StoreTarget
 
 from jobsmith import JobExecution, Status
 from jobsmith.config import Config
@@ -53,13 +51,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.chdir(folder)
     return folder
-
-
-@pytest.fixture
-def sqlite_store(sqlite_target: StoreTarget) -> Iterator[Store]:
-    opened = sqlite_target.open()
-    yield opened
-    opened.close()
 
 
 def job(store: Store, config: Config | None = None, **parameters: Any) -> JobExecution:
