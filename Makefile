@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PEERS  := .peers-venv
+PEERS_STAMP := $(PEERS)/.installed-stamp
 DEMO_STORE := sqlite:///$(CURDIR)/.jobsmith/demo.db
 
 .PHONY: demo test lint format bench system-packages services clean
@@ -42,8 +44,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 ## bench: the benchmarks in bench/ (not tests); see bench/README.md
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/execute_overhead.py
+	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/graph_vs_dojobber.py
+	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/flow_vs_taskflow.py
+	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/task_kinds.py
+
+# Peer projects, for comparison only: never jobsmith dependencies.
+$(PEERS_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --upgrade pip
+	$(PEERS)/bin/pip install --quiet dojobber==0.6.3 taskflow==6.5.0 \
+		invoke==3.0.3 plumbum==2.0.2 luigi==3.8.1 aiosmtpd==1.4.6 -e .
+	touch $(PEERS_STAMP)
 
 clean:
-	rm -rf $(VENV) .jobsmith .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) .jobsmith .pytest_cache .ruff_cache

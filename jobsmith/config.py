@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jobsmith.errors import ConfigError
 
 CONFIG_NAMES = ("jobsmith.yml", "jobsmith.yaml", "robojob.yml")
@@ -87,15 +85,20 @@ def load_config(
 
 
 def _parse_file(path: Path) -> Config:
+    import yaml  # only when there is a file to read
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) if node is not None else {}
+        node = loader.get_single_node()  # kept for the line numbers of sections
+        data = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as exc:
         raise ConfigError(_yaml_message(path, exc)) from exc
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -104,7 +107,7 @@ def _parse_file(path: Path) -> Config:
     return _build(path, data, lines)
 
 
-def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
+def _yaml_message(path: Path, exc: Exception) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     if mark is not None:
@@ -112,8 +115,10 @@ def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
     return f"{path}: invalid YAML: {problem}"
 
 
-def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+def _key_lines(node: Any) -> dict[str, int]:
     """Line numbers of top-level keys, for error messages."""
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}

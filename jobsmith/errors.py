@@ -6,6 +6,8 @@ something useful; pass a message to say more.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class JobsmithError(Exception):
     """jobsmith failed."""
@@ -54,6 +56,28 @@ class TaskError(JobsmithError):
 
 class NotFoundError(JobsmithError, LookupError):
     """Nothing with that id was found."""
+
+
+class GraphError(JobsmithError, RuntimeError):
+    """The graph of jobs or tasks is not valid.
+
+    It is also a ``RuntimeError``, as DoJobber's definition errors are.
+    """
+
+
+class CycleError(GraphError):
+    """The dependencies form a cycle."""
+
+    def __init__(self, cycle: list[str], nodes: list[Any] | None = None) -> None:
+        self.cycle = cycle
+        """The names along the cycle, ending with the one it started at."""
+        self.nodes = nodes if nodes is not None else list(cycle)
+        """The same nodes as the caller knows them (classes, indexes …)."""
+        super().__init__("dependency cycle: " + " -> ".join(cycle))
+
+
+class FlowError(JobsmithError):
+    """The flow could not be run."""
 
 
 class ScriptError(TaskError):

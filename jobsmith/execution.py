@@ -20,26 +20,19 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobsmith.config import Config, load_config
-from jobsmith.environments import Environments
-from jobsmith.params import Parameters, Scope, display_value
-from jobsmith.process import ProcessResult
+from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
-from jobsmith.smtp import Recipients
 from jobsmith.store import Store, open_store, resolve_url, utcnow
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
-from jobsmith.tasks.email import EmailExecution
-from jobsmith.tasks.procedure import ProcedureExecution
-from jobsmith.tasks.script import (
-    Argument,
-    CommandExecution,
-    Interpreter,
-    PowerShellExecution,
-    RExecution,
-    ScriptExecution,
-)
+
+if TYPE_CHECKING:
+    from jobsmith.environments import Environments
+    from jobsmith.process import ProcessResult
+    from jobsmith.smtp import Recipients
+    from jobsmith.tasks.script import Argument, Interpreter
 
 log = logging.getLogger("jobsmith.job")
 
@@ -74,11 +67,6 @@ class JobExit(BaseException):  # a control-flow signal, like SystemExit
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
-
-
-def _shown(name: str, value: Any) -> str:
-    text = display_value(name, value)
-    return repr(text) if isinstance(value, str) else text
 
 
 class JobExecution:
@@ -176,7 +164,7 @@ class JobExecution:
         """Make the current value of ``name`` an environment variable of subprocesses."""
         value = self.parameters[name]
         self.exported[name] = "" if value is None else str(value)
-        log.debug("Exporting parameter %s = %s", name, _shown(name, value))
+        log.debug("Exporting parameter %s = %s", name, log_value(name, value))
 
     def add_path(self, path: str | os.PathLike[str]) -> None:
         """Add a folder to the PATH that subprocesses see (not this process's)."""
@@ -214,21 +202,28 @@ class JobExecution:
         return self.process_task_execution(FunctionExecution(function), local_parameters)
 
     # -- task kinds: each a thin call into its module in jobsmith.tasks -----------------------
+    # (imported when first used: a job that sends no email never loads smtplib)
     @cached_property
     def environments(self) -> Environments:
         """The interpreters scripts run with: the config's ``environments:`` over defaults."""
+        from jobsmith.environments import Environments
+
         return Environments.from_config(self.config)
 
     def execute_r(
         self, *scripts: str | os.PathLike[str], **local_parameters: Any
     ) -> list[ProcessResult]:
         """Run R scripts in turn; each one's first line names its positional parameters."""
+        from jobsmith.tasks.script import RExecution
+
         return [self.process_task_execution(RExecution(s), local_parameters) for s in scripts]
 
     def execute_powershell(
         self, *scripts: str | os.PathLike[str], **local_parameters: Any
     ) -> list[ProcessResult]:
         """Run PowerShell scripts in turn; each one's ``param(...)`` names its parameters."""
+        from jobsmith.tasks.script import PowerShellExecution
+
         return [
             self.process_task_execution(PowerShellExecution(s), local_parameters) for s in scripts
         ]
@@ -242,6 +237,8 @@ class JobExecution:
     ) -> ProcessResult:
         """Run a script with an environment (``interpreter="venv"``), a command, or the
         interpreter its extension implies; ``arguments`` may hold ``$name`` templates."""
+        from jobsmith.tasks.script import ScriptExecution
+
         task = ScriptExecution(script, *arguments, interpreter=interpreter)
         return self.process_task_execution(task, local_parameters)
 
@@ -250,6 +247,8 @@ class JobExecution:
     ) -> ProcessResult:
         """Run a program with arguments (a list, never a shell string); ``$name`` templates
         in the arguments are filled from the parameters."""
+        from jobsmith.tasks.script import CommandExecution
+
         return self.process_task_execution(CommandExecution(command), local_parameters)
 
     def execute_procedure(
@@ -257,6 +256,8 @@ class JobExecution:
     ) -> list[Any]:
         """Call stored procedures in turn over a DB-API connection, binding the parameters
         the catalog lists by fuzzy name; returns each one's result (OUT values or rows)."""
+        from jobsmith.tasks.procedure import ProcedureExecution
+
         return [
             self.process_task_execution(
                 ProcedureExecution(connection, schema, procedure), local_parameters
@@ -274,6 +275,8 @@ class JobExecution:
         **local_parameters: Any,
     ) -> None:
         """Send an email now; ``subject`` and ``content`` are ``$name`` templates."""
+        from jobsmith.tasks.email import EmailExecution
+
         task = EmailExecution(sender, recipients, subject, content, recipients_cc)
         self.process_task_execution(task, local_parameters)
 
@@ -287,6 +290,8 @@ class JobExecution:
     ) -> None:
         """Send an email if the job fails (``$error_message`` says why); if it cannot be
         sent, that is logged and the job's own error is the one raised."""
+        from jobsmith.tasks.email import EmailExecution
+
         self.add_error_handler(EmailExecution(sender, recipients, subject, content, recipients_cc))
 
     def process_task_execution(
@@ -301,7 +306,7 @@ class JobExecution:
         task.job = self
         task.bind_parameters(scope)
         for name, value in task.parameters.items():
-            log.debug("Parameter %s = %s", name, _shown(name, value))
+            log.debug("Parameter %s = %s", name, log_value(name, value))
         return self._run_task(task)
 
     def _run_task(self, task: TaskExecution) -> Any:

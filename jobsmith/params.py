@@ -64,6 +64,12 @@ def display_value(name: str, value: Any) -> str:
     return text
 
 
+def log_value(name: str, value: Any) -> str:
+    """A value as log lines show it: masked, bounded, strings quoted."""
+    text = display_value(name, value)
+    return repr(text) if isinstance(value, str) and text != MASK else text
+
+
 class Scope:
     """One layer of named values, keyed by normalized name, remembering the spelling."""
 
@@ -140,7 +146,7 @@ class Parameters(Mapping[str, Any]):
         if name in self.builtins:
             log.warning("Parameter %s is built in and cannot be overwritten; ignored", name)
             return
-        log.debug("Setting parameter %s = %s", name, display_value(name, value))
+        log.debug("Setting parameter %s = %s", name, log_value(name, value))
         self.job.set(name, value)
 
     def set_builtin(self, name: str, value: Any) -> None:

@@ -9,7 +9,7 @@ for _ in $(seq 1 60); do
     pg_isready -h 127.0.0.1 -p 5432 -q && break
     sleep 0.5
 done
-pg_isready -h 127.0.0.1 -p 5432 || { echo "services: PostgreSQL did not start" >&2; exit 1; }
+pg_isready -h 127.0.0.1 -p 5432 -q || { echo "services: PostgreSQL did not start" >&2; exit 1; }
 if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then
     if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
         echo "services: starting MariaDB"

@@ -112,22 +112,28 @@ def show_run(ctx: Context, run_id: str) -> None:
     )
     if run.error:
         console.print(f"[red]error:[/] {run.error}", highlight=False)
-    table = Table(title="Task runs", title_justify="left", show_lines=True)
-    for column in ("#", "task", "kind", "status", "took", "parameters", "error"):
-        table.add_column(column)
     tasks = store.runs.tasks(run.id)
+    table = Table(title="Task runs", title_justify="left")
+    for column in ("#", "task", "kind", "status", "took", "error"):
+        table.add_column(column, overflow="fold")
+    values = Table(title="Parameter values", title_justify="left")
+    for column in ("#", "task", "parameter", "value"):
+        values.add_column(column, overflow="fold")
     for number, task in enumerate(tasks, 1):
-        params = "\n".join(f"{name} = {value}" for name, value in task.parameters)
         table.add_row(
             str(number),
             task.name,
             task.kind,
             status_text(task.status),
             took(task.duration),
-            params,
             task.error or "",
         )
-    console.print(table)
-    for task in tasks:
+        for name, value in task.parameters:
+            values.add_row(str(number), task.name, name, value or "")
+    console.print(table if tasks else "No task runs.")
+    if values.row_count:
+        console.print(values)
+    for number, task in enumerate(tasks, 1):
         if task.output:
-            console.print(f"[bold]output of {task.name}[/]\n{task.output}", highlight=False)
+            console.rule(f"output of #{number} {task.name}", align="left")
+            console.print(task.output, highlight=False, markup=False)

@@ -19,7 +19,6 @@ from jobsmith.config import DEFAULT_SCHEMA, Config
 from jobsmith.errors import StoreError
 from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, utcnow
-from jobsmith.store.postgres import PostgresConnector, check_identifier
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.sqlite import SQLiteConnector
 
@@ -96,9 +95,11 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
     if url.startswith(("postgresql://", "postgres://", "postgresql+")) or (
         "=" in url and "://" not in url
     ):
+        from jobsmith.store.postgres import PostgresConnector  # psycopg loads only when used
+
         if url.startswith("postgresql+"):
             url = "postgresql://" + url.split("://", 1)[1]
-        return PostgresConnector(url, check_identifier(schema or DEFAULT_SCHEMA))
+        return PostgresConnector(url, schema or DEFAULT_SCHEMA)
     raise StoreError(
         f"store URL {url!r} is not understood: expected sqlite:///path/file.db "
         "or postgresql://user@host/db"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,16 @@ class TaskRunRecord:
     @property
     def duration(self) -> timedelta | None:
         return self.ended_at - self.started_at if self.ended_at else None
+
+
+def _unique(parameters: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
+    """Parameter values by name; a name given twice is a caller's bug, not a last-one-wins."""
+    found: dict[str, str | None] = {}
+    for name, value in parameters:
+        if name in found:
+            raise ValueError(f"parameter {name!r} given twice for one task run")
+        found[name] = value
+    return found
 
 
 def _job(row: Row) -> JobRunRecord:
@@ -149,24 +160,29 @@ class RunRepository:
         parameters: Iterable[tuple[str, str | None]] = (),
         status: str = "Running",
     ) -> int:
-        """Record a task run's start and the (already masked) parameter values it uses."""
+        """Record a task run's start and the (already masked) parameter values it uses.
+        Both are written or neither."""
+        values = {
+            "guid": guid,
+            "job_run_id": job_run_id,
+            "kind": kind,
+            "name": name,
+            "started_at": started_at,
+            "status": status,
+            "parameters": json.dumps(_unique(parameters)),
+        }
+        if "start_task_run" in self.q:  # the dialect can do it in one statement
+            row = self.db.fetchone(self.q.start_task_run, values)
+            assert row is not None
+            return int(row["id"])
         with self.db.transaction():
-            row = self.db.fetchone(
-                self.q.insert_task_run,
-                {
-                    "guid": guid,
-                    "job_run_id": job_run_id,
-                    "kind": kind,
-                    "name": name,
-                    "started_at": started_at,
-                    "status": status,
-                },
-            )
+            row = self.db.fetchone(self.q.insert_task_run, values)
             assert row is not None
             task_run_id = int(row["id"])
-            values = [{"task_run_id": task_run_id, "name": n, "value": v} for n, v in parameters]
-            if values:
-                self.db.executemany(self.q.insert_task_run_parameter, values)
+            self.db.execute(
+                self.q.insert_task_run_parameters,
+                {"task_run_id": task_run_id, "parameters": values["parameters"]},
+            )
         return task_run_id
 
     def end_task(
@@ -187,6 +203,35 @@ class RunRepository:
                 "error": error,
                 "output": output,
             },
+        )
+
+    def insert_ended_tasks(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        parameters: Sequence[tuple[str, str, str | None]] = (),
+    ) -> None:
+        """Record task runs that have already ended, in one transaction.
+
+        Each row has the columns of ``insert_ended_task_run``; ``parameters`` are
+        ``(task guid, name, masked value)``.
+        """
+        if not rows:
+            return
+        with self.db.transaction():
+            self.db.executemany(self.q.insert_ended_task_run, rows)
+            if parameters:
+                self.db.executemany(
+                    self.q.insert_task_run_parameter_by_guid,
+                    [{"guid": g, "name": n, "value": v} for g, n, v in parameters],
+                )
+
+    def end_task_by_guid(
+        self, guid: str, *, ended_at: datetime, status: str, error: str | None = None
+    ) -> None:
+        """Change how a task run recorded earlier ended, found by its guid."""
+        self.db.execute(
+            self.q.end_task_run_by_guid,
+            {"guid": guid, "ended_at": ended_at, "status": status, "error": error},
         )
 
     def recent(

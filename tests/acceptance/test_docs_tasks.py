@@ -25,7 +25,8 @@ from pathlib import Path
 import psycopg
 import pymysql
 import pytest
-from conftest import PG_URL, REPO, SmtpServer, need_postgres
+
+from tests.conftest import PG_URL, REPO, SmtpServer, need_postgres
 
 DOC = REPO / "docs" / "tasks.md"
 _FENCE = re.compile(r'^```(\w*)(?:\s+title="([^"]+)")?\s*$')

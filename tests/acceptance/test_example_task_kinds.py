@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import REPO, StoreTarget
-
 from jobsmith.store import open_store
+from tests.conftest import REPO, StoreTarget
 
 
 def test_task_kinds_example(sqlite_target: StoreTarget) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import SmtpServer, StoreTarget, free_port
 
 import jobsmith
 from jobsmith import JobExecution
@@ -18,6 +17,7 @@ from jobsmith.config import Config
 from jobsmith.errors import EmailError, MissingParameterError
 from jobsmith.smtp import SmtpSettings, send_email
 from jobsmith.store import Store
+from tests.conftest import SmtpServer, StoreTarget, free_port
 
 
 def job(store: Store, config: Config | None = None, **parameters: Any) -> JobExecution:

@@ -13,12 +13,12 @@ from typing import Any
 
 import pymysql
 import pytest
-from conftest import IN_CI
 
 from jobsmith import JobExecution
 from jobsmith.config import Config
 from jobsmith.errors import MissingParameterError, ProcedureError
 from jobsmith.store import Store
+from tests.conftest import IN_CI
 
 HOST, _, PORT = os.environ.get("JOBSMITH_TEST_MYSQL", "127.0.0.1:3306").partition(":")
 

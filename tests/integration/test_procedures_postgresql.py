@@ -12,7 +12,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import PG_URL, StoreTarget
 from psycopg.rows import dict_row
 
 import jobsmith
@@ -20,6 +19,7 @@ from jobsmith import JobExecution
 from jobsmith.config import Config
 from jobsmith.errors import MissingParameterError, ProcedureError
 from jobsmith.store import Store
+from tests.conftest import PG_URL, StoreTarget
 
 pytestmark = pytest.mark.postgres
 

@@ -18,9 +18,22 @@ INSERT INTO task_run (guid, job_run_id, kind, name, started_at, status)
 VALUES (:guid, :job_run_id, :kind, :name, :started_at, :status)
 RETURNING id;
 
--- name: insert_task_run_parameter
--- Record one parameter value a task run used (already masked).
-INSERT INTO task_run_parameter (task_run_id, name, value) VALUES (:task_run_id, :name, :value);
+-- name: insert_task_run_parameters
+-- Record the parameter values a task run used (already masked), given as one JSON object.
+INSERT INTO task_run_parameter (task_run_id, name, value)
+SELECT :task_run_id, key, value FROM json_each(:parameters);
+
+-- name: start_task_run [postgresql]
+-- Record a task run's start and its parameter values in one round trip; returns its id.
+WITH task AS (
+    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, status)
+    VALUES (:guid, :job_run_id, :kind, :name, :started_at, :status)
+    RETURNING id
+), parameters AS (
+    INSERT INTO task_run_parameter (task_run_id, name, value)
+    SELECT task.id, p.key, p.value FROM task, json_each_text(:parameters::json) AS p
+)
+SELECT id FROM task;
 
 -- name: end_task_run
 -- Record how a task run ended, with its captured output if any.
@@ -58,3 +71,17 @@ SELECT p.task_run_id, p.name, p.value
 FROM task_run_parameter p JOIN task_run t ON t.id = p.task_run_id
 WHERE t.job_run_id = :job_run_id
 ORDER BY p.task_run_id, p.name;
+
+-- name: insert_ended_task_run
+-- Record a task run that has already ended (engines write these in batches).
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error, output)
+VALUES (:guid, :job_run_id, :kind, :name, :started_at, :ended_at, :status, :error, :output);
+
+-- name: insert_task_run_parameter_by_guid
+-- Record one parameter value of a task run known by its guid (already masked).
+INSERT INTO task_run_parameter (task_run_id, name, value)
+SELECT id, :name, :value FROM task_run WHERE guid = :guid;
+
+-- name: end_task_run_by_guid
+-- Change how a task run known by its guid ended (a flow task reverted later).
+UPDATE task_run SET ended_at = :ended_at, status = :status, error = :error WHERE guid = :guid;

@@ -1,0 +1,5 @@
+"""``python -m jobsmith`` is the ``jobsmith`` command."""
+
+from jobsmith.cli import main
+
+main()
