@@ -19,7 +19,7 @@ placeholders. Values are always bound, never put into the text.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -197,6 +197,10 @@ def bind_query(sql: str, values: Mapping[str, Any], paramstyle: str) -> tuple[st
     return text, arguments.values()
 
 
+_Statement = tuple[str, Arguments]
+"""One statement to run and the values bound to it."""
+
+
 class ProcedureCatalog:
     """The stored procedures of the database a DB-API connection is open on.
 
@@ -241,7 +245,9 @@ class ProcedureCatalog:
     def call(self, routine: Routine, values: Mapping[str, Any]) -> CallResult:
         """Call ``routine`` with ``values`` (keyed by parameter name; a missing optional
         one is left to its default)."""
-        statements = _STATEMENTS[self.database](self, routine, values)
+        build: Callable[[Routine, Mapping[str, Any]], list[_Statement]]
+        build = getattr(self, f"_{self.database}")  # _postgresql, _mysql, _sqlserver
+        statements = build(routine, values)
         rows = None
         with self._unit_of_work(f"{routine.kind} {routine.qualified_name} failed", commit=True):
             for sql, arguments in statements:
@@ -336,14 +342,6 @@ class ProcedureCatalog:
             raise ProcedureError(f"{failure}: {_message(exc)}") from exc
         if managed and commit:
             self.connection.commit()
-
-
-_Statement = tuple[str, Arguments]
-_STATEMENTS = {
-    "postgresql": ProcedureCatalog._postgresql,
-    "mysql": ProcedureCatalog._mysql,
-    "sqlserver": ProcedureCatalog._sqlserver,
-}
 
 
 def _routines(database: str, rows: list[Any]) -> list[Routine]:

@@ -92,10 +92,6 @@ class ProgramExecution(TaskExecution):
         self.output = result.output
         return result.check()
 
-    @property
-    def environments(self) -> Environments:
-        return self.job.environments if self.job else Environments()
-
 
 class ScriptExecution(ProgramExecution):
     """Run a script with an interpreter.
@@ -112,6 +108,8 @@ class ScriptExecution(ProgramExecution):
     """The environment this kind of script runs with, unless ``interpreter`` says otherwise."""
     interpreter_options: ClassVar[tuple[str, ...]] = ()
     """Options between the interpreter and the script."""
+    reads_script: ClassVar[bool] = False
+    """Whether the script's text declares its parameters (R, PowerShell)."""
 
     def __init__(
         self,
@@ -133,13 +131,12 @@ class ScriptExecution(ProgramExecution):
         return self.script if self.script.is_absolute() else Path(self.cwd or ".") / self.script
 
     def bind_parameters(self, context_parameters: Mapping[str, Any]) -> None:
+        if not self.path.is_file():
+            raise ScriptError(f"script {self.script} not found (looked for {self.path.absolute()})")
         self.declared = self.declared_parameters(self._read() if self.reads_script else "")
         names = [(p.name, p.optional) for p in self.declared]
         self.parameters = bind_names(names, context_parameters, self.name)
         self.bind_arguments(context_parameters)
-
-    reads_script: ClassVar[bool] = False
-    """Whether the script's text declares its parameters (R, PowerShell)."""
 
     def declared_parameters(self, text: str) -> list[ScriptParameter]:
         """The parameters the script's text declares (none for a plain script)."""
@@ -150,8 +147,6 @@ class ScriptExecution(ProgramExecution):
         return [self._value(p.name, masked) for p in self.declared]
 
     def command_line(self, path: str | None = None, masked: bool = False) -> list[str]:
-        if not self.path.is_file():
-            raise ScriptError(f"script {self.script} not found (looked for {self.path.absolute()})")
         return [
             *self.interpreter_command(path),
             str(self.path.absolute()),
@@ -161,10 +156,8 @@ class ScriptExecution(ProgramExecution):
 
     def interpreter_command(self, path: str | None) -> list[str]:
         """The interpreter and its options, the program found on ``path``."""
-        chosen = self.interpreter
-        if chosen is None and self.environment is not None:
-            chosen = self.environment
-        options: tuple[str, ...] = self.interpreter_options
+        chosen = self.interpreter if self.interpreter is not None else self.environment
+        options = self.interpreter_options
         if chosen is None:
             by_extension = self.environments.for_script(self.script)
             if by_extension is None:
@@ -187,15 +180,15 @@ class ScriptExecution(ProgramExecution):
     def _read(self) -> str:
         try:
             return self.path.read_text(encoding="utf-8-sig", errors="replace")
-        except FileNotFoundError:
-            raise ScriptError(
-                f"script {self.script} not found (looked for {self.path.absolute()})"
-            ) from None
         except OSError as exc:
             raise ScriptError(f"cannot read script {self.path}: {exc.strerror}") from exc
 
     def _value(self, name: str, masked: bool) -> str:
         return MASK if masked and is_secret_name(name) else as_text(self.parameters[name])
+
+    @property
+    def environments(self) -> Environments:
+        return self.job.environments if self.job else Environments()
 
 
 class RExecution(ScriptExecution):
