@@ -29,6 +29,8 @@ from jobsmith.store import Store, open_store, resolve_url, utcnow
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from jobsmith.environments import Environments
     from jobsmith.process import ProcessResult
     from jobsmith.smtp import Recipients
@@ -273,12 +275,14 @@ class JobExecution:
         content: str,
         recipients_cc: Recipients = (),
         **local_parameters: Any,
-    ) -> None:
-        """Send an email now; ``subject`` and ``content`` are ``$name`` templates."""
+    ) -> EmailMessage:
+        """Send an email now; ``subject`` and ``content`` are ``$name`` templates.
+        Returns the message as sent."""
         from jobsmith.tasks.email import EmailExecution
 
         task = EmailExecution(sender, recipients, subject, content, recipients_cc)
-        self.process_task_execution(task, local_parameters)
+        sent: EmailMessage = self.process_task_execution(task, local_parameters)
+        return sent
 
     def add_error_email(
         self,

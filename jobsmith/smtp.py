@@ -10,6 +10,8 @@ alarms. Settings come from the ``smtp:`` section of jobsmith.yml::
       ssl: false                 # connect with TLS from the start (SMTPS)
       user: jobs                 # log in (also: username)
       password: secret           # masked in every log
+      login: true                # false: do not log in even with a user (also: need_login)
+      debug: false               # print the SMTP conversation (also: need_debug)
       cafile: /etc/ssl/our-ca.pem  # trust a private certificate authority
       timeout: 30                # seconds
       sender: jobs@example.com   # default sender (also: address, from)
@@ -53,6 +55,10 @@ _KEYS = {
     "user": "user",
     "username": "user",
     "password": "password",
+    "login": "login",
+    "needlogin": "login",
+    "debug": "debug",
+    "needdebug": "debug",
     "cafile": "cafile",
     "timeout": "timeout",
     "sender": "sender",
@@ -76,6 +82,10 @@ class SmtpSettings:
     ssl: bool = False
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    login: bool = True
+    """Log in when ``user`` is set (runner's ``need_login``)."""
+    debug: bool = False
+    """Print the SMTP conversation to stderr (smtplib's debug output)."""
     cafile: str | None = None
     timeout: float = 30.0
     sender: str | None = None
@@ -219,9 +229,10 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     else:
         smtp = smtplib.SMTP(settings.host, settings.effective_port, timeout=settings.timeout)
     try:
+        smtp.set_debuglevel(1 if settings.debug else 0)
         if settings.starttls:
             smtp.starttls(context=context)
-        if settings.user:
+        if settings.user and settings.login:
             smtp.login(settings.user, settings.password or "")
     except BaseException:
         smtp.close()
@@ -241,7 +252,7 @@ def _settings(section: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 
 def _convert(name: str, value: Any, where: str) -> Any:
-    if name in ("starttls", "ssl"):
+    if name in ("starttls", "ssl", "login", "debug"):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()

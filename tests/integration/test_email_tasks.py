@@ -31,13 +31,14 @@ def body(mail: Any) -> str:
 
 def test_seed_send_email_with_templates(sqlite_store: Store, smtp_server: SmtpServer) -> None:
     with job(sqlite_store, smtp_server=smtp_server.address, rows=42) as ctx:
-        ctx.send_email(
+        sent = ctx.send_email(
             "Jobs <jobs@example.com>",
             ["ops@example.com", "Data Team <data@example.com>"],
             "$job_name: done",
             "Loaded $rows rows in job run $job_execution_id ($$0 cost).",
         )
     [mail] = smtp_server.received
+    assert sent["Message-ID"] == mail.message["Message-ID"]
     assert mail.sender == "jobs@example.com"
     assert mail.recipients == ["ops@example.com", "data@example.com"]
     message = mail.message

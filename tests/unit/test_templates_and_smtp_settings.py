@@ -66,6 +66,23 @@ def test_settings_from_the_config_section(tmp_path: Path) -> None:
     assert "s3cret" not in repr(settings)
 
 
+def test_runner_email_section_spellings(tmp_path: Path) -> None:
+    config = config_with(
+        tmp_path,
+        "smtp:\n  ip: 127.0.0.1\n  port: 587\n  need_login: 'False'\n  user: Kenobi\n"
+        "  password: 4mayBeWithYou\n  address: LukeSkywalker@email.com\n"
+        "  need_debug: 'True'\n  need_tls: 'True'\n",
+    )
+    settings = SmtpSettings.from_config(config)
+    assert (settings.host, settings.starttls, settings.login, settings.debug) == (
+        "127.0.0.1",
+        True,
+        False,
+        True,
+    )
+    assert settings.sender == "LukeSkywalker@email.com"
+
+
 def test_smtp_server_parameter_wins_over_the_section(tmp_path: Path) -> None:
     config = config_with(tmp_path, "smtp:\n  host: mail.example.com\n  starttls: true\n")
     params = Parameters(job=Scope({"SMTP server": "relay.internal:26"}))
