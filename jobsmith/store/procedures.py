@@ -7,7 +7,7 @@ The SQL is in ``external/procedures.sql``; here it only gets quoted names and th
 placeholders. Values are always bound, never put into the text.
 
 - PostgreSQL: procedures by ``CALL``, functions by ``SELECT * FROM``; arguments are cast to
-  the declared types (so ``2**40`` or ``"42"`` reach an ``integer`` parameter), positional
+  the declared types (so ``"42"`` reaches an ``integer``, ``2**40`` a ``bigint``), positional
   up to the first one left to its default, named (``name => …``) after it; OUT parameters
   of procedures are passed as NULL and come back as the result row.
 - MariaDB/MySQL: ``CALL`` (or ``SELECT`` for functions), positional; OUT and INOUT
@@ -18,8 +18,7 @@ placeholders. Values are always bound, never put into the text.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -27,20 +26,18 @@ from importlib import resources
 from typing import Any
 
 from jobsmith.errors import ProcedureError
-from jobsmith.store.sql import parse, replace_placeholders
+from jobsmith.store.dbapi import (
+    DATABASES,
+    Arguments,
+    autocommit,
+    bind_query,
+    database_of,
+    first_result,
+    paramstyle_of,
+    quote,
+)
+from jobsmith.store.sql import parse
 
-DATABASES = ("postgresql", "mysql", "sqlserver")
-
-_DRIVERS = {
-    "psycopg": "postgresql",
-    "psycopg2": "postgresql",
-    "pg8000": "postgresql",
-    "pymysql": "mysql",
-    "MySQLdb": "mysql",
-    "mysql": "mysql",  # mysql.connector
-    "mariadb": "mysql",
-}
-_ODBC_DBMS_NAME = 17  # SQL_DBMS_NAME, for pyodbc's Connection.getinfo
 _PSEUDO_TYPES = {"record", "cstring", "internal", "void", "trigger", "unknown"}
 
 
@@ -115,36 +112,6 @@ class CallResult:
     """The OUT values (one row), or the rows the routine returned, or None."""
 
 
-def database_of(connection: Any) -> str:
-    """Which database a DB-API connection talks to: one of :data:`DATABASES`."""
-    module = type(connection).__module__.split(".")[0]
-    if module in _DRIVERS:
-        return _DRIVERS[module]
-    if module == "pyodbc":
-        return _odbc_database(connection)
-    what = f"{module}.{type(connection).__name__}"
-    if module == "sqlite3":
-        raise ProcedureError("SQLite has no stored procedures")
-    if module == "sqlalchemy":
-        raise ProcedureError(
-            f"got a {what}: pass a DB-API connection, e.g. engine.raw_connection()"
-        )
-    raise ProcedureError(
-        f"cannot tell which database a {what} connection talks to; use psycopg, psycopg2, "
-        "PyMySQL, mysqlclient, mysql-connector, mariadb or pyodbc, or pass database= "
-        f"(one of {', '.join(DATABASES)}) to ProcedureExecution"
-    )
-
-
-def _odbc_database(connection: Any) -> str:
-    name = str(connection.getinfo(_ODBC_DBMS_NAME)).lower()
-    if "postgres" in name:
-        return "postgresql"
-    if "mysql" in name or "mariadb" in name:
-        return "mysql"
-    return "sqlserver"
-
-
 @cache
 def external_queries(database: str) -> dict[str, str]:
     """The procedure queries for one database, with ``:name`` placeholders."""
@@ -153,48 +120,6 @@ def external_queries(database: str) -> dict[str, str]:
     file = resources.files("jobsmith.store") / "external" / "procedures.sql"
     parsed = parse(file.read_text(encoding="utf-8"), "external/procedures.sql")
     return {name: sql for (name, variant), sql in parsed.items() if variant == database}
-
-
-def quote(database: str, identifier: str) -> str:
-    """An identifier quoted for ``database``."""
-    if database == "mysql":
-        return "`" + identifier.replace("`", "``") + "`"
-    if database == "sqlserver":
-        return "[" + identifier.replace("]", "]]") + "]"
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-class Arguments:
-    """Values bound in a driver's paramstyle, collected while a statement is built."""
-
-    def __init__(self, paramstyle: str) -> None:
-        self.style = paramstyle
-        self.named: dict[str, Any] = {}
-        self.positional: list[Any] = []
-
-    def add(self, value: Any) -> str:
-        """Bind ``value``; returns its placeholder."""
-        number = len(self.named) + len(self.positional) + 1
-        if self.style in ("pyformat", "named"):
-            key = f"p{number}"
-            self.named[key] = value
-            return f"%({key})s" if self.style == "pyformat" else f":{key}"
-        self.positional.append(value)
-        return {"qmark": "?", "format": "%s"}.get(self.style, f":{number}")
-
-    def text(self, sql: str) -> str:
-        """Literal SQL as the driver wants it (``%`` doubled for the format styles)."""
-        return sql.replace("%", "%%") if self.style in ("format", "pyformat") else sql
-
-    def values(self) -> Mapping[str, Any] | Sequence[Any]:
-        return self.named if self.style in ("pyformat", "named") else self.positional
-
-
-def bind_query(sql: str, values: Mapping[str, Any], paramstyle: str) -> tuple[str, Any]:
-    """A query's ``:name`` placeholders in the driver's paramstyle, and the values."""
-    arguments = Arguments(paramstyle)
-    text = replace_placeholders(arguments.text(sql), lambda name: arguments.add(values[name]))
-    return text, arguments.values()
 
 
 _Statement = tuple[str, Arguments]
@@ -211,8 +136,7 @@ class ProcedureCatalog:
     def __init__(self, connection: Any, database: str | None = None) -> None:
         self.connection = connection
         self.database = database or database_of(connection)
-        root = type(connection).__module__.split(".")[0]
-        self.paramstyle = getattr(sys.modules.get(root), "paramstyle", "qmark")
+        self.paramstyle = paramstyle_of(connection)
         self.queries = external_queries(self.database)
 
     def find(self, schema: str | None, name: str) -> Routine:
@@ -324,13 +248,13 @@ class ProcedureCatalog:
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql, arguments)
-            return _first_result(cursor, drain=self.database != "postgresql")
+            return first_result(cursor, drain=self.database != "postgresql")
         finally:
             cursor.close()
 
     @contextmanager
     def _unit_of_work(self, failure: str, *, commit: bool) -> Iterator[None]:
-        managed = not _autocommit(self.connection)
+        managed = not autocommit(self.connection)
         try:
             yield
         except ProcedureError:
@@ -405,25 +329,6 @@ def _cast(data_type: str | None) -> str:
     if not data_type or data_type.startswith("any") or data_type in _PSEUDO_TYPES:
         return ""
     return f"::{data_type}"
-
-
-def _first_result(cursor: Any, drain: bool) -> list[Any] | None:
-    """The rows of the first result set (if any); with ``drain``, skip the others so the
-    connection is ready for the next statement (MySQL and SQL Server need that)."""
-    rows = None
-    while True:
-        if rows is None and cursor.description:
-            rows = list(cursor.fetchall())
-        if not drain or not cursor.nextset():
-            return rows
-
-
-def _autocommit(connection: Any) -> bool:
-    getter = getattr(connection, "get_autocommit", None)  # PyMySQL, mysqlclient
-    if callable(getter):
-        return bool(getter())
-    value = getattr(connection, "autocommit", False)
-    return bool(value) and not callable(value)
 
 
 def _message(exc: BaseException) -> str:
