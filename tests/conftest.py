@@ -90,28 +90,28 @@ def target(request: pytest.FixtureRequest) -> StoreTarget:
     return found
 
 
-@pytest.fixture
-def store(target: StoreTarget) -> Iterator[Store]:
-    """A deployed store on each database."""
+def deployed(target: StoreTarget) -> Iterator[Store]:
     opened = target.open(deploy=True)
     yield opened
     opened.close()
 
 
 @pytest.fixture
+def store(target: StoreTarget) -> Iterator[Store]:
+    """A deployed store on each database."""
+    yield from deployed(target)
+
+
+@pytest.fixture
 def sqlite_store(sqlite_target: StoreTarget) -> Iterator[Store]:
     """A deployed store in a SQLite file (for tests about something else than the store)."""
-    opened = sqlite_target.open(deploy=True)
-    yield opened
-    opened.close()
+    yield from deployed(sqlite_target)
 
 
 @pytest.fixture
 def pg_store(pg_target: StoreTarget) -> Iterator[Store]:
     """A deployed store in a fresh PostgreSQL schema (``pg_target.schema``)."""
-    opened = pg_target.open(deploy=True)
-    yield opened
-    opened.close()
+    yield from deployed(pg_target)
 
 
 @pytest.fixture

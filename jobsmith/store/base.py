@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -103,6 +103,16 @@ class ThreadConnections(Generic[C]):
         for other in [*stale, *([old] if old is not None else [])]:
             self._quietly_close(other)
         return conn
+
+    @contextmanager
+    def transaction_depth(self) -> Iterator[bool]:
+        """Count this thread's nested transactions; yields True for the outermost one."""
+        depth = getattr(self.local, "depth", 0)
+        self.local.depth = depth + 1
+        try:
+            yield depth == 0
+        finally:
+            self.local.depth = depth
 
     def __len__(self) -> int:
         """How many connections this process holds open."""

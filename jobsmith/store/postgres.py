@@ -89,19 +89,12 @@ class PostgresConnector:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         conn = self.connection
-        if self._threads.local.depth:
-            self._threads.local.depth += 1
-            try:
+        with self._threads.transaction_depth() as outermost:
+            if not outermost:
                 yield
-            finally:
-                self._threads.local.depth -= 1
-            return
-        self._threads.local.depth = 1
-        try:
+                return
             with conn.transaction():
                 yield
-        finally:
-            self._threads.local.depth = 0
 
     def run_script(self, sql: str) -> None:
         self.connection.execute(sql.encode())  # bytes: no placeholders are parsed

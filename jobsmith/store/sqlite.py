@@ -82,24 +82,18 @@ class SQLiteConnector:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         conn = self.connection
-        if self._threads.local.depth:
-            self._threads.local.depth += 1
+        with self._threads.transaction_depth() as outermost:
+            if not outermost:
+                yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
-            finally:
-                self._threads.local.depth -= 1
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        self._threads.local.depth = 1
-        try:
-            yield
-        except BaseException:
-            self._threads.local.depth = 0
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._threads.local.depth = 0
-        conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def run_script(self, sql: str) -> None:
         for statement in iter_statements(sql):
