@@ -6,6 +6,8 @@ something useful; pass a message to say more.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class JobsmithError(Exception):
     """jobsmith failed."""
@@ -54,6 +56,63 @@ class TaskError(JobsmithError):
 
 class NotFoundError(JobsmithError, LookupError):
     """Nothing with that id was found."""
+
+
+class GraphError(JobsmithError, RuntimeError):
+    """The graph of jobs or tasks is not valid.
+
+    It is also a ``RuntimeError``, as DoJobber's definition errors are.
+    """
+
+
+class CycleError(GraphError):
+    """The dependencies form a cycle."""
+
+    def __init__(self, cycle: list[str], nodes: list[Any] | None = None) -> None:
+        self.cycle = cycle
+        """The names along the cycle, ending with the one it started at."""
+        self.nodes = nodes if nodes is not None else list(cycle)
+        """The same nodes as the caller knows them (classes, indexes …)."""
+        super().__init__("dependency cycle: " + " -> ".join(cycle))
+
+
+class FlowError(JobsmithError):
+    """The flow could not be run."""
+
+
+class ScriptError(TaskError):
+    """A script could not be run (missing, unreadable, or no interpreter for it)."""
+
+
+class ProcessError(TaskError):
+    """A program failed: it could not start, exited with a non-zero code, or timed out."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        exit_code: int | None = None,
+        stderr_tail: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.stderr_tail = stderr_tail
+
+
+class UnknownEnvironmentError(ConfigError, LookupError):
+    """No environment (interpreter) has that name."""
+
+
+class InterpreterNotFoundError(JobsmithError):
+    """The program an environment names cannot be found."""
+
+
+class ProcedureError(TaskError):
+    """A stored procedure could not be found or called."""
+
+
+class EmailError(TaskError):
+    """An email could not be sent."""
 
 
 class ScheduleError(JobsmithError):

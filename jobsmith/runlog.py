@@ -11,7 +11,7 @@ import getpass
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -72,6 +72,7 @@ class TaskRun:
     status: str = Status.RUNNING
     ended_at: datetime | None = None
     error: str | None = None
+    output: str | None = None
 
 
 class RunLog:
@@ -129,4 +130,46 @@ class RunLog:
         run.status, run.error, run.ended_at = status, error, utcnow()
         self.store.runs.end_task(
             run.id, ended_at=run.ended_at, status=status, error=error, output=output
+        )
+
+    def new_task(
+        self,
+        job_run: JobRun,
+        kind: str,
+        name: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> TaskRun:
+        """A task run that starts now, kept in memory (id 0) until :meth:`record_tasks`.
+
+        For engines that run many small tasks: two statements per task would cost more
+        than the tasks, so they collect ended task runs and write them in batches.
+        """
+        shown = {k: display_value(k, v) for k, v in (parameters or {}).items()}
+        return TaskRun(0, str(uuid.uuid4()), job_run, kind, name, utcnow(), shown)
+
+    def record_tasks(self, tasks: Sequence[TaskRun]) -> None:
+        """Write task runs made by :meth:`new_task` (ended or not) in one transaction."""
+        self.store.runs.insert_ended_tasks(
+            [
+                {
+                    "guid": t.guid,
+                    "job_run_id": t.job_run.id,
+                    "kind": t.kind,
+                    "name": t.name,
+                    "started_at": t.started_at,
+                    "ended_at": t.ended_at,
+                    "status": t.status,
+                    "error": t.error,
+                    "output": t.output,
+                }
+                for t in tasks
+            ],
+            [(t.guid, name, value) for t in tasks for name, value in t.parameters.items()],
+        )
+
+    def update_task(self, run: TaskRun, status: str, error: str | None = None) -> None:
+        """Change the status of a task run already written by :meth:`record_tasks`."""
+        run.status, run.error, run.ended_at = status, error, utcnow()
+        self.store.runs.end_task_by_guid(
+            run.guid, ended_at=run.ended_at, status=status, error=error
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -203,6 +203,35 @@ class RunRepository:
                 "error": error,
                 "output": output,
             },
+        )
+
+    def insert_ended_tasks(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        parameters: Sequence[tuple[str, str, str | None]] = (),
+    ) -> None:
+        """Record task runs that have already ended, in one transaction.
+
+        Each row has the columns of ``insert_ended_task_run``; ``parameters`` are
+        ``(task guid, name, masked value)``.
+        """
+        if not rows:
+            return
+        with self.db.transaction():
+            self.db.executemany(self.q.insert_ended_task_run, rows)
+            if parameters:
+                self.db.executemany(
+                    self.q.insert_task_run_parameter_by_guid,
+                    [{"guid": g, "name": n, "value": v} for g, n, v in parameters],
+                )
+
+    def end_task_by_guid(
+        self, guid: str, *, ended_at: datetime, status: str, error: str | None = None
+    ) -> None:
+        """Change how a task run recorded earlier ended, found by its guid."""
+        self.db.execute(
+            self.q.end_task_run_by_guid,
+            {"guid": guid, "ended_at": ended_at, "status": status, "error": error},
         )
 
     def recent(

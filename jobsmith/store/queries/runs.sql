@@ -71,3 +71,17 @@ SELECT p.task_run_id, p.name, p.value
 FROM task_run_parameter p JOIN task_run t ON t.id = p.task_run_id
 WHERE t.job_run_id = :job_run_id
 ORDER BY p.task_run_id, p.name;
+
+-- name: insert_ended_task_run
+-- Record a task run that has already ended (engines write these in batches).
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error, output)
+VALUES (:guid, :job_run_id, :kind, :name, :started_at, :ended_at, :status, :error, :output);
+
+-- name: insert_task_run_parameter_by_guid
+-- Record one parameter value of a task run known by its guid (already masked).
+INSERT INTO task_run_parameter (task_run_id, name, value)
+SELECT id, :name, :value FROM task_run WHERE guid = :guid;
+
+-- name: end_task_run_by_guid
+-- Change how a task run known by its guid ended (a flow task reverted later).
+UPDATE task_run SET ended_at = :ended_at, status = :status, error = :error WHERE guid = :guid;
