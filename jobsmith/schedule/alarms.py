@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import configparser
 import logging
-import smtplib
-import ssl
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+import socket
 from pathlib import Path
 
+from jobsmith.errors import EmailError
 from jobsmith.schedule.entries import Entry, parse_persons
-from jobsmith.schedule.home import Home, MailSettings
+from jobsmith.schedule.home import Home
+from jobsmith.smtp import SmtpSettings, send_email
 
 __all__ = ["alarm_message", "persons_for", "raise_alarm", "send_mail"]
 
@@ -88,7 +87,7 @@ def raise_alarm(
     if not persons:
         log.warning("%s %s, but it has no persons to alarm", entry.label, event)
         return False
-    if not home.mail.configured:
+    if home.mail is None:
         log.warning(
             "%s %s: no mail server configured ([EMAIL] ip), alarm not sent", entry.label, event
         )
@@ -96,27 +95,15 @@ def raise_alarm(
     subject, text = alarm_message(entry, event, trigger, log_path, detail)
     try:
         send_mail(home.mail, persons, subject, text)
-    except (OSError, smtplib.SMTPException) as exc:
+    except EmailError as exc:
         log.error("Alarm for %s not sent to %s: %s", entry.label, ", ".join(persons), exc)
         return False
     log.info("Alarm sent for %s to %s", entry.label, ", ".join(persons))
     return True
 
 
-def send_mail(mail: MailSettings, to: tuple[str, ...], subject: str, text: str) -> None:
-    """Send one plain-text e-mail over SMTP."""
-    message = EmailMessage()
-    message["From"] = mail.sender or f"jobsmith@{mail.host}"
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="jobsmith")
-    message.set_content(text)
-    assert mail.host is not None
-    connect = smtplib.SMTP_SSL if mail.ssl else smtplib.SMTP
-    with connect(mail.host, mail.port, timeout=mail.timeout) as server:
-        if mail.starttls and not mail.ssl:
-            server.starttls(context=ssl.create_default_context())
-        if mail.user:
-            server.login(mail.user, mail.password or "")
-        server.send_message(message)
+def send_mail(mail: SmtpSettings | None, to: tuple[str, ...], subject: str, text: str) -> None:
+    """Send one plain-text e-mail (from the configured sender, else jobsmith@<host>)."""
+    if mail is None:
+        raise EmailError("no mail server: set ip in [EMAIL] of config.ini (or smtp: host)")
+    send_email(mail, mail.sender or f"jobsmith@{socket.gethostname()}", to, subject, text)

@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
-import shutil
 import subprocess
-import sys
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from jobsmith.clock import Clock, SystemClock
-from jobsmith.errors import ScheduleError
+from jobsmith.errors import JobsmithError, ScheduleError
+from jobsmith.process import MAX_OUTPUT, BoundedOutput
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.schedule.alarms import persons_for, raise_alarm
 from jobsmith.schedule.entries import Entry
@@ -38,8 +35,8 @@ __all__ = ["EntryRunner", "RunOutcome", "command_for", "trigger_text"]
 log = logging.getLogger(__name__)
 
 TASK_KIND = "ScheduledRun"
-OUTPUT_KEPT = 64 * 1024
-"""Characters of a run's output kept in the run log (the log file has all of it)."""
+OUTPUT_KEPT = MAX_OUTPUT
+"""Characters of a run's output kept in the run log, head and tail (the log file has all)."""
 
 
 def trigger_text(trigger: datetime, home: Home) -> str:
@@ -48,24 +45,13 @@ def trigger_text(trigger: datetime, home: Home) -> str:
 
 
 def interpreter(environment: str, home: Home) -> list[str]:
-    """The command of a named environment (config [ENVIRONMENT] / ``environments:``).
-    ``python`` defaults to the Python jobsmith runs in; any other unknown name must be a
-    program on the PATH."""
-    # Seam: issue 4's named environments (jobsmith.environments) replace this lookup.
-    command = home.environments.get(environment.lower())
-    if command:
-        words = shlex.split(command)
-        if os.sep in words[0] or (os.altsep and os.altsep in words[0]):
-            words[0] = str(home.path(words[0]))
-        return words
-    if environment.lower() in ("python", "python3"):
-        return [sys.executable]
-    if shutil.which(environment):
-        return [environment]
-    raise ScheduleError(
-        f"environment {environment!r} is not defined: add it to [ENVIRONMENT] in "
-        f"{home.ini_path} (e.g. {environment} = /path/to/interpreter)"
-    )
+    """The command of a named environment: [ENVIRONMENT] / ``environments:``, or a default
+    (``python`` is the Python jobsmith runs in; ``bash``, ``r``, ``java`` … by name)."""
+    return home.environments.command(environment, path=_search_path(home))
+
+
+def _search_path(home: Home) -> str:
+    return os.pathsep.join([os.environ.get("PATH", ""), *home.config.paths])
 
 
 def command_for(entry: Entry, home: Home, trigger: datetime) -> list[str]:
@@ -205,15 +191,15 @@ class EntryRunner:
         }
         task = self.run_log.start_task(run, TASK_KIND, entry.name, parameters)
         code: int | None = None
-        tail: deque[str] = deque()
+        kept = BoundedOutput(OUTPUT_KEPT)
         try:
             argv = command_for(entry, self.home, trigger)
-            code = self._process(argv, entry, trigger, run, logfile, echo, detach, on_start, tail)
+            code = self._process(argv, entry, trigger, run, logfile, echo, detach, on_start, kept)
             error = None if code == 0 else f"exit code {code}"
-        except (ScheduleError, OSError) as exc:
+        except (JobsmithError, OSError) as exc:
             error = str(exc)
         status = Status.COMPLETED if error is None else Status.FAILED
-        output = "".join(tail)[-OUTPUT_KEPT:]
+        output = kept.text()
         self.run_log.end_task(task, status, error, output or None)
         return status, code, error, output
 
@@ -227,9 +213,10 @@ class EntryRunner:
         echo: Callable[[str], None] | None,
         detach: bool,
         on_start: Callable[[subprocess.Popen[bytes]], None] | None,
-        tail: deque[str],
+        kept: BoundedOutput,
     ) -> int:
-        # Seam: issue 4's process runner (jobsmith.tasks.script) may take over from here.
+        # Not jobsmith.process.run_process: a run's output goes into its log file as it is
+        # (both streams, in order), echoed for runs by hand, and a forced stop needs the pid.
         with subprocess.Popen(
             argv,
             cwd=self.home.path(entry.file).parent,
@@ -242,16 +229,12 @@ class EntryRunner:
             if on_start is not None:
                 on_start(process)
             assert process.stdout is not None
-            kept = 0
             for raw in process.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
                 logfile.write_lines([line])
                 if echo is not None:
                     echo(line)
-                tail.append(line + "\n")
-                kept += len(line) + 1
-                while kept > OUTPUT_KEPT and len(tail) > 1:
-                    kept -= len(tail.popleft())
+                kept.add(line)
             return process.wait()
 
     def _environment(

@@ -19,34 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from jobsmith.config import Config, load_config
+from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
 from jobsmith.schedule.zones import zone
+from jobsmith.smtp import SmtpSettings
 
-__all__ = ["ALARM_EVENTS", "Home", "MailSettings", "SchedulerSettings", "default_home"]
+__all__ = ["ALARM_EVENTS", "Home", "SchedulerSettings", "default_home"]
 
 CONFIG_INI = "config.ini"
 ALARM_EVENTS = ("failed", "interrupted", "missed", "skipped")
 HOME_VARIABLE = "JOBSMITH_HOME"
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    """Where alarms are sent from (runner's [EMAIL] section, or ``smtp:`` in jobsmith.yml)."""
-
-    host: str | None = None
-    port: int = 25
-    user: str | None = None
-    password: str | None = None
-    sender: str | None = None
-    starttls: bool = False
-    ssl: bool = False
-    timeout: float = 30.0
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.host)
 
 
 @dataclass(frozen=True)
@@ -153,8 +137,9 @@ class Home:
     folder: Path
     config: Config
     settings: SchedulerSettings
-    environments: dict[str, str]
-    mail: MailSettings
+    environments: Environments
+    mail: SmtpSettings | None
+    """The mail server for alarms; None when none is configured."""
     store_url: str
     schema: str
     ini_path: Path
@@ -175,14 +160,15 @@ class Home:
         settings = _with_flags(
             settings, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
         )
-        environments = {**config.environments, **_section(ini, "ENVIRONMENT")}
+        commands = {**config.environments, **_section(ini, "ENVIRONMENT")}
+        environments = Environments(commands, source=str(ini_path), base=root)
         store_url, schema = _store(root, config, _section(ini, "STORE"))
         return cls(
             folder=root,
             config=config,
             settings=settings,
-            environments={k.lower(): v for k, v in environments.items()},
-            mail=_mail(config.smtp, _section(ini, "EMAIL"), ini_path),
+            environments=environments,
+            mail=_mail(config, _section(ini, "EMAIL"), ini_path),
             store_url=store_url,
             schema=schema,
             ini_path=ini_path,
@@ -270,28 +256,11 @@ def _store(root: Path, config: Config, ini: Mapping[str, str]) -> tuple[str, str
     return url, schema
 
 
-def _mail(smtp: Mapping[str, Any], email: Mapping[str, str], where: Path) -> MailSettings:
-    """runner's [EMAIL] (ip, port, user, password, address, need_login, need_tls) or
-    jobsmith.yml's smtp (host, port, user, password, sender, starttls, ssl)."""
-    if email.get("ip") or email.get("address"):
-        login = _flag(email, "need_login", where, bool(email.get("user")))
-        return MailSettings(
-            host=email.get("ip"),
-            port=int(email.get("port") or 25),
-            user=email.get("user") if login else None,
-            password=email.get("password") if login else None,
-            sender=email.get("address"),
-            starttls=_flag(email, "need_tls", where, False) or _flag(email, "tls", where, False),
-            ssl=_flag(email, "need_ssl", where, False),
-        )
-    if not smtp:
-        return MailSettings()
-    return MailSettings(
-        host=smtp.get("host"),
-        port=int(smtp.get("port") or 25),
-        user=smtp.get("user"),
-        password=smtp.get("password"),
-        sender=smtp.get("sender") or smtp.get("from"),
-        starttls=bool(smtp.get("starttls") or smtp.get("tls")),
-        ssl=bool(smtp.get("ssl")),
-    )
+def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings | None:
+    """runner's [EMAIL] (ip, port, need_login, user, password, address, need_tls) over
+    jobsmith.yml's ``smtp:``; None without a server."""
+    values = {**config.smtp, **email}
+    if not any(values.get(key) for key in ("host", "server", "ip")):
+        return None
+    source = replace(config, path=where if email else config.path, smtp=values)
+    return SmtpSettings.from_config(source)

@@ -219,7 +219,7 @@ class Job:
         RunLog(store).end_job(
             run, Status.COMPLETED if ok else Status.FAILED, None if ok else "the script failed"
         )
-        if not ok and self.persons and self.home.mail.configured:
+        if not ok and self.persons and self.home.mail is not None:
             self.alarm()
         self.logger.removeHandler(handler)
         logfile.close()
