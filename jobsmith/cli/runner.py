@@ -1,15 +1,5 @@
-"""runner's commands on the ``jobsmith`` CLI (and in ``jobsmith.Manager``)::
-
-create scheduler    Generate a scheduler with all elements.
-create job          Generate a job with all elements.
-list jobs           Show all jobs registered in the schedule.
-edit schedule       Open the schedule file in the editor.
-edit job            Open the job script in the editor.
-run job             Execute the job by id with or without run time.
-run jobs            Execute the jobs listed in the file.
-delete job          Delete the job by id.
-edit config         Open one of the configuration files in the editor.
-help                Show this message.
+"""runner's commands on the ``jobsmith`` CLI (and in ``jobsmith.Manager``): create, list,
+edit, run and delete, and ``help`` (:data:`RUNNER_HELP` lists them as runner did).
 """
 
 from __future__ import annotations

@@ -92,6 +92,19 @@ class RunOutcome:
         return self.status == Status.COMPLETED
 
 
+@dataclass
+class _Run:
+    """One run under way."""
+
+    entry: Entry
+    trigger: datetime
+    job_run: JobRun
+    logfile: RunLogFile
+    echo: Callable[[str], None] | None
+    detach: bool
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None
+
+
 class EntryRunner:
     """Runs entries of one home, recording each run in the store."""
 
@@ -113,20 +126,23 @@ class EntryRunner:
     ) -> RunOutcome:
         """Run ``entry`` for ``trigger`` and wait for it. ``echo`` also gets every output line
         (manual runs show them); ``detach`` starts the job in a session of its own, so a
-        Ctrl+C meant for the scheduler leaves it running."""
+        Ctrl+C meant for the scheduler leaves it running; ``on_start`` gets the process."""
         tz = self.home.settings.timezone
         logfile = RunLogFile.create(log_folder(entry, self.home), entry.name, self.clock, tz)
-        run = self.run_log.start_job(entry.name, self.home.config.environment, kind="schedule")
-        logfile.header(self._header(entry, trigger, logfile.path, run))
+        job_run = self.run_log.start_job(entry.name, self.home.config.environment, kind="schedule")
+        run = _Run(entry, trigger, job_run, logfile, echo, detach, on_start)
+        logfile.header(self._header(run))
         if fire_id is not None:
             self.store.schedules.update(
-                fire_id, "running", started_at=utcnow(), run_id=run.id, log_path=str(logfile.path)
+                fire_id,
+                "running",
+                started_at=utcnow(),
+                run_id=job_run.id,
+                log_path=str(logfile.path),
             )
         started = time.monotonic()
         logfile.log("INFO", "JOB STARTED.")
-        status, code, error, _output = self._execute(
-            entry, trigger, run, logfile, echo, detach, on_start
-        )
+        status, code, error = self._execute(run)
         seconds = time.monotonic() - started
         if status == Status.COMPLETED:
             logfile.log("INFO", "JOB FINISHED.")
@@ -134,25 +150,17 @@ class EntryRunner:
             logfile.log("ERROR", f"JOB FAILED: {error}")
         logfile.log("INFO", f"TIME SPENT: {int(seconds)} seconds.")
         logfile.close()
-        self.run_log.end_job(run, status, error)
+        self.run_log.end_job(job_run, status, error)
         if fire_id is not None:
             self.store.schedules.update(fire_id, "ran", ended_at=utcnow(), status=status)
         if status == Status.FAILED:
             raise_alarm(self.home, entry, "failed", timestamp(trigger, tz), logfile.path, error)
-        log.info(
-            "%s for %s: %s (run %d, %s)",
-            entry.label,
-            trigger_text(trigger, self.home),
-            status,
-            run.id,
-            logfile.path,
-        )
-        return RunOutcome(status, code, run.id, logfile.path, seconds, error)
+        shown = trigger_text(trigger, self.home)
+        log.info("%s for %s: %s (run %d, %s)", entry.label, shown, status, job_run.id, logfile.path)
+        return RunOutcome(status, code, job_run.id, logfile.path, seconds, error)
 
-    def _header(
-        self, entry: Entry, trigger: datetime, path: Path, run: JobRun
-    ) -> list[tuple[str, object]]:
-        tz = self.home.settings.timezone
+    def _header(self, run: _Run) -> list[tuple[str, object]]:
+        tz, entry = self.home.settings.timezone, run.entry
         configs = [str(p) for p in (self.home.ini_path, self.home.config.path) if p and p.is_file()]
         job_config = self.home.path(entry.file).parent / "config.ini"
         if job_config.is_file() and job_config != self.home.ini_path:
@@ -161,101 +169,80 @@ class EntryRunner:
             ("APP", entry.name),
             ("DESC", entry.description),
             ("TIMESTAMP", timestamp(self.clock.now(), tz)),
-            ("FILE", path),
+            ("FILE", run.logfile.path),
             ("SCRIPT", self.home.path(entry.file)),
             *machine_items(),
             ("ID", entry.id),
-            ("TRIGGER", timestamp(trigger, tz)),
+            ("TRIGGER", timestamp(run.trigger, tz)),
             ("CONFIGS", ", ".join(configs) or "None"),
             ("PERSONS", ", ".join(persons_for(entry, self.home)) or "None"),
-            ("RUN", run.id),
+            ("RUN", run.job_run.id),
         ]
 
-    def _execute(
-        self,
-        entry: Entry,
-        trigger: datetime,
-        run: JobRun,
-        logfile: RunLogFile,
-        echo: Callable[[str], None] | None,
-        detach: bool,
-        on_start: Callable[[subprocess.Popen[bytes]], None] | None,
-    ) -> tuple[str, int | None, str | None, str]:
+    def _execute(self, run: _Run) -> tuple[str, int | None, str | None]:
+        """The run's task in the run log around the process; (status, exit code, error)."""
+        entry = run.entry
         parameters = {
             "id": entry.id,
             "file": entry.file,
             "environment": entry.environment,
             "parameters": entry.parameters,
-            "trigger": trigger_text(trigger, self.home),
-            "log": str(logfile.path),
+            "trigger": trigger_text(run.trigger, self.home),
+            "log": str(run.logfile.path),
         }
-        task = self.run_log.start_task(run, TASK_KIND, entry.name, parameters)
+        task = self.run_log.start_task(run.job_run, TASK_KIND, entry.name, parameters)
         code: int | None = None
         kept = BoundedOutput(OUTPUT_KEPT)
         try:
-            argv = command_for(entry, self.home, trigger)
-            code = self._process(argv, entry, trigger, run, logfile, echo, detach, on_start, kept)
+            code = self._process(command_for(entry, self.home, run.trigger), run, kept)
             error = None if code == 0 else f"exit code {code}"
         except (JobsmithError, OSError) as exc:
             error = str(exc)
         status = Status.COMPLETED if error is None else Status.FAILED
-        output = kept.text()
-        self.run_log.end_task(task, status, error, output or None)
-        return status, code, error, output
+        self.run_log.end_task(task, status, error, kept.text() or None)
+        return status, code, error
 
-    def _process(
-        self,
-        argv: list[str],
-        entry: Entry,
-        trigger: datetime,
-        run: JobRun,
-        logfile: RunLogFile,
-        echo: Callable[[str], None] | None,
-        detach: bool,
-        on_start: Callable[[subprocess.Popen[bytes]], None] | None,
-        kept: BoundedOutput,
-    ) -> int:
+    def _process(self, argv: list[str], run: _Run, kept: BoundedOutput) -> int:
         # Not jobsmith.process.run_process: a run's output goes into its log file as it is
         # (both streams, in order), echoed for runs by hand, and a forced stop needs the pid.
         with subprocess.Popen(
             argv,
-            cwd=self.home.path(entry.file).parent,
-            env=self._environment(entry, trigger, run, logfile),
+            cwd=self.home.path(run.entry.file).parent,
+            env=self._environment(run),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=detach,
+            start_new_session=run.detach,
         ) as process:
-            if on_start is not None:
-                on_start(process)
+            if run.on_start is not None:
+                run.on_start(process)
             assert process.stdout is not None
             for raw in process.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                logfile.write_lines([line])
-                if echo is not None:
-                    echo(line)
+                run.logfile.write_lines([line])
+                if run.echo is not None:
+                    run.echo(line)
                 kept.add(line)
             return process.wait()
 
-    def _environment(
-        self, entry: Entry, trigger: datetime, run: JobRun, logfile: RunLogFile
-    ) -> dict[str, str]:
+    def _environment(self, run: _Run) -> dict[str, str]:
+        entry = run.entry
         env = dict(os.environ)
         if self.home.config.paths:
-            env["PATH"] = os.pathsep.join([env.get("PATH", ""), *self.home.config.paths])
+            env["PATH"] = _search_path(self.home)
         env.setdefault("JOBSMITH_STORE", self.home.store_url)
         env.setdefault("JOBSMITH_SCHEMA", self.home.schema)
         env.update(
             {
                 "JOBSMITH_HOME": str(self.home.folder),
-                "JOBSMITH_TRIGGER": trigger_text(trigger, self.home),
-                "JOBSMITH_TRIGGER_UTC": trigger.astimezone(UTC).isoformat(),
+                "JOBSMITH_TRIGGER": trigger_text(run.trigger, self.home),
+                "JOBSMITH_TRIGGER_UTC": run.trigger.astimezone(UTC).isoformat(),
                 "JOBSMITH_JOB_ID": str(entry.id),
                 "JOBSMITH_JOB_NAME": entry.name,
                 "JOBSMITH_JOB_DESCRIPTION": entry.description,
                 "JOBSMITH_PERSONS": ",".join(persons_for(entry, self.home)),
-                "JOBSMITH_RUN_ID": str(run.id),
-                "JOBSMITH_RUN_LOG": str(logfile.path),
+                "JOBSMITH_RUN_ID": str(run.job_run.id),
+                "JOBSMITH_RUN_LOG": str(run.logfile.path),
                 "PYTHONUNBUFFERED": "1",
             }
         )
