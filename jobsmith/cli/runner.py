@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -24,12 +25,13 @@ from jobsmith.cli.schedule import (
     home_store,
     load_home,
     say,
+    timestamp,
 )
 from jobsmith.clock import clock_from_env
 from jobsmith.errors import ScheduleError
-from jobsmith.schedule.entries import COLUMNS
-from jobsmith.schedule.home import Home
-from jobsmith.schedule.logfile import timestamp
+
+if TYPE_CHECKING:
+    from jobsmith.schedule.home import Home
 
 RUNNER_HELP = """
 List of available commands:
@@ -182,6 +184,8 @@ def list_jobs(ctx: Context, which: str | None, home_dir: str | None) -> None:
     if which:
         entries = [e for e in entries if e.active == (which == "active")]
     paused = set(home_store(ctx, home).schedules.paused(home.settings.name))
+    from jobsmith.schedule.entries import COLUMNS
+
     extra = [c for c in ("CRON", "EVERY") if any(e.cells.get(c) for e in entries)]
     table = Table(show_lines=False)
     for column in (*COLUMNS, *extra, "NEXT"):

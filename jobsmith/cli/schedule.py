@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.markup import escape
@@ -18,12 +18,14 @@ from rich.table import Table
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.clock import clock_from_env
 from jobsmith.errors import NotFoundError, ScheduleError
-from jobsmith.schedule.entries import Entry
-from jobsmith.schedule.expressions import parse_duration
-from jobsmith.schedule.home import Home
-from jobsmith.schedule.logfile import timestamp
-from jobsmith.schedule.sources import ScheduleSource, StoreSource, open_source
 from jobsmith.store import Store, open_store, utcnow
+
+if TYPE_CHECKING:  # the scheduler's modules load only when a command runs
+    from datetime import datetime, tzinfo
+
+    from jobsmith.schedule.entries import Entry
+    from jobsmith.schedule.home import Home
+    from jobsmith.schedule.sources import ScheduleSource
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,6 +83,8 @@ def say(text: str) -> None:
 
 @functools.cache
 def _cached_home(folder: str | None) -> Home:
+    from jobsmith.schedule.home import Home
+
     return Home.load(folder)
 
 
@@ -99,8 +103,17 @@ def _open_store(url: str, schema: str) -> Store:
 
 
 def home_source(ctx: Context, home: Home) -> ScheduleSource:
+    from jobsmith.schedule.sources import open_source
+
     store = home_store(ctx, home) if home.settings.source == "store" else None
     return open_source(home.settings.source, home.schedule_path, store, home.settings.name)
+
+
+def timestamp(moment: datetime, tz: tzinfo) -> str:
+    """A time as the scheduler's logs show it (``2019-01-01 08:00:00``) in ``tz``."""
+    from jobsmith.schedule.logfile import timestamp as shown
+
+    return shown(moment, tz)
 
 
 def find_entry(source: ScheduleSource, home: Home, entry_id: str) -> Entry:
@@ -121,6 +134,7 @@ def find_entry(source: ScheduleSource, home: Home, entry_id: str) -> Entry:
 @pass_context
 def scheduler(ctx: Context, home_dir: str | None, once: bool, stop_after: str | None) -> None:
     """Run the scheduler of a home until Ctrl+C (each due job once, however many run)."""
+    from jobsmith.schedule.expressions import parse_duration
     from jobsmith.schedule.scheduler import Scheduler
 
     home = load_home(home_dir)
@@ -294,6 +308,7 @@ def schedulers(ctx: Context, home_dir: str | None) -> None:
 @pass_context
 def import_schedule(ctx: Context, path: str, home_dir: str | None) -> None:
     """Replace the schedule kept in the store with a schedule.tsv file."""
+    from jobsmith.schedule.sources import StoreSource
     from jobsmith.schedule.tsv import ScheduleFile
 
     home = load_home(home_dir)

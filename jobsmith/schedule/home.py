@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobsmith.config import Config, load_config
 from jobsmith.environments import Environments
@@ -24,7 +24,9 @@ from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
 from jobsmith.schedule.zones import zone
-from jobsmith.smtp import SmtpSettings
+
+if TYPE_CHECKING:
+    from jobsmith.smtp import SmtpSettings
 
 __all__ = ["ALARM_EVENTS", "Home", "SchedulerSettings", "default_home"]
 
@@ -262,5 +264,7 @@ def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings
     values = {**config.smtp, **email}
     if not any(values.get(key) for key in ("host", "server", "ip")):
         return None
+    from jobsmith.smtp import SmtpSettings  # smtplib and email load only where mail is set
+
     source = replace(config, path=where if email else config.path, smtp=values)
     return SmtpSettings.from_config(source)
