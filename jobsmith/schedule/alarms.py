@@ -17,6 +17,8 @@ from __future__ import annotations
 import configparser
 import logging
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from jobsmith.errors import EmailError
@@ -24,7 +26,7 @@ from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.home import Home
 from jobsmith.smtp import SmtpSettings, send_email
 
-__all__ = ["alarm_message", "persons_for", "raise_alarm", "send_mail"]
+__all__ = ["AlarmDigest", "alarm_message", "persons_for", "raise_alarm", "send_mail"]
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +109,40 @@ def send_mail(mail: SmtpSettings | None, to: tuple[str, ...], subject: str, text
     if mail is None:
         raise EmailError("no mail server: set ip in [EMAIL] of config.ini (or smtp: host)")
     send_email(mail, mail.sender or f"jobsmith@{socket.gethostname()}", to, subject, text)
+
+
+class AlarmDigest:
+    """Missed and skipped fires, gathered into one alarm per job and event, sent at most
+    once every ``interval`` seconds: a day of downtime of a job that runs every minute is
+    one e-mail, not 1440. Fires held back go into the next one."""
+
+    def __init__(
+        self,
+        home: Home,
+        interval: float = 600,
+        send: Callable[..., bool] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.home = home
+        self.interval = interval
+        self.send = send or raise_alarm
+        self.clock = clock
+        self.pending: dict[tuple[int, str], tuple[Entry, list[str]]] = {}
+        self.sent_at: dict[tuple[int, str], float] = {}
+
+    def add(self, entry: Entry, event: str, trigger: str) -> None:
+        if event in self.home.settings.alarm:
+            self.pending.setdefault((entry.id, event), (entry, []))[1].append(trigger)
+
+    def flush(self, force: bool = False) -> None:
+        """Send what is due (``force``: everything, as the scheduler stops)."""
+        now = self.clock()
+        for key, (entry, triggers) in list(self.pending.items()):
+            if not force and now - self.sent_at.get(key, -self.interval) < self.interval:
+                continue
+            shown = triggers[0] if len(triggers) == 1 else f"{triggers[0]} … {triggers[-1]}"
+            listed = ", ".join(triggers[:5]) + (" …" if len(triggers) > 5 else "")
+            detail = f"{len(triggers)} fires {key[1]}: {listed}" if len(triggers) > 1 else None
+            self.send(self.home, entry, key[1], shown, None, detail)
+            self.sent_at[key] = now
+            del self.pending[key]

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from jobsmith.clock import Clock, clock_from_env
 from jobsmith.errors import ScheduleError
-from jobsmith.schedule.alarms import raise_alarm
+from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.execute import EntryRunner
 from jobsmith.schedule.fires import Claimed, FireClaimer, Poster
@@ -94,6 +94,7 @@ class Scheduler:
         source = open_source(self.settings.source, self.home.schedule_path, self.store, self.name)
         self.watcher = ScheduleWatcher(source, self.settings.timezone)
         self.runner = EntryRunner(self.home, self.store, self.clock)
+        self.alarms = AlarmDigest(self.home)
         self.tracks: dict[int, _Track] = {}
         # A bounded pool: each run thread holds a store connection, so threads are reused.
         self._pool = ThreadPoolExecutor(
@@ -185,6 +186,7 @@ class Scheduler:
                     self._terminate(fire_id)
             self.wait(0.5)
         self._pool.shutdown(wait=True)
+        self.alarms.flush(force=True)
         if self._registered:
             self.store.schedules.stop_instance(self.id, utcnow())
             self._registered = False
@@ -212,6 +214,7 @@ class Scheduler:
         for track in list(self.tracks.values()):
             if track.next_fire is not None and track.next_fire <= now:
                 self._handle_due(track, now, track.entry.id in paused)
+        self.alarms.flush()
         upcoming = [t.next_fire for t in self.tracks.values() if t.next_fire is not None]
         return min(upcoming, default=None)
 
@@ -335,7 +338,7 @@ class Scheduler:
                 self._dispatch(claimed)
         elif claimed.state in ("missed", "skipped"):
             log.warning("%s %s for %s%s", entry.label, claimed.state, when, note)
-            raise_alarm(self.home, entry, claimed.state, when, None, claimed.note)
+            self.alarms.add(entry, claimed.state, when)
         else:
             log.info("%s %s for %s%s", entry.label, claimed.state, when, note)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from jobsmith.clock import ManualClock, OffsetClock, SystemClock, clock_from_env
 from jobsmith.errors import ConfigError
-from jobsmith.schedule.entries import CatchUp
+from jobsmith.schedule import Schedule
+from jobsmith.schedule.alarms import AlarmDigest
+from jobsmith.schedule.entries import CatchUp, Entry
+from jobsmith.schedule.home import Home
 from jobsmith.schedule.policies import overlap_state, plan_fires
 from jobsmith.store import FireRecord
 
@@ -94,3 +98,34 @@ def test_overlap(policy: str, open_states: list[str], catch_up: bool, expected: 
     )
     assert state == expected
     assert (why is None) == (expected == "starting")
+
+
+def test_missed_fires_make_one_alarm_per_job_and_interval(tmp_path: Path) -> None:
+    (tmp_path / "config.ini").write_text("[SCHEDULER]\nalarm = failed, missed\n")
+    home = Home.load(tmp_path)
+    sent: list[tuple[str, str, str | None]] = []
+    now = [0.0]
+
+    def send(
+        home: Home, entry: Entry, event: str, trigger: str, log_path: object, detail: str | None
+    ) -> bool:
+        sent.append((event, trigger, detail))
+        return True
+
+    digest = AlarmDigest(home, interval=600, send=send, clock=lambda: now[0])
+    entry = Entry(3, "report", "", "python", "r.py", Schedule.fields(hour="8"))
+    for minute in range(7):
+        digest.add(entry, "missed", f"08:0{minute}")
+    digest.add(entry, "skipped", "09:00")  # not an alarm event here
+    digest.flush()
+    assert sent == [
+        ("missed", "08:00 … 08:06", "7 fires missed: 08:00, 08:01, 08:02, 08:03, 08:04 …")
+    ]
+    digest.add(entry, "missed", "08:10")
+    now[0] = 60
+    digest.flush()  # within the interval: held back
+    assert len(sent) == 1
+    digest.add(entry, "missed", "08:11")
+    now[0] = 601
+    digest.flush()
+    assert sent[-1] == ("missed", "08:10 … 08:11", "2 fires missed: 08:10, 08:11")
