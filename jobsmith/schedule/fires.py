@@ -84,12 +84,12 @@ class FireClaimer:
         return Claimed(fire_id, entry, planned.at, planned.kind, state, note)
 
     def record_missed_before(
-        self, entry: Entry, first: datetime, horizon: datetime, now: datetime
+        self, entry: Entry, first: datetime, until: datetime, now: datetime, why: str
     ) -> None:
-        """One row for fires too old to list one by one (older than the catch-up window)."""
+        """One row standing for fires not listed one by one (``why``: too old, too many)."""
         note = (
-            f"first of the fires missed up to {horizon:%Y-%m-%d %H:%M:%S} UTC "
-            "(older than the catch-up window, not listed one by one)"
+            f"first of the fires missed before {until:%Y-%m-%d %H:%M:%S} UTC "
+            f"({why}, not listed one by one)"
         )
         with self.store.connector.transaction():
             self.repo.claim(

@@ -301,25 +301,37 @@ class Scheduler:
         horizon = now - timedelta(seconds=max(catchup.window, self.settings.grace))
         start = track.cursor
         if track.next_fire is not None and track.next_fire < horizon:
-            self.claimer.record_missed_before(entry, track.next_fire, horizon, now)
-            log.warning(
-                "%s: fires from %s to %s were missed (older than the catch-up window)",
-                entry.label,
-                self._shown(track.next_fire),
-                self._shown(horizon),
-            )
+            self._sum_up(entry, track.next_fire, horizon, now, "older than the catch-up window")
             start = horizon
         due: deque[datetime] = deque(maxlen=MAX_LISTED)
+        dropped: datetime | None = None
         for moment in entry.schedule.times_after(start):
             if moment > now:
                 break
+            if len(due) == MAX_LISTED and dropped is None:
+                dropped = due[0]
             due.append(moment)
+        if dropped is not None:
+            self._sum_up(entry, dropped, due[0], now, f"more than {MAX_LISTED} at once")
         for planned in plan_fires(list(due), now, self.settings.grace, catchup, paused):
             claimed = self.claimer.claim(entry, planned, now)
             if claimed is not None:
                 self._report(claimed)
         track.cursor = max(track.cursor, now)
         track.next_fire = entry.schedule.next_after(track.cursor)
+
+    def _sum_up(
+        self, entry: Entry, first: datetime, until: datetime, now: datetime, why: str
+    ) -> None:
+        self.claimer.record_missed_before(entry, first, until, now, why)
+        log.warning(
+            "%s: fires from %s to before %s were missed (%s)",
+            entry.label,
+            self._shown(first),
+            self._shown(until),
+            why,
+        )
+        self.alarms.add(entry, "missed", f"{self._shown(first)} … {self._shown(until)}")
 
     # -- outcomes ------------------------------------------------------------------------------
     def _report(self, claimed: Claimed) -> None:

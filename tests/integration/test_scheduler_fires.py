@@ -138,6 +138,29 @@ def test_fires_older_than_the_window_are_summed_up(
     second.close()
 
 
+def test_more_late_fires_than_are_listed_are_summed_up(
+    tmp_path: Path, target: StoreTarget, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobsmith.schedule.scheduler.MAX_LISTED", 50)  # instead of 1000
+    home = make_home(tmp_path / "home", target, {"catchup": "none 1h"})
+    add_job(home, 1, "* * * * *")  # every second
+    clock = ManualClock(T0)
+    first = scheduler(home, clock, store)
+    first.tick()
+    step(first, clock)
+    first.close()
+    clock.set(T0 + timedelta(minutes=10))
+    second = scheduler(home, clock, store)
+    second.tick()
+    assert second.wait(30)
+    rows = store.schedules.history("scheduler", 1, 1000)
+    summary = [f for f in rows if f.note and "more than 50 at once" in f.note]
+    assert len(summary) == 1 and summary[0].planned_at == T0 + timedelta(seconds=2)
+    listed = [f for f in rows if f.planned_at > T0 + timedelta(seconds=1) and f not in summary]
+    assert len(listed) == 50 and max(f.planned_at for f in listed) == T0 + timedelta(minutes=10)
+    second.close()
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
@@ -272,4 +295,52 @@ def test_fires_of_a_dead_scheduler_are_adopted_or_interrupted(
     ]
     assert triggers(home) == ["2024-05-01/08:00:00"]
     assert store.runs.get(run).status == "Failed"
+    s.close()
+
+
+def test_a_schedule_kept_in_the_store_is_followed(
+    tmp_path: Path, target: StoreTarget, store: Store
+) -> None:
+    from jobsmith.schedule.sources import StoreSource
+
+    home = make_home(tmp_path / "home", target, {"source": "store"})
+    source = StoreSource(store, "scheduler")
+    cells = {"ID": "5", "NAME": "stored", "DESCRIPTION": "", "ENVIRONMENT": "bash", "FILE": "jobs/record.sh",
+             "MONTH_DAY": "*", "WEEK_DAY": "*", "HOUR": "*", "MINUTE": "*", "SECOND": "/2", "STATUS": "Y"}  # fmt: skip
+    source.add(cells)
+    clock = ManualClock(T0)
+    s = scheduler(home, clock, store)
+    s.tick()
+    step(s, clock, 2)
+    source.update(5, {"SECOND": "/3"})  # edited from the CLI while it runs
+    step(s, clock, 1)  # 08:00:03
+    step(s, clock, 1)  # 08:00:04: no longer
+    source.update(5, {"STATUS": "N"})
+    step(s, clock, 2)  # 08:00:06: inactive
+    assert triggers(home) == ["2024-05-01/08:00:02", "2024-05-01/08:00:03"]
+    s.close()
+
+
+def test_dst_gap_and_fold_fire_once(tmp_path: Path, target: StoreTarget, store: Store) -> None:
+    home = make_home(tmp_path / "home", target, {"timezone": "Europe/Berlin", "catchup": "none"})
+    add_job(home, 1, "* * 2 30 0")  # 02:30 every day
+    spring = datetime(2024, 3, 31, 0, 55, tzinfo=UTC)  # 01:55 CET; clocks jump 02:00 -> 03:00
+    clock = ManualClock(spring)
+    s = scheduler(home, clock, store)
+    s.tick()
+    for _ in range(20):
+        step(s, clock, 30)  # through 03:05 CEST
+    assert triggers(home) == ["2024-03-31/03:00:00"]  # the first valid instant after 02:30
+    autumn = datetime(2024, 10, 26, 23, 55, tzinfo=UTC)  # 01:55 CEST; 03:00 CEST -> 02:00 CET
+    clock.set(autumn)
+    s.tick()
+    for _ in range(30 * 6):
+        clock.advance(seconds=30)
+        s.tick()
+    assert s.wait(30)
+    assert triggers(home) == ["2024-03-31/03:00:00", "2024-10-27/02:30:00"]  # once, not twice
+    fires = [f for f in store.schedules.history("scheduler", 1) if f.state == "ran"]
+    assert [f.planned_at.isoformat() for f in reversed(fires)] == [
+        "2024-03-31T01:00:00+00:00", "2024-10-27T00:30:00+00:00",
+    ]  # fmt: skip
     s.close()
