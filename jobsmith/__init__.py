@@ -27,6 +27,7 @@ from jobsmith.errors import (
     ParameterError,
     ProcedureError,
     ProcessError,
+    ScheduleError,
     SchemaError,
     ScriptError,
     StoreError,
@@ -39,8 +40,11 @@ from jobsmith.store import Store, open_store
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
 if TYPE_CHECKING:
+    from jobsmith.cli.manager import Manager
     from jobsmith.environments import Environments
     from jobsmith.process import ProcessResult, run_process
+    from jobsmith.schedule.job import Job
+    from jobsmith.schedule.scheduler import Scheduler
     from jobsmith.smtp import SmtpSettings, send_email
     from jobsmith.tasks.email import EmailExecution
     from jobsmith.tasks.procedure import ProcedureExecution
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
     )
 
 # Imported on first use (PEP 562), so `import jobsmith` stays quick: smtplib, ssl,
-# subprocess and the task kinds load only in jobs that use them.
+# subprocess, the task kinds and the scheduler load only where they are used.
 _LAZY = {
     "Environments": "jobsmith.environments",
     "ProcessResult": "jobsmith.process",
@@ -65,6 +69,9 @@ _LAZY = {
     "PowerShellExecution": "jobsmith.tasks.script",
     "RExecution": "jobsmith.tasks.script",
     "ScriptExecution": "jobsmith.tasks.script",
+    "Manager": "jobsmith.cli.manager",
+    "Scheduler": "jobsmith.schedule.scheduler",
+    "Job": "jobsmith.schedule.job",
 }
 
 
@@ -104,6 +111,10 @@ __all__ = [
     "open_store",
     "RunLog",
     "Status",
+    # the scheduler (runner), loaded on first use
+    "Manager",
+    "Scheduler",
+    "Job",
     # configuration
     "Config",
     "load_config",
@@ -125,4 +136,5 @@ __all__ = [
     "InterpreterNotFoundError",
     "ProcedureError",
     "EmailError",
+    "ScheduleError",
 ]

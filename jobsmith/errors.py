@@ -113,3 +113,7 @@ class ProcedureError(TaskError):
 
 class EmailError(TaskError):
     """An email could not be sent."""
+
+
+class ScheduleError(JobsmithError):
+    """The schedule is not valid."""

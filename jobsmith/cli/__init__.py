@@ -20,7 +20,12 @@ from jobsmith.config import Config, load_config
 from jobsmith.errors import JobsmithError
 from jobsmith.store import Store, connector_for, open_store, resolve_url
 
-COMMAND_MODULES = ("jobsmith.cli.runs", "jobsmith.cli.environments")
+COMMAND_MODULES = (
+    "jobsmith.cli.runs",
+    "jobsmith.cli.environments",
+    "jobsmith.cli.schedule",
+    "jobsmith.cli.runner",
+)
 """Modules whose import adds commands to :func:`cli`."""
 
 console = Console()

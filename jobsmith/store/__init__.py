@@ -20,11 +20,13 @@ from jobsmith.errors import StoreError
 from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, utcnow
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
+from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
     "Connector",
+    "FireRecord",
     "JobRunRecord",
     "Store",
     "TaskRunRecord",
@@ -46,6 +48,7 @@ class Store:
         self.schema = schema
         self.dialect = connector.dialect
         self.runs = RunRepository(connector)
+        self.schedules = ScheduleRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"
