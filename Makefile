@@ -48,12 +48,16 @@ bench: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/execute_overhead.py
 	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/graph_vs_dojobber.py
 	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/flow_vs_taskflow.py
+	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/task_kinds.py
+	flock /tmp/jobsmith-bench.lock $(PEERS)/bin/python bench/schedule_times.py
 
 # Peer projects, for comparison only: never jobsmith dependencies.
 $(PEERS_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/pip install --quiet --upgrade pip
-	$(PEERS)/bin/pip install --quiet dojobber==0.6.3 taskflow==6.5.0 -e .
+	$(PEERS)/bin/pip install --quiet dojobber==0.6.3 taskflow==6.5.0 \
+		invoke==3.0.3 plumbum==2.0.2 luigi==3.8.1 aiosmtpd==1.4.6 \
+		apscheduler==3.11.3 croniter==7.0.0 -e .
 	touch $(PEERS_STAMP)
 
 clean:

@@ -10,24 +10,79 @@ In-process jobs (robojob's ``go()``)::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from jobsmith.config import Config, load_config
 from jobsmith.errors import (
     ConfigError,
     CycleError,
+    EmailError,
     FlowError,
     GraphError,
+    InterpreterNotFoundError,
     JobsmithError,
     MissingParameterError,
     NotFoundError,
     ParameterError,
+    ProcedureError,
+    ProcessError,
+    ScheduleError,
     SchemaError,
+    ScriptError,
     StoreError,
     TaskError,
+    UnknownEnvironmentError,
 )
 from jobsmith.execution import JobExecution, JobExit, go
 from jobsmith.runlog import RunLog, Status
 from jobsmith.store import Store, open_store
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
+
+if TYPE_CHECKING:
+    from jobsmith.cli.manager import Manager
+    from jobsmith.environments import Environments
+    from jobsmith.process import ProcessResult, run_process
+    from jobsmith.schedule.job import Job
+    from jobsmith.schedule.scheduler import Scheduler
+    from jobsmith.smtp import SmtpSettings, send_email
+    from jobsmith.tasks.email import EmailExecution
+    from jobsmith.tasks.procedure import ProcedureExecution
+    from jobsmith.tasks.script import (
+        CommandExecution,
+        PowerShellExecution,
+        RExecution,
+        ScriptExecution,
+    )
+
+# Imported on first use (PEP 562), so `import jobsmith` stays quick: smtplib, ssl,
+# subprocess, the task kinds and the scheduler load only where they are used.
+_LAZY = {
+    "Environments": "jobsmith.environments",
+    "ProcessResult": "jobsmith.process",
+    "run_process": "jobsmith.process",
+    "SmtpSettings": "jobsmith.smtp",
+    "send_email": "jobsmith.smtp",
+    "EmailExecution": "jobsmith.tasks.email",
+    "ProcedureExecution": "jobsmith.tasks.procedure",
+    "CommandExecution": "jobsmith.tasks.script",
+    "PowerShellExecution": "jobsmith.tasks.script",
+    "RExecution": "jobsmith.tasks.script",
+    "ScriptExecution": "jobsmith.tasks.script",
+    "Manager": "jobsmith.cli.manager",
+    "Scheduler": "jobsmith.schedule.scheduler",
+    "Job": "jobsmith.schedule.job",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jobsmith' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
@@ -63,11 +118,28 @@ __all__ = [
     "JobExit",
     "TaskExecution",
     "FunctionExecution",
+    # task kinds
+    "ScriptExecution",
+    "RExecution",
+    "PowerShellExecution",
+    "CommandExecution",
+    "ProcedureExecution",
+    "EmailExecution",
+    # programs, interpreters, email (also outside a job)
+    "run_process",
+    "ProcessResult",
+    "Environments",
+    "SmtpSettings",
+    "send_email",
     # store and run log
     "Store",
     "open_store",
     "RunLog",
     "Status",
+    # the scheduler (runner), loaded on first use
+    "Manager",
+    "Scheduler",
+    "Job",
     # configuration
     "Config",
     "load_config",
@@ -95,4 +167,11 @@ __all__ = [
     "GraphError",
     "CycleError",
     "FlowError",
+    "ScriptError",
+    "ProcessError",
+    "UnknownEnvironmentError",
+    "InterpreterNotFoundError",
+    "ProcedureError",
+    "EmailError",
+    "ScheduleError",
 ]

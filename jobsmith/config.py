@@ -68,10 +68,11 @@ def find_config(start: Path | None = None) -> Path | None:
 def load_config(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    folder: str | os.PathLike[str] | None = None,
 ) -> Config:
-    """Read the config file (``path``, ``JOBSMITH_CONFIG`` or one found in the working
-    directory) and apply environment overrides. A missing default file is an empty config;
-    a missing named file is an error."""
+    """Read the config file (``path``, ``JOBSMITH_CONFIG`` or one found in ``folder``,
+    default the working directory) and apply environment overrides. A missing default
+    file is an empty config; a missing named file is an error."""
     environ = os.environ if environ is None else environ
     named = path or environ.get("JOBSMITH_CONFIG")
     if named:
@@ -79,7 +80,7 @@ def load_config(
         if not config_path.is_file():
             raise ConfigError(f"{config_path}: config file not found")
     else:
-        config_path = find_config()
+        config_path = find_config(Path(folder) if folder is not None else None)
     config = _parse_file(config_path) if config_path else Config()
     return _apply_environ(config, environ)
 

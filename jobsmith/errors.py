@@ -78,3 +78,42 @@ class CycleError(GraphError):
 
 class FlowError(JobsmithError):
     """The flow could not be run."""
+
+
+class ScriptError(TaskError):
+    """A script could not be run (missing, unreadable, or no interpreter for it)."""
+
+
+class ProcessError(TaskError):
+    """A program failed: it could not start, exited with a non-zero code, or timed out."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        exit_code: int | None = None,
+        stderr_tail: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.stderr_tail = stderr_tail
+
+
+class UnknownEnvironmentError(ConfigError, LookupError):
+    """No environment (interpreter) has that name."""
+
+
+class InterpreterNotFoundError(JobsmithError):
+    """The program an environment names cannot be found."""
+
+
+class ProcedureError(TaskError):
+    """A stored procedure could not be found or called."""
+
+
+class EmailError(TaskError):
+    """An email could not be sent."""
+
+
+class ScheduleError(JobsmithError):
+    """The schedule is not valid."""

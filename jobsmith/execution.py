@@ -17,15 +17,24 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobsmith.config import Config, load_config
 from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.store import Store, open_store, resolve_url, utcnow
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from jobsmith.environments import Environments
+    from jobsmith.process import ProcessResult
+    from jobsmith.smtp import Recipients
+    from jobsmith.tasks.script import Argument, Interpreter
 
 log = logging.getLogger("jobsmith.job")
 
@@ -193,6 +202,101 @@ class JobExecution:
     def execute(self, function: Callable[..., Any], **local_parameters: Any) -> Any:
         """Call ``function`` with the parameters it asks for; returns what it returns."""
         return self.process_task_execution(FunctionExecution(function), local_parameters)
+
+    # -- task kinds: each a thin call into its module in jobsmith.tasks -----------------------
+    # (imported when first used: a job that sends no email never loads smtplib)
+    @cached_property
+    def environments(self) -> Environments:
+        """The interpreters scripts run with: the config's ``environments:`` over defaults."""
+        from jobsmith.environments import Environments
+
+        return Environments.from_config(self.config)
+
+    def execute_r(
+        self, *scripts: str | os.PathLike[str], **local_parameters: Any
+    ) -> list[ProcessResult]:
+        """Run R scripts in turn; each one's first line names its positional parameters."""
+        from jobsmith.tasks.script import RExecution
+
+        return [self.process_task_execution(RExecution(s), local_parameters) for s in scripts]
+
+    def execute_powershell(
+        self, *scripts: str | os.PathLike[str], **local_parameters: Any
+    ) -> list[ProcessResult]:
+        """Run PowerShell scripts in turn; each one's ``param(...)`` names its parameters."""
+        from jobsmith.tasks.script import PowerShellExecution
+
+        return [
+            self.process_task_execution(PowerShellExecution(s), local_parameters) for s in scripts
+        ]
+
+    def execute_script(
+        self,
+        script: str | os.PathLike[str],
+        *arguments: Argument,
+        interpreter: Interpreter = None,
+        **local_parameters: Any,
+    ) -> ProcessResult:
+        """Run a script with an environment (``interpreter="venv"``), a command, or the
+        interpreter its extension implies; ``arguments`` may hold ``$name`` templates."""
+        from jobsmith.tasks.script import ScriptExecution
+
+        task = ScriptExecution(script, *arguments, interpreter=interpreter)
+        return self.process_task_execution(task, local_parameters)
+
+    def execute_command(
+        self, command: Sequence[Argument], **local_parameters: Any
+    ) -> ProcessResult:
+        """Run a program with arguments (a list, never a shell string); ``$name`` templates
+        in the arguments are filled from the parameters."""
+        from jobsmith.tasks.script import CommandExecution
+
+        return self.process_task_execution(CommandExecution(command), local_parameters)
+
+    def execute_procedure(
+        self, connection: Any, schema: str | None, *procedures: str, **local_parameters: Any
+    ) -> list[Any]:
+        """Call stored procedures in turn over a DB-API connection, binding the parameters
+        the catalog lists by fuzzy name; returns each one's result (OUT values or rows)."""
+        from jobsmith.tasks.procedure import ProcedureExecution
+
+        return [
+            self.process_task_execution(
+                ProcedureExecution(connection, schema, procedure), local_parameters
+            )
+            for procedure in procedures
+        ]
+
+    def send_email(
+        self,
+        sender: str | None,
+        recipients: Recipients,
+        subject: str,
+        content: str,
+        recipients_cc: Recipients = (),
+        **local_parameters: Any,
+    ) -> EmailMessage:
+        """Send an email now; ``subject`` and ``content`` are ``$name`` templates.
+        Returns the message as sent."""
+        from jobsmith.tasks.email import EmailExecution
+
+        task = EmailExecution(sender, recipients, subject, content, recipients_cc)
+        sent: EmailMessage = self.process_task_execution(task, local_parameters)
+        return sent
+
+    def add_error_email(
+        self,
+        sender: str | None,
+        recipients: Recipients,
+        subject: str,
+        content: str,
+        recipients_cc: Recipients = (),
+    ) -> None:
+        """Send an email if the job fails (``$error_message`` says why); if it cannot be
+        sent, that is logged and the job's own error is the one raised."""
+        from jobsmith.tasks.email import EmailExecution
+
+        self.add_error_handler(EmailExecution(sender, recipients, subject, content, recipients_cc))
 
     def process_task_execution(
         self, task: TaskExecution, local_parameters: Mapping[str, Any] | None = None

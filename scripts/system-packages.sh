@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs; installs only what is missing, so it is idempotent.
 set -euo pipefail
-declare -A wanted=( [Rscript]=r-base-core [dot]=graphviz )
+declare -A wanted=( [Rscript]=r-base-core [dot]=graphviz [openssl]=openssl )
 missing=()
 for cmd in "${!wanted[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")

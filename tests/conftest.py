@@ -8,15 +8,21 @@ of any kind fails the run.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 
 from jobsmith.store import Store, open_store
 
@@ -84,18 +90,83 @@ def target(request: pytest.FixtureRequest) -> StoreTarget:
     return found
 
 
-@pytest.fixture
-def store(target: StoreTarget) -> Iterator[Store]:
-    """A deployed store on each database."""
+def deployed(target: StoreTarget) -> Iterator[Store]:
     opened = target.open(deploy=True)
     yield opened
     opened.close()
 
 
 @pytest.fixture
+def store(target: StoreTarget) -> Iterator[Store]:
+    """A deployed store on each database."""
+    yield from deployed(target)
+
+
+@pytest.fixture
+def sqlite_store(sqlite_target: StoreTarget) -> Iterator[Store]:
+    """A deployed store in a SQLite file (for tests about something else than the store)."""
+    yield from deployed(sqlite_target)
+
+
+@pytest.fixture
+def pg_store(pg_target: StoreTarget) -> Iterator[Store]:
+    """A deployed store in a fresh PostgreSQL schema (``pg_target.schema``)."""
+    yield from deployed(pg_target)
+
+
+@pytest.fixture
 def python() -> str:
     """The interpreter of this test run, for subprocesses."""
     return sys.executable
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ReceivedMail:
+    """One message as the test SMTP server got it."""
+
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    port: int = field(default_factory=free_port)
+    received: list[ReceivedMail] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        """``host:port``, the form of the ``smtp_server`` parameter."""
+        return f"127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        self.received.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def start(self, **smtp_options: Any) -> Controller:
+        """Listen; ``smtp_options`` go to aiosmtpd's SMTP (tls_context, authenticator …)."""
+        controller = Controller(self, hostname="127.0.0.1", port=self.port, **smtp_options)
+        controller.start()
+        return controller
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server for this test (no TLS, no login)."""
+    server = SmtpServer()
+    controller = server.start()
+    yield server
+    controller.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -20,7 +20,13 @@ from jobsmith.config import Config, load_config
 from jobsmith.errors import JobsmithError
 from jobsmith.store import Store, connector_for, open_store, resolve_url
 
-COMMAND_MODULES = ("jobsmith.cli.runs", "jobsmith.cli.queue")
+COMMAND_MODULES = (
+    "jobsmith.cli.runs",
+    "jobsmith.cli.queue",
+    "jobsmith.cli.environments",
+    "jobsmith.cli.schedule",
+    "jobsmith.cli.runner",
+)
 """Modules whose import adds commands to :func:`cli`."""
 
 console = Console()

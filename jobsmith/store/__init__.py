@@ -21,11 +21,13 @@ from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, utcnow
 from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
+from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
     "Connector",
+    "FireRecord",
     "JobRunRecord",
     "Store",
     "TaskRunRecord",
@@ -48,6 +50,7 @@ class Store:
         self.dialect = connector.dialect
         self.runs = RunRepository(connector)
         self.jobs = JobRepository(connector)
+        self.schedules = ScheduleRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"

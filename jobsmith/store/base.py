@@ -8,10 +8,16 @@ come back as whatever the database returns; :func:`as_datetime` normalizes them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+C = TypeVar("C")
 
 Params = Mapping[str, Any] | None
 Row = Mapping[str, Any]
@@ -59,3 +65,70 @@ def as_datetime(value: Any) -> datetime | None:
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+class ThreadConnections(Generic[C]):
+    """One connection per thread, opened on first use.
+
+    A forked child never touches its parent's connections (it opens its own), and the
+    connections of threads that have ended are closed when another one is opened, so
+    short-lived threads do not pile up connections on the server.
+    ``local.depth`` is the calling thread's transaction nesting depth.
+    """
+
+    def __init__(self, open_connection: Callable[[], C], close_connection: Callable[[C], None]):
+        self._open = open_connection
+        self._close = close_connection
+        self._lock = threading.Lock()
+        self._owned: dict[int, tuple[threading.Thread, C]] = {}
+        self._pid = os.getpid()
+        self.local = threading.local()
+
+    def current(self) -> C | None:
+        """This thread's connection, if it has one."""
+        if self._pid != os.getpid():  # forked: the parent's connections are not ours
+            self._pid, self._owned, self.local = os.getpid(), {}, threading.local()
+        conn: C | None = getattr(self.local, "conn", None)
+        return conn
+
+    def open(self) -> C:
+        """Open (or replace) this thread's connection."""
+        old = self.current()
+        conn = self._open()
+        self.local.conn, self.local.depth = conn, 0
+        with self._lock:
+            ended = [i for i, (thread, _) in self._owned.items() if not thread.is_alive()]
+            stale = [self._owned.pop(i)[1] for i in ended]
+            self._owned[threading.get_ident()] = (threading.current_thread(), conn)
+        for other in [*stale, *([old] if old is not None else [])]:
+            self._quietly_close(other)
+        return conn
+
+    @contextmanager
+    def transaction_depth(self) -> Iterator[bool]:
+        """Count this thread's nested transactions; yields True for the outermost one."""
+        depth = getattr(self.local, "depth", 0)
+        self.local.depth = depth + 1
+        try:
+            yield depth == 0
+        finally:
+            self.local.depth = depth
+
+    def __len__(self) -> int:
+        """How many connections this process holds open."""
+        return len(self._owned)
+
+    def close_all(self) -> None:
+        """Close every connection opened in this process."""
+        with self._lock:
+            owned, self._owned = self._owned, {}
+        if self._pid == os.getpid():
+            for _, conn in owned.values():
+                self._quietly_close(conn)
+        self.local = threading.local()
+
+    def _quietly_close(self, conn: C) -> None:
+        try:
+            self._close(conn)
+        except Exception:  # closing a connection that already broke must not hide the cause
+            log.debug("closing a stale connection failed", exc_info=True)

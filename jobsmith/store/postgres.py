@@ -3,9 +3,7 @@ the store's schema first on the search path, reconnects after the server went aw
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -14,7 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from jobsmith.errors import StoreError
-from jobsmith.store.base import Params, Row
+from jobsmith.store.base import Params, Row, ThreadConnections
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -47,10 +45,9 @@ class PostgresConnector:
         self.conninfo = conninfo
         self.schema = check_identifier(schema)
         self.description = f"{public_dsn(conninfo)} (schema {schema})"
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[psycopg.Connection[Any]] = []
-        self._pid = os.getpid()
+        self._threads: ThreadConnections[psycopg.Connection[Any]] = ThreadConnections(
+            self.connect, psycopg.Connection.close
+        )
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
         """A new connection with the schema on its search path (also used for LISTEN)."""
@@ -68,17 +65,11 @@ class PostgresConnector:
     @property
     def connection(self) -> psycopg.Connection[Any]:
         """This thread's connection, opened on first use and again after it broke."""
-        if self._pid != os.getpid():
-            self._local, self._connections, self._pid = threading.local(), [], os.getpid()
-        conn = getattr(self._local, "conn", None)
+        conn = self._threads.current()
         if conn is None or conn.closed or conn.broken:
-            if getattr(self._local, "depth", 0):
+            if conn is not None and getattr(self._threads.local, "depth", 0):
                 raise StoreError(f"lost the connection to {self.description} inside a transaction")
-            conn = self.connect()
-            self._local.conn = conn
-            self._local.depth = 0
-            with self._lock:
-                self._connections.append(conn)
+            conn = self._threads.open()
         return conn
 
     def execute(self, sql: str, params: Params = None) -> None:
@@ -98,27 +89,15 @@ class PostgresConnector:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         conn = self.connection
-        if self._local.depth:
-            self._local.depth += 1
-            try:
+        with self._threads.transaction_depth() as outermost:
+            if not outermost:
                 yield
-            finally:
-                self._local.depth -= 1
-            return
-        self._local.depth = 1
-        try:
+                return
             with conn.transaction():
                 yield
-        finally:
-            self._local.depth = 0
 
     def run_script(self, sql: str) -> None:
         self.connection.execute(sql.encode())  # bytes: no placeholders are parsed
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        if self._pid == os.getpid():
-            for conn in connections:
-                conn.close()
-        self._local = threading.local()
+        self._threads.close_all()

@@ -4,17 +4,21 @@ A query starts with ``-- name: NAME`` (or ``-- name: NAME [sqlite]`` / ``[postgr
 for one dialect's own variant, which then wins over the shared text) followed by a
 one-line ``--`` purpose. Values are written ``:name``; for PostgreSQL they become
 ``%(name)s`` (``::type`` casts are left alone and a literal ``%`` is doubled).
+
+:func:`parse` also reads other databases' variants (``[mysql]``, ``[sqlserver]``): the
+files in ``external/`` hold the SQL that tasks run on a user's own connection.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
 from jobsmith.errors import StoreError
 
-_HEADER = re.compile(r"^--\s*name:\s*(\w+)\s*(?:\[(sqlite|postgresql)\])?\s*$")
+_HEADER = re.compile(r"^--\s*name:\s*(\w+)\s*(?:\[(\w+)\])?\s*$")
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 DIALECTS = ("sqlite", "postgresql")
 
@@ -66,6 +70,11 @@ def parse(text: str, source: str = "<sql>") -> dict[tuple[str, str | None], str]
 def to_pyformat(sql: str) -> str:
     """``:name`` placeholders to psycopg's ``%(name)s``."""
     return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def replace_placeholders(sql: str, replace: Callable[[str], str]) -> str:
+    """``sql`` with each ``:name`` placeholder replaced by ``replace(name)``."""
+    return _PLACEHOLDER.sub(lambda match: replace(match.group(1)), sql)
 
 
 @cache

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jobsmith.errors import StoreError
-from jobsmith.store.base import Params, Row
+from jobsmith.store.base import Params, Row, ThreadConnections
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -35,10 +34,9 @@ class SQLiteConnector:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.description = str(self.path)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._pid = os.getpid()
+        self._threads: ThreadConnections[sqlite3.Connection] = ThreadConnections(
+            self._open, sqlite3.Connection.close
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -49,16 +47,7 @@ class SQLiteConnector:
     @property
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
-        if self._pid != os.getpid():  # forked: never share the parent's connections
-            self._local, self._connections, self._pid = threading.local(), [], os.getpid()
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-            self._local.depth = 0
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        return self._threads.current() or self._threads.open()
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -93,36 +82,25 @@ class SQLiteConnector:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         conn = self.connection
-        if self._local.depth:
-            self._local.depth += 1
+        with self._threads.transaction_depth() as outermost:
+            if not outermost:
+                yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
-            finally:
-                self._local.depth -= 1
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        self._local.depth = 1
-        try:
-            yield
-        except BaseException:
-            self._local.depth = 0
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._local.depth = 0
-        conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def run_script(self, sql: str) -> None:
         for statement in iter_statements(sql):
             self.connection.execute(statement)
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        if self._pid == os.getpid():
-            for conn in connections:
-                conn.close()
-        self._local = threading.local()
+        self._threads.close_all()
 
 
 def iter_statements(script: str) -> Iterator[str]:

@@ -22,14 +22,7 @@ EXAMPLES = REPO / "examples" / "robojob"
 
 
 @pytest.fixture
-def db(target: StoreTarget) -> Iterator[Store]:
-    store = target.open(deploy=True)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def run(target: StoreTarget, db: Store, tmp_path: Path):
+def run(target: StoreTarget, store: Store, tmp_path: Path):
     """Run an example from a scratch copy of examples/robojob; returns the finished process."""
     shutil.copytree(EXAMPLES, tmp_path / "robojob")
 
@@ -51,7 +44,7 @@ def newest(store: Store) -> JobRunRecord:
     return store.runs.recent(1)[0]
 
 
-def test_hello_world(run, db: Store) -> None:
+def test_hello_world(run, store: Store) -> None:
     done = run("hello.py")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Hello, world!\n"
@@ -64,9 +57,9 @@ def test_hello_world(run, db: Store) -> None:
     assert re.fullmatch(r"\[INFO\] Running time: \d:\d\d:\d\d(\.\d+)?", lines[3])
     assert lines[4] == "[INFO] Job completed with status Completed"
     assert lines[5].startswith("[INFO] Running time: ")
-    job = newest(db)
+    job = newest(store)
     assert (job.job_name, job.status, job.error) == ("hello", "Completed", None)
-    [task] = db.runs.tasks(job.id)
+    [task] = store.runs.tasks(job.id)
     assert (task.name, task.kind, task.status, task.parameters) == (
         "greet",
         "FunctionExecution",
@@ -75,19 +68,19 @@ def test_hello_world(run, db: Store) -> None:
     )
 
 
-def test_missing_parameter_fails_the_job_and_is_reraised(run, db: Store) -> None:
+def test_missing_parameter_fails_the_job_and_is_reraised(run, store: Store) -> None:
     done = run("missing_parameter.py")
     assert done.returncode == 1
     assert "[ERROR] Job failed: The parameter 'name' is not defined" in done.stderr
     assert "[INFO] Job completed with status Failed" in done.stderr
     assert "MissingParameterError" in done.stderr  # the traceback of the re-raised error
     assert "Task starting" not in done.stderr, "binding fails before the task starts"
-    job = newest(db)
+    job = newest(store)
     assert job.status == "Failed" and "'name' is not defined" in (job.error or "")
-    assert db.runs.tasks(job.id) == []
+    assert store.runs.tasks(job.id) == []
 
 
-def test_failing_task_fails_task_and_job(run, db: Store) -> None:
+def test_failing_task_fails_task_and_job(run, store: Store) -> None:
     done = run("failing_task.py")
     assert done.returncode == 1
     log = [line for line in done.stderr.splitlines() if line.startswith("[")]
@@ -101,18 +94,18 @@ def test_failing_task_fails_task_and_job(run, db: Store) -> None:
         "[INFO] Job completed with status Failed",
     ]
     assert done.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
-    job = newest(db)
+    job = newest(store)
     assert (job.status, job.error) == ("Failed", "division by zero")
-    [task] = db.runs.tasks(job.id)
+    [task] = store.runs.tasks(job.id)
     assert (task.status, task.error) == ("Failed", "division by zero")
 
 
-def test_error_handler_runs_only_on_failure(run, db: Store) -> None:
+def test_error_handler_runs_only_on_failure(run, store: Store) -> None:
     done = run("error_handler.py")
     assert done.returncode == 1
     assert done.stdout == "Job failed\n"
-    job = newest(db)
-    assert [(t.name, t.status) for t in db.runs.tasks(job.id)] == [
+    job = newest(store)
+    assert [(t.name, t.status) for t in store.runs.tasks(job.id)] == [
         ("fail", "Failed"),
         ("handle_error", "Completed"),
     ]
@@ -133,10 +126,10 @@ def test_parameters_from_the_config_file(run) -> None:
     assert done.stdout == "Hello, world!\n"
 
 
-def test_builtin_parameters_are_bound_and_read_only(run, db: Store) -> None:
+def test_builtin_parameters_are_bound_and_read_only(run, store: Store) -> None:
     done = run("builtin_parameters.py")
     assert done.returncode == 0, done.stderr
-    job = newest(db)
+    job = newest(store)
     assert done.stdout == f"Hello from job {job.guid}, world!\n"
     assert "built in and cannot be overwritten" in done.stderr
 
@@ -169,21 +162,21 @@ def web_server(tmp_path: Path) -> Iterator[str]:
     server.server_close()
 
 
-def test_custom_task_execution(run, db: Store, web_server: str, tmp_path: Path) -> None:
+def test_custom_task_execution(run, store: Store, web_server: str, tmp_path: Path) -> None:
     done = run("custom_task.py", XKCD_URL=web_server)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "robojob" / "exploits_of_a_mom.png").read_bytes() == b"\x89PNG not really"
     assert re.search(r"Task starting: <WebTask: [0-9a-f-]{36} \(XKCD\)>", done.stderr)
-    [task] = db.runs.tasks(newest(db).id)
+    [task] = store.runs.tasks(newest(store).id)
     assert (task.kind, task.name) == ("WebTask", "XKCD")
     assert dict(task.parameters) == {"url": web_server, "filename": "exploits_of_a_mom.png"}
 
 
-def test_leaving_early(run, db: Store) -> None:
+def test_leaving_early(run, store: Store) -> None:
     done = run("leaving_early.py")
     assert done.returncode == 0, done.stderr
     assert "[INFO] Job completed with status Skipped" in done.stderr
-    assert newest(db).status == "Skipped"
+    assert newest(store).status == "Skipped"
 
 
 def test_large_job_tasks_see_the_job_name(run) -> None:

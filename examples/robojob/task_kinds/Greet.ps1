@@ -1,0 +1,3 @@
+param($Name)
+
+"Hello, $Name!" > hello.txt

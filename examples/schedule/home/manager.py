@@ -1,0 +1,3 @@
+import jobsmith
+
+manager = jobsmith.Manager()

@@ -1,0 +1,270 @@
+"""The home: the folder that holds a scheduler's ``config.ini``, ``schedule.tsv``, ``jobs/``
+and ``logs/`` (runner's layout), and the settings read from it.
+
+Settings come from runner's ``config.ini`` sections (MANAGER, SCHEDULER, LOG, ENVIRONMENT,
+EMAIL, INFO, plus STORE) or from ``jobsmith.yml`` (``scheduler:``, ``environments:``,
+``smtp:``, ``backend:``); where both set something, ``config.ini`` wins. The environment
+(``JOBSMITH_STORE``, ``JOBSMITH_SCHEMA``) wins over both. See docs/schedule.md.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jobsmith.config import Config, load_config
+from jobsmith.environments import Environments
+from jobsmith.errors import ConfigError, ScheduleError
+from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
+from jobsmith.schedule.expressions import parse_duration
+from jobsmith.schedule.zones import zone
+
+if TYPE_CHECKING:
+    from jobsmith.smtp import SmtpSettings
+
+__all__ = ["ALARM_EVENTS", "Home", "SchedulerSettings", "default_home"]
+
+CONFIG_INI = "config.ini"
+ALARM_EVENTS = ("failed", "interrupted", "missed", "skipped")
+HOME_VARIABLE = "JOBSMITH_HOME"
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """How the scheduler of one home behaves; every value has a default."""
+
+    name: str = "scheduler"
+    description: str = "Scheduler"
+    schedule: str = "schedule.tsv"
+    source: str = "file"
+    """``file`` (schedule.tsv) or ``store`` (the schedule kept in the store)."""
+    timezone: tzinfo = field(default_factory=lambda: zone(None))
+    catchup: CatchUp = field(default_factory=CatchUp)
+    overlap: str = "skip"
+    grace: int = 60
+    """Seconds a fire may be late and still count as on time."""
+    alarm: frozenset[str] = frozenset({"failed", "interrupted"})
+    mode: str = "run"
+    """``run`` due jobs in the scheduler's process, or ``post`` them to the queue."""
+    heartbeat: int = 5
+    max_runs: int = 16
+    """Runs one scheduler keeps going at once (more wait, still claimed, for a free slot)."""
+    dead_after: int = 30
+    """Seconds without a heartbeat after which a scheduler counts as dead."""
+    showtime: bool = False
+    showdelay: bool = False
+    console: bool = True
+    editor: str | None = None
+    owner: tuple[str, ...] = ()
+    """Persons who get every job's alarms (runner's [INFO] owner)."""
+
+
+SETTING_KEYS = {
+    "name": "name",
+    "desc": "description",
+    "description": "description",
+    "schedule": "schedule",
+    "source": "source",
+    "timezone": "timezone",
+    "catchup": "catchup",
+    "overlap": "overlap",
+    "grace": "grace",
+    "alarm": "alarm",
+    "mode": "mode",
+    "heartbeat": "heartbeat",
+    "dead_after": "dead_after",
+    "max_runs": "max_runs",
+}
+
+
+def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
+    """Validate settings given as text (config.ini) or YAML values; errors name ``where``."""
+    found: dict[str, Any] = {}
+
+    def fail(key: str, expected: str) -> ConfigError:
+        return ConfigError(f"{where}: {key} = {values[key]!r}: expected {expected}")
+
+    for key, raw in values.items():
+        name = SETTING_KEYS.get(key.lower())
+        if name is None or raw is None or str(raw).strip() == "":
+            continue
+        text = str(raw).strip()
+        try:
+            found[name] = _setting(name, text)
+        except (ScheduleError, ValueError) as exc:
+            raise fail(key, str(exc)) from None
+    return SchedulerSettings(**found)
+
+
+def _setting(name: str, text: str) -> Any:
+    if name == "source" and text.lower() not in ("file", "store"):
+        raise ValueError("file or store")
+    if name == "mode" and text.lower() not in ("run", "post"):
+        raise ValueError("run (run due jobs here) or post (post them to the queue)")
+    if name == "overlap" and text.lower() not in OVERLAP_POLICIES:
+        raise ValueError("skip, buffer-one or allow")
+    if name in ("source", "mode", "overlap"):
+        return text.lower()
+    if name == "timezone":
+        return zone(text)
+    if name == "catchup":
+        return CatchUp.parse(text)
+    if name in ("grace", "heartbeat", "dead_after"):
+        return parse_duration(text)
+    if name == "max_runs":
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError("a whole number of runs, 1 or more")
+        return int(text)
+    if name == "alarm":
+        events = frozenset(
+            e.strip().lower() for e in text.replace(";", ",").split(",") if e.strip()
+        )
+        unknown = events - set(ALARM_EVENTS) - {"none"}
+        if unknown:
+            raise ValueError(f"a list of {', '.join(ALARM_EVENTS)} (or none)")
+        return events - {"none"}
+    return text
+
+
+@dataclass
+class Home:
+    """A scheduler's folder and everything configured for it."""
+
+    folder: Path
+    config: Config
+    settings: SchedulerSettings
+    environments: Environments
+    mail: SmtpSettings | None
+    """The mail server for alarms; None when none is configured."""
+    store_url: str
+    schema: str
+    ini_path: Path
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str] | None = None) -> Home:
+        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory)."""
+        root = Path(folder or os.environ.get(HOME_VARIABLE) or Path.cwd()).resolve()
+        config = load_config(folder=root)
+        ini_path = root / CONFIG_INI
+        ini = _read_ini(ini_path)
+        yml = config.sections.get("scheduler") or {}
+        if not isinstance(yml, dict):
+            raise ConfigError(f"{config.path}: section 'scheduler': expected a mapping")
+        merged = {**yml, **_section(ini, "SCHEDULER")}
+        log = _section(ini, "LOG")
+        settings = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
+        settings = _with_flags(
+            settings, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
+        )
+        commands = {**config.environments, **_section(ini, "ENVIRONMENT")}
+        environments = Environments(commands, source=str(ini_path), base=root)
+        store_url, schema = _store(root, config, _section(ini, "STORE"))
+        return cls(
+            folder=root,
+            config=config,
+            settings=settings,
+            environments=environments,
+            mail=_mail(config, _section(ini, "EMAIL"), ini_path),
+            store_url=store_url,
+            schema=schema,
+            ini_path=ini_path,
+        )
+
+    @property
+    def schedule_path(self) -> Path:
+        return self.folder / self.settings.schedule
+
+    @property
+    def jobs_folder(self) -> Path:
+        return self.folder / "jobs"
+
+    @property
+    def logs_folder(self) -> Path:
+        return self.folder / "logs"
+
+    def path(self, text: str) -> Path:
+        """A path from the schedule or config: relative ones are relative to the home."""
+        candidate = Path(os.path.expanduser(text))
+        return candidate if candidate.is_absolute() else self.folder / candidate
+
+
+def default_home() -> Path:
+    """runner's rule: the folder of the script being run (``manager.py``, ``scheduler.py``)."""
+    script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c") else ""
+    return Path(script).resolve().parent if script else Path.cwd()
+
+
+def _read_ini(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
+    parser.optionxform = str.lower  # type: ignore[assignment,method-assign]
+    if path.is_file():
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise ConfigError(f"{path}: {exc}".replace("\n", " ")) from None
+    return parser
+
+
+def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
+    for section in ini.sections():
+        if section.upper() == name:
+            return {k: v for k, v in ini.items(section) if v is not None and v.strip() != ""}
+    return {}
+
+
+def _flag(values: Mapping[str, str], key: str, where: Path, default: bool) -> bool:
+    text = values.get(key)
+    if text is None:
+        return default
+    if text.strip().lower() in ("true", "yes", "1", "on", "y"):
+        return True
+    if text.strip().lower() in ("false", "no", "0", "off", "n"):
+        return False
+    raise ConfigError(f"{where}: {key} = {text!r}: expected True or False")
+
+
+def _with_flags(
+    settings: SchedulerSettings,
+    log: Mapping[str, str],
+    manager: Mapping[str, str],
+    info: Mapping[str, str],
+    where: Path,
+) -> SchedulerSettings:
+    owner = parse_persons(
+        info.get("owner", ""), lambda p: ConfigError(f"{where}: [INFO] owner: {p}")
+    )
+    return replace(
+        settings,
+        showtime=_flag(log, "showtime", where, settings.showtime),
+        showdelay=_flag(log, "showdelay", where, settings.showdelay),
+        console=_flag(log, "console", where, settings.console),
+        editor=manager.get("editor") or settings.editor,
+        owner=owner,
+    )
+
+
+def _store(root: Path, config: Config, ini: Mapping[str, str]) -> tuple[str, str]:
+    url = os.environ.get("JOBSMITH_STORE") or ini.get("url") or config.store_url
+    if url and url.startswith("sqlite:///") and not os.path.isabs(url[len("sqlite:///") :]):
+        url = f"sqlite:///{root / url[len('sqlite:///') :]}"
+    url = url or f"sqlite:///{root / '.jobsmith' / 'jobsmith.db'}"
+    schema = os.environ.get("JOBSMITH_SCHEMA") or ini.get("schema") or config.schema
+    return url, schema
+
+
+def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings | None:
+    """runner's [EMAIL] (ip, port, need_login, user, password, address, need_tls) over
+    jobsmith.yml's ``smtp:``; None without a server."""
+    values = {**config.smtp, **email}
+    if not any(values.get(key) for key in ("host", "server", "ip")):
+        return None
+    from jobsmith.smtp import SmtpSettings  # smtplib and email load only where mail is set
+
+    source = replace(config, path=where if email else config.path, smtp=values)
+    return SmtpSettings.from_config(source)

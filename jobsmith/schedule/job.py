@@ -1,0 +1,273 @@
+"""The job a job's ``job.py`` is (runner's ``Job``): its identity, trigger, log and alarms.
+
+``jobsmith create job`` writes::
+
+    # jobs/0/job.py
+    import jobsmith
+
+    job = jobsmith.Job(__file__)
+
+    if __name__ == "__main__":
+        job.start("script.py")
+
+    # jobs/0/script.py
+    from job import job
+
+    print("Wake up, Neo...")
+    job.log.info("Hello there.")
+
+Run by the scheduler or ``jobsmith run job`` (``JOBSMITH_RUN_LOG`` is set), the job's
+log lines go to its output, which the runner writes into the run's log file. Run
+directly (``python jobs/0/job.py -t 2019-01-01/08:00:00``), the job writes its own log
+file, records the run in the run log and sends the alarm when the script fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import runpy
+import sys
+import time
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from jobsmith.clock import Clock, clock_from_env
+from jobsmith.errors import ScheduleError
+from jobsmith.runlog import RunLog, Status
+from jobsmith.schedule.alarms import alarm_message, persons_for, send_mail
+from jobsmith.schedule.entries import Entry, parse_persons
+from jobsmith.schedule.expressions import Schedule
+from jobsmith.schedule.home import Home
+from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, machine_items, timestamp
+from jobsmith.schedule.manual import parse_trigger
+from jobsmith.schedule.sources import open_source
+
+__all__ = ["Job"]
+
+
+class JobLog:
+    """runner's ``job.log``: ``info``, ``warning``, ``error`` … ``error()`` with no message
+    inside an ``except`` block logs the error as runner did (type, file, line, reason)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def debug(self, message: str, *args: object) -> None:
+        self.logger.debug(message, *args)
+
+    def info(self, message: str = "", *args: object) -> None:
+        self.logger.info(message, *args)
+
+    def warning(self, message: str, *args: object) -> None:
+        self.logger.warning(message, *args)
+
+    def error(self, message: str | None = None, *args: object) -> None:
+        self.logger.error(failure_line() if message is None else message, *args)
+
+    def critical(self, message: str | None = None, *args: object) -> None:
+        self.logger.critical(failure_line() if message is None else message, *args)
+
+
+def failure_line(error: BaseException | None = None) -> str:
+    """``FAIL! ERROR: ZeroDivisionError. FILE: …/script.py. LINE: 7. REASON: division by zero.``"""
+    error = error or sys.exc_info()[1]
+    if error is None:
+        return "FAIL!"
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" FILE: {frames[-1].filename}. LINE: {frames[-1].lineno}." if frames else ""
+    return f"FAIL! ERROR: {type(error).__name__}.{where} REASON: {error}."
+
+
+class Notifier:
+    """runner's ``job.email``: plain messages through the home's mail server."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    def notify(self, subject: str, text: str, recipient: str | list[str]) -> None:
+        to = (recipient,) if isinstance(recipient, str) else tuple(recipient)
+        send_mail(self.job.home.mail, to, subject, text)
+
+
+class Job:
+    """One job, as its ``job.py`` sees it."""
+
+    def __init__(
+        self,
+        file: str | os.PathLike[str] | None = None,
+        argv: list[str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.file = Path(file or sys.argv[0]).resolve()
+        self.folder = self.file.parent
+        self.clock = clock or clock_from_env()
+        self.home = Home.load(os.environ.get("JOBSMITH_HOME") or _home_of(self.folder))
+        self.managed = "JOBSMITH_RUN_LOG" in os.environ
+        """True when a scheduler or ``jobsmith run job`` runs this job and keeps its log."""
+        options, self.args = _arguments(argv if argv is not None else sys.argv[1:])
+        self.entry = self._entry()
+        self.id, self.name, self.description = (
+            self.entry.id,
+            self.entry.name,
+            self.entry.description,
+        )
+        tz = self.home.settings.timezone
+        self.trigger: datetime = (
+            parse_trigger(options.trigger, tz)
+            if options.trigger
+            else self.clock.now().astimezone(tz)
+        )
+        self.persons = _persons(self.entry, self.home)
+        self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
+        self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
+        self.log = JobLog(self.logger)
+        self.email = Notifier(self)
+
+    def _entry(self) -> Entry:
+        env = os.environ
+        if self.managed and env.get("JOBSMITH_JOB_ID", "").isdigit():
+            return Entry(int(env["JOBSMITH_JOB_ID"]), env.get("JOBSMITH_JOB_NAME", self.folder.name),
+                         env.get("JOBSMITH_JOB_DESCRIPTION", ""), "python", str(self.file), Schedule.fields())  # fmt: skip
+        try:
+            source = open_source("file", self.home.schedule_path, None, self.home.settings.name)
+            for entry in source.read(self.home.settings.timezone):
+                if self.home.path(entry.file).resolve() == self.file:
+                    return entry
+        except ScheduleError:
+            pass
+        name = self.folder.name if self.folder.name.isdigit() else self.file.stem
+        number = int(self.folder.name) if self.folder.name.isdigit() else 0
+        return Entry(
+            number,
+            f"job_{name}" if name.isdigit() else name,
+            "",
+            "python",
+            str(self.file),
+            Schedule.fields(),
+        )
+
+    @property
+    def trigger_text(self) -> str:
+        """``2019-01-01/08:00:00``."""
+        return self.trigger.astimezone(self.home.settings.timezone).strftime("%Y-%m-%d/%H:%M:%S")
+
+    def alarm(self, detail: str | None = None) -> None:
+        """Send runner's alarm e-mail to the job's persons now."""
+        tz = self.home.settings.timezone
+        subject, text = alarm_message(
+            self.entry, "failed", timestamp(self.trigger, tz), self.log_path, detail
+        )
+        if not self.persons:
+            self.log.warning(
+                "alarm not sent: the job has no persons ([JOB] persons in its config.ini)"
+            )
+            return
+        send_mail(self.home.mail, self.persons, subject, text)
+        self.log.info(f"ALARM SENT TO {', '.join(self.persons)}.")
+
+    # -- running the script ------------------------------------------------------------
+    def start(self, script: str | os.PathLike[str] = "script.py") -> None:
+        """Run the job's script; exits with status 1 if it fails."""
+        path = self.folder / script
+        if self.managed:
+            _log_to(self.logger, logging.StreamHandler(sys.stderr), self.clock, self.home)
+            ok = self._run_script(path)
+        else:
+            ok = self._run_standalone(path)
+        if not ok:
+            raise SystemExit(1)
+
+    def _run_script(self, path: Path) -> bool:
+        main = sys.modules.get("__main__")
+        if main is not None and getattr(main, "job", None) is self:
+            sys.modules.setdefault("job", main)  # so the script's `from job import job` finds us
+        sys.path.insert(0, str(self.folder))
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        except SystemExit as exit_:
+            return exit_.code in (None, 0)
+        except Exception as exc:
+            self.log.error(failure_line(exc))
+            return False
+        return True
+
+    def _run_standalone(self, path: Path) -> bool:
+        from jobsmith.store import open_store
+
+        tz = self.home.settings.timezone
+        folder = self.folder / "logs" if self.folder != self.home.folder else self.home.logs_folder
+        logfile = RunLogFile.create(folder, self.name, self.clock, tz)
+        self.log_path = logfile.path
+        store = open_store(self.home.store_url, self.home.schema, config=self.home.config)
+        run = RunLog(store).start_job(self.name, self.home.config.environment, kind="schedule")
+        logfile.header([
+            ("APP", self.name), ("DESC", self.description), ("TIMESTAMP", timestamp(self.clock.now(), tz)),
+            ("FILE", logfile.path), ("SCRIPT", self.file), *machine_items(), ("ID", self.id),
+            ("TRIGGER", timestamp(self.trigger, tz)), ("CONFIGS", self.home.ini_path),
+            ("PERSONS", ", ".join(self.persons) or "None"), ("RUN", run.id),
+        ])  # fmt: skip
+        handler = _FileHandler(logfile)
+        _log_to(self.logger, handler, self.clock, self.home)
+        began = time.monotonic()
+        self.log.info("JOB STARTED.")
+        ok = self._run_script(path)
+        self.log.info("JOB FINISHED." if ok else "JOB FAILED.")
+        self.log.info(f"TIME SPENT: {int(time.monotonic() - began)} seconds.")
+        RunLog(store).end_job(
+            run, Status.COMPLETED if ok else Status.FAILED, None if ok else "the script failed"
+        )
+        if not ok and self.persons and self.home.mail is not None:
+            self.alarm()
+        self.logger.removeHandler(handler)
+        logfile.close()
+        store.close()
+        return ok
+
+
+class _FileHandler(logging.Handler):
+    """Writes log records into a run's log file."""
+
+    def __init__(self, logfile: RunLogFile) -> None:
+        super().__init__()
+        self.logfile = logfile
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.logfile.write_lines([self.format(record)])
+
+
+def _log_to(logger: logging.Logger, handler: logging.Handler, clock: Clock, home: Home) -> None:
+    tz = home.settings.timezone
+
+    class ClockFormatter(logging.Formatter):
+        def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+            return timestamp(clock.now(), tz)
+
+    handler.setFormatter(ClockFormatter(LINE_FORMAT))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+
+
+def _arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-t", "-r", "--trigger", default=None)
+    parser.add_argument("-a", "--auto", action="store_true")
+    return parser.parse_known_args(argv)
+
+
+def _home_of(folder: Path) -> Path:
+    """runner's layout: ``<home>/jobs/<id>/job.py``; else the job's own folder."""
+    for candidate in (folder.parent.parent, folder.parent, folder):
+        if (candidate / "config.ini").is_file() and (candidate / "schedule.tsv").exists():
+            return candidate
+    return folder
+
+
+def _persons(entry: Entry, home: Home) -> tuple[str, ...]:
+    env = os.environ.get("JOBSMITH_PERSONS")
+    if env is not None and "JOBSMITH_RUN_LOG" in os.environ:
+        return parse_persons(env, lambda p: ScheduleError(p))
+    return persons_for(entry, home)

@@ -1,0 +1,258 @@
+"""Generated files: runner's ``create scheduler`` and ``create job``, and ``delete job``.
+
+A home after ``create scheduler`` and ``create job``::
+
+    config.ini          the main configuration (runner's sections)
+    scheduler.py        `jobsmith.Scheduler().start()`
+    schedule.tsv        the schedule
+    jobs/0/job.py       the job's starter (FILE in the schedule)
+    jobs/0/config.ini   the job's configuration ([JOB] persons)
+    jobs/0/script.py    the job's code
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobsmith.errors import ScheduleError
+from jobsmith.schedule.entries import COLUMNS, entry_from_cells
+from jobsmith.schedule.home import CONFIG_INI, Home
+from jobsmith.schedule.sources import ScheduleSource
+from jobsmith.schedule.tsv import ScheduleFile
+
+__all__ = [
+    "JobSpec",
+    "create_job",
+    "create_scheduler",
+    "delete_job",
+    "ensure_config",
+    "next_job_id",
+]
+
+Say = Callable[[str], None]
+
+CONFIG_TEMPLATE = """\
+# The scheduler's configuration (runner's config.ini); see docs/schedule.md.
+[MANAGER]
+# the editor `edit schedule`, `edit job` and `edit config` open (default: $EDITOR)
+editor =
+
+[SCHEDULER]
+name = {name}
+desc = {description}
+schedule = schedule.tsv
+# where the schedule lives: file (schedule.tsv) or store
+source = file
+# the schedule's time zone (an IANA name such as Europe/Berlin); empty: this machine's
+timezone =
+# fires missed while no scheduler ran: none | latest [WINDOW] | all [WINDOW [COUNT]]
+catchup = none
+# when the previous run is still going: skip | buffer-one | allow
+overlap = skip
+# how late (seconds, or 90s, 5m …) a fire may start and still count as on time
+grace = 60
+# which events send an alarm to a job's persons: failed, interrupted, missed, skipped
+alarm = failed, interrupted
+# run due jobs in the scheduler (run) or post them to the queue (post)
+mode = run
+
+[LOG]
+# True: log to the console only; False: also to logs/<name>.log
+console = False
+showtime = False
+showdelay = False
+
+[ENVIRONMENT]
+# name = interpreter; "python" is the Python jobsmith runs in unless set here
+# venv = /srv/runner/venv/bin/python
+bash = bash
+
+[EMAIL]
+ip =
+port = 25
+need_login = False
+user =
+password =
+address =
+need_tls = False
+
+[INFO]
+# who gets every job's alarms
+owner =
+
+[STORE]
+# empty: .jobsmith/jobsmith.db in this folder; e.g. postgresql://host/db
+url =
+schema = jobsmith
+"""
+
+SCHEDULER_PY = """\
+\"\"\"The scheduler of this folder: `python scheduler.py` (or `jobsmith scheduler`).\"\"\"
+
+import jobsmith
+
+scheduler = jobsmith.Scheduler()
+scheduler.start()
+"""
+
+JOB_PY = """\
+\"\"\"Job {id} ({name}): run by the scheduler, by `jobsmith run job {id}`, or directly:
+`python job.py --trigger 2019-01-01/08:00:00`.\"\"\"
+
+import jobsmith
+
+job = jobsmith.Job(__file__)
+
+if __name__ == "__main__":
+    job.start("script.py")
+"""
+
+JOB_CONFIG = """\
+[JOB]
+# e-mail addresses that get this job's alarms
+persons =
+"""
+
+SCRIPT_PY = """\
+from job import job
+
+# Write the code to be executed by job down below.
+"""
+
+
+def ensure_config(folder: Path, name: str = "scheduler", description: str = "Scheduler") -> bool:
+    """Write the default ``config.ini`` unless there is one; True when written."""
+    path = folder / CONFIG_INI
+    if path.exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(CONFIG_TEMPLATE.format(name=name, description=description), encoding="utf-8")
+    return True
+
+
+def create_scheduler(folder: Path, name: str, description: str, say: Say) -> None:
+    """runner's ``create scheduler``: config.ini, scheduler.py, schedule.tsv and jobs/."""
+    say(f"Creating scheduler {name}...")
+    config = folder / CONFIG_INI
+    if ensure_config(folder, name, description):
+        say(f"File {config} created.")
+    else:
+        _set_ini(config, "SCHEDULER", {"name": name, "desc": description})
+        say(f"File {config} updated.")
+    _write(folder / "scheduler.py", SCHEDULER_PY, say)
+    if ScheduleFile(folder / "schedule.tsv").create():
+        say(f"File {folder / 'schedule.tsv'} created.")
+    else:
+        say(f"File {folder / 'schedule.tsv'} already exists.")
+    jobs = folder / "jobs"
+    if jobs.is_dir():
+        say(f"Folder {jobs} already exists.")
+    else:
+        jobs.mkdir(parents=True)
+        say(f"Folder {jobs} created.")
+
+
+@dataclass
+class JobSpec:
+    """What ``create job`` asks for."""
+
+    name: str = ""
+    description: str = ""
+    environment: str = "python"
+    month_day: str = "*"
+    week_day: str = "*"
+    hour: str = "*"
+    minute: str = "*"
+    second: str = "*"
+    parameters: str = ""
+    active: bool = False
+    cron: str = ""
+    every: str = ""
+    persons: str = ""
+    file: str = ""
+    """Empty: generate jobs/<id>/job.py; else schedule this existing file."""
+
+
+def next_job_id(home: Home, source: ScheduleSource) -> int:
+    """One more than the highest id in the schedule or among the job folders."""
+    ids = [entry.id for entry in source.read(home.settings.timezone)]
+    if home.jobs_folder.is_dir():
+        ids += [int(p.name) for p in home.jobs_folder.iterdir() if p.is_dir() and p.name.isdigit()]
+    return max(ids, default=-1) + 1
+
+
+def create_job(home: Home, source: ScheduleSource, spec: JobSpec, say: Say) -> int:
+    """runner's ``create job``: the job's folder and files, and its line in the schedule."""
+    job_id = next_job_id(home, source)
+    name = spec.name or f"job_{job_id:03}"
+    cells = {
+        "ID": str(job_id), "NAME": name, "DESCRIPTION": spec.description or f"Job {job_id}",
+        "ENVIRONMENT": spec.environment or "python", "FILE": spec.file,
+        "MONTH_DAY": spec.month_day, "WEEK_DAY": spec.week_day, "HOUR": spec.hour,
+        "MINUTE": spec.minute, "SECOND": spec.second, "PARAMETERS": spec.parameters,
+        "STATUS": "Y" if spec.active else "N", "CRON": spec.cron, "EVERY": spec.every,
+        "PERSONS": spec.persons,
+    }  # fmt: skip
+    if spec.cron or spec.every:
+        cells.update(dict.fromkeys(("MONTH_DAY", "WEEK_DAY", "HOUR", "MINUTE", "SECOND"), "*"))
+    folder = home.jobs_folder / str(job_id)
+    if not spec.file:
+        cells["FILE"] = str(folder / "job.py")
+    entry_from_cells(cells, "the new job", home.settings.timezone)  # check before writing anything
+    say("Creating job...")
+    say(f"Job ID: {job_id}")
+    if not spec.file:
+        if folder.exists():
+            raise ScheduleError(f"{folder} already exists; an existing job is never replaced")
+        folder.mkdir(parents=True)
+        say(f"Folder {folder} created.")
+        _write(folder / "job.py", JOB_PY.format(id=job_id, name=name), say)
+        _write(folder / "config.ini", JOB_CONFIG, say)
+        _write(folder / "script.py", SCRIPT_PY, say)
+    source.add({c: cells[c] for c in cells if c in COLUMNS or cells[c]})
+    say(f"Job {name} successfully added to schedule!")
+    return job_id
+
+
+def delete_job(home: Home, source: ScheduleSource, job_id: int, say: Say) -> None:
+    """runner's ``delete job``: the schedule line and the job's generated folder."""
+    folder = home.jobs_folder / str(job_id)
+    removed = source.remove(job_id)
+    if not removed and not folder.exists():
+        raise ScheduleError(f"there is no job {job_id} in {source.description}")
+    if removed:
+        say(f"Record of job {job_id} in {source.description} removed.")
+    if folder.is_dir():
+        shutil.rmtree(folder)
+        say(f"Folder {folder} removed.")
+
+
+def _write(path: Path, text: str, say: Say) -> None:
+    if path.exists():
+        say(f"File {path} already exists.")
+        return
+    path.write_text(text, encoding="utf-8")
+    say(f"File {path} created.")
+
+
+def _set_ini(path: Path, section: str, values: Mapping[str, str]) -> None:
+    """Set options in one section of an ini file, keeping its other lines and comments."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.strip().upper() == f"[{section}]"), None)
+    if start is None:
+        lines += ["", f"[{section}]", *(f"{k} = {v}" for k, v in values.items())]
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+            len(lines),
+        )
+        pending = dict(values)
+        for index in range(start + 1, end):
+            key = lines[index].split("=", 1)[0].strip().lower()
+            if "=" in lines[index] and key in pending:
+                lines[index] = f"{key} = {pending.pop(key)}"
+        lines[end:end] = [f"{k} = {v}" for k, v in pending.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
