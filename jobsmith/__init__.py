@@ -72,22 +72,7 @@ _LAZY = {
     "Manager": "jobsmith.cli.manager",
     "Scheduler": "jobsmith.schedule.scheduler",
     "Job": "jobsmith.schedule.job",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jobsmith' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-__version__ = "0.1.0"
-
-# The queue (JobMaster, jobrunner's job board) loads on first use: it brings pydantic.
-_QUEUE_NAMES = {
+    # the queue (JobMaster, jobrunner's job board): it brings pydantic
     "task": "jobsmith.queue.registry",
     "Dependency": "jobsmith.queue.registry",
     "same": "jobsmith.queue.registry",
@@ -102,14 +87,16 @@ _QUEUE_NAMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _QUEUE_NAMES.get(name)
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'jobsmith' has no attribute {name!r}")
-    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    return getattr(importlib.import_module(module), name)
 
+__version__ = "0.1.0"
 
 __all__ = [
     # jobs run now (robojob)
