@@ -28,6 +28,16 @@ QUEUE_STYLE = {
 STATUSES = ("waiting", "running", "parked", "completed", "failed", "cancelled")
 
 
+modules_option = click.option(
+    "-m",
+    "--module",
+    "modules",
+    multiple=True,
+    metavar="MODULE",
+    help="Import a module that defines tasks or job plugins (repeatable; also `imports:`).",
+)
+
+
 def queue_status(status: str) -> str:
     style = QUEUE_STYLE.get(status)
     return f"[{style}]{status}[/]" if style else status
@@ -47,14 +57,7 @@ def import_task_modules(ctx: Context, modules: Sequence[str]) -> None:
 @cli.command(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@click.option(
-    "-m",
-    "--module",
-    "modules",
-    multiple=True,
-    metavar="MODULE",
-    help="Import a module that defines tasks or job plugins (repeatable).",
-)
+@modules_option
 @click.argument("name")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @pass_context
@@ -167,14 +170,7 @@ def _task_help(ctx: Context, name: str) -> str:
 
 # -- worker ----------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "-m",
-    "--module",
-    "modules",
-    multiple=True,
-    metavar="MODULE",
-    help="Import a module that defines tasks (repeatable; also `imports:` in the config).",
-)
+@modules_option
 @click.option(
     "-c",
     "--concurrency",

@@ -71,14 +71,24 @@ class Flusher:
                 self._idle.set()
 
     def _record(self, batch: list[Outcome]) -> None:
-        delay = 0.1
-        while True:
-            try:
-                self.store.jobs.finish(batch, self.who)
-            except self.transient as exc:  # the server restarts: keep the batch, retry
-                log.warning("Could not record %d finished job(s) yet: %s", len(batch), exc)
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            self.on_flushed(batch)
+        record_until_done(self.store, batch, self.who, self.transient)
+        self.on_flushed(batch)
+
+
+def record_until_done(
+    store: Store,
+    batch: Sequence[Outcome],
+    who: dict[str, Any],
+    transient: tuple[type[Exception], ...],
+) -> None:
+    """End a batch of attempts, waiting and trying again while the database is away (the
+    batch is kept: a restart of the server loses nothing)."""
+    delay = 0.1
+    while True:
+        try:
+            store.jobs.finish(batch, who)
             return
+        except transient as exc:
+            log.warning("Could not record %d finished job(s) yet: %s", len(batch), exc)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)

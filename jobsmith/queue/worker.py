@@ -32,7 +32,7 @@ from typing import Any
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
-from jobsmith.queue.flusher import Flusher
+from jobsmith.queue.flusher import Flusher, record_until_done
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
@@ -77,6 +77,12 @@ class WorkerStats:
     @property
     def processed(self) -> int:
         return self.completed + self.failed + self.cancelled + self.retried
+
+    def __str__(self) -> str:
+        return (
+            f"{self.completed} completed, {self.failed} failed, {self.retried} to retry, "
+            f"{self.cancelled} cancelled, {self.parked} parked, {self.released} given back"
+        )
 
     def count(self, outcomes: Sequence[Outcome]) -> None:
         for o in outcomes:
@@ -146,6 +152,7 @@ class Worker:
         self._busy = 0
         self._lock = threading.Lock()
         self._seconds_per_job = 0.0
+        self._crash: BaseException | None = None
 
     def _served(self, tasks: Sequence[str] | None) -> list[str]:
         builtin = load_builtins()
@@ -180,7 +187,9 @@ class Worker:
         monitor = threading.Thread(target=self._monitor, name="jobsmith-monitor", daemon=True)
         monitor.start()
         slots = [
-            threading.Thread(target=self._slot, args=(n,), name=f"jobsmith-slot-{n}", daemon=True)
+            threading.Thread(
+                target=self._guarded_slot, args=(n,), name=f"jobsmith-slot-{n}", daemon=True
+            )
             for n in range(self.concurrency)
         ]
         for slot in slots:
@@ -197,6 +206,10 @@ class Worker:
             monitor.join(5)
             restore()
         log.info("Worker %s stopped: %s", self.name, self.stats)
+        if self._crash is not None:
+            raise JobsmithError(
+                f"worker {self.name} stopped on an error: {self._crash!r}"
+            ) from self._crash
         return self.stats
 
     def stop(self, now: bool = False) -> None:
@@ -221,6 +234,15 @@ class Worker:
         return lambda: [signal.signal(s, h) for s, h in old.items()] and None
 
     # -- a slot ---------------------------------------------------------------------------
+    def _guarded_slot(self, number: int) -> None:
+        """A slot; an error the slot cannot handle stops the whole worker (loudly)."""
+        try:
+            self._slot(number)
+        except BaseException as exc:
+            log.exception("Slot %d stopped on an error; stopping the worker", number)
+            self._crash = exc
+            self.stop(now=True)
+
     def _slot(self, number: int) -> None:
         event = self.waker.event()
         pending: list[Outcome] = []
@@ -312,17 +334,8 @@ class Worker:
         pending.clear()
 
     def _record_now(self, pending: list[Outcome]) -> None:
-        delay = 0.1
-        while True:
-            try:
-                self.store.jobs.finish(pending, self.who)
-            except self.transient as exc:
-                log.warning("Could not record %d finished job(s) yet: %s", len(pending), exc)
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            self._flushed(pending)
-            return
+        record_until_done(self.store, pending, self.who, self.transient)
+        self._flushed(pending)
 
     def _flushed(self, outcomes: Sequence[Outcome]) -> None:
         with self._lock:

@@ -511,8 +511,8 @@ class JobRepository:
             return
         who = {**who, "host": lost[0].host or who["host"]}
         rows = json.dumps([_row(o, True) for o in outcomes])
-        if self.postgres:
-            self.db.fetchone(self.q.log_attempts, {**who, "rows": rows})
+        if self.postgres:  # their tokens were cleared: only the run-log part has an effect
+            self.db.fetchall(self.q.finish_and_log_jobs, {**who, "rows": rows})
         else:
             with self.db.transaction():
                 self._log_sqlite(rows, who)

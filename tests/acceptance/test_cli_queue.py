@@ -77,3 +77,26 @@ def test_a_job_plugin_has_its_own_help_and_posts_a_flow(
     assert lines(out)[-1] == "task_3: from the CLI"
     unknown = jobsmith(target, "post", "nothing")
     assert unknown.returncode == 1 and "neither TYPE.TASK nor a job plugin" in unknown.stderr
+
+
+def test_job_plugins_are_found_through_entry_points(target: StoreTarget, tmp_path: Path) -> None:
+    """A real installed distribution's metadata (a .dist-info folder on the path)."""
+    target.open().close()
+    (tmp_path / "hello_plugin.py").write_text(
+        "def hello(args=None):\n    print('hello from the plugin', list(args or []))\n"
+    )
+    info = tmp_path / "hello_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[jobsmith.jobs]\nhello = hello_plugin:hello\n")
+    env = {**target.env(), "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "post", "hello", "--loud"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "hello from the plugin ['--loud']" in done.stdout

@@ -362,34 +362,6 @@ WITH r AS (
 )
 SELECT * FROM finish_jobs(:rows::jsonb);
 
--- name: log_attempts [postgresql]
--- Record attempts in the run log without ending them (attempts lost with their worker).
-WITH r AS (
-    SELECT * FROM jsonb_to_recordset(:rows::jsonb)
-         AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
-              run_status TEXT, error TEXT, kind TEXT, params JSONB)
-), jr AS (
-    INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
-                         started_at, ended_at, status, error, queue_job_id)
-    SELECT token, :environment, name, 'queue', :executed_by, :host, :pid,
-           to_timestamp(started), to_timestamp(ended), run_status, error, id
-    FROM r
-    ON CONFLICT (guid) DO NOTHING
-    RETURNING id, guid
-), tr AS (
-    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-    SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
-           to_timestamp(r.ended), r.run_status, r.error
-    FROM r JOIN jr ON jr.guid = r.token
-    RETURNING id, job_run_id
-), tp AS (
-    INSERT INTO task_run_parameter (task_run_id, name, value)
-    SELECT tr.id, p.key, p.value
-    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
-         jsonb_each_text(r.params) p
-)
-SELECT count(*) AS n FROM jr;
-
 -- name: log_attempt_jobs [sqlite]
 -- Record ended attempts in the run log: their job runs (guid = the attempt's token).
 -- :rows is the JSON array finish_jobs takes, with name, started, run_status, kind, params.
