@@ -90,8 +90,9 @@ def post_many(
     unique: bool | None = None,
     registry: Registry | None = None,
 ) -> list[PostedJob]:
-    """Queue many ``(task, arguments)`` jobs in one transaction (all or none): one
-    statement on PostgreSQL. Results come back in the same order."""
+    """Queue many ``(task, arguments)`` jobs in one transaction (all or none): on
+    PostgreSQL one statement per run of jobs of the same task. Results come back in the
+    same order."""
     store = store or _configured_store()
     targets: dict[str, _Target] = {}
     pairs: list[tuple[_Target, NewJob]] = []

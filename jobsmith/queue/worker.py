@@ -2,8 +2,8 @@
 
 A worker runs ``concurrency`` *slots* (threads). Each slot claims a small batch, runs
 it, and ends the attempts in one transaction that also writes them to the run log. The
-batch adapts to how long jobs take: about 20 ms of work (at most ``max_batch`` jobs), a
-single job when jobs are slow, so a worker never sits on jobs others could run.
+batch adapts to how long jobs take: about 20 ms of work (at most ``max_batch``, 200,
+jobs), a single job when jobs are slow, so a worker never sits on jobs others could run.
 
 One *monitor* thread renews the leases of every job the worker holds in one statement
 (a heartbeat that keeps beating while a job's own code is busy), interrupts jobs past
@@ -107,7 +107,7 @@ class Worker:
         queues: Sequence[str] | None = None,
         tasks: Sequence[str] | None = None,
         burst: bool = False,
-        max_batch: int = 50,
+        max_batch: int = 200,
         max_lost: int = 3,
         grace: float = 30.0,
         poll: float = 1.0,
