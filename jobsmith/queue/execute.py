@@ -248,11 +248,15 @@ def shown_parameters(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _shown(name: str, value: Any) -> str:
     if type(value) in _PLAIN:  # nothing inside a number to mask: skip the text scan
-        return MASK if is_secret_name(name) else repr(value)
+        secret = _SECRET.get(name)
+        if secret is None:
+            secret = _SECRET[name] = is_secret_name(name)
+        return MASK if secret else repr(value)
     return display_value(name, value)
 
 
 _PLAIN = (int, float, bool)
+_SECRET: dict[str, bool] = {}  # parameter names are few: remember which look secret
 
 
 def _describe(exc: BaseException) -> str:

@@ -159,7 +159,7 @@ def canonical_json(value: Any) -> str:
 
 def _arguments(value: Any) -> dict[str, Any]:
     loaded = json.loads(value) if isinstance(value, str | bytes) else value
-    return dict(loaded or {})
+    return loaded if type(loaded) is dict else dict(loaded or {})
 
 
 def _record(row: Row) -> JobRecord:
