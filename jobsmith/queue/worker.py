@@ -153,6 +153,9 @@ class Worker:
         self._lock = threading.Lock()
         self._seconds_per_job = 0.0
         self._crash: BaseException | None = None
+        # One slot on PostgreSQL: it LISTENs on its own connection, so a wake-up and the
+        # claim after it go to the same, just-woken server process (no thread hop).
+        self._direct = store.dialect == "postgresql" and concurrency == 1
 
     def _served(self, tasks: Sequence[str] | None) -> list[str]:
         builtin = load_builtins()
@@ -264,11 +267,23 @@ class Worker:
                 self.drained.set()
                 self.waker.wake_all()
             else:
-                self.waker.wait(event, 0.05 if self.burst else self.poll)
+                self._idle_wait(event, 0.05 if self.burst else self.poll)
         self._flush(pending)
+
+    def _idle_wait(self, event: threading.Event, timeout: float) -> None:
+        if not self._direct:
+            self.waker.wait(event, timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while not (self.stopping.is_set() or self.drained.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.store.jobs.wait_for_notice(min(remaining, 0.25)):
+                return
 
     def _next_batch(self, pending: list[Outcome]) -> list[Claimed]:
         """Hand over the ended attempts and claim the next batch."""
+        if self._direct:
+            self.store.jobs.drop_notices()
         if pending and self.flusher is None:
             jobs = self.store.jobs.finish_and_claim(pending, self.who, **self._claim_options())
             self._flushed(pending)

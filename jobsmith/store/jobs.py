@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -217,6 +218,7 @@ class JobRepository:
         self.db = connector
         self.q: Queries = load(connector.dialect)
         self.postgres = connector.dialect == "postgresql"
+        self._listen = threading.local()
 
     # -- task definitions -----------------------------------------------------------------
     def publish(self, definitions: Iterable[dict[str, Any]]) -> None:
@@ -630,6 +632,33 @@ class JobRepository:
         channel = self.channel()
         conn = self.db.connect()  # type: ignore[attr-defined]
         conn.execute(self.q.listen.format(channel=quote(str(channel))))
+        return conn
+
+    def wait_for_notice(self, timeout: float) -> bool:
+        """PostgreSQL: wait on this thread's own connection (LISTENing on it first) for a
+        notification, at most ``timeout`` seconds; True when one came. The claim that
+        follows then runs on the server process that has just woken: an idle worker's
+        quickest path to a new job."""
+        conn = self._listening_connection()
+        for _ in conn.notifies(timeout=timeout, stop_after=1):
+            return True
+        return False
+
+    def drop_notices(self) -> bool:
+        """Forget the notifications this thread's connection received meanwhile (they
+        pile up while a worker is busy); True when there were any."""
+        conn = getattr(self._listen, "conn", None)
+        if conn is None or conn is not self.db.connection:  # type: ignore[attr-defined]
+            return False
+        return any(True for _ in conn.notifies(timeout=0))
+
+    def _listening_connection(self) -> Any:
+        conn = self.db.connection  # type: ignore[attr-defined]
+        if getattr(self._listen, "conn", None) is not conn:  # new, or reconnected
+            from jobsmith.store.migrate import quote
+
+            conn.execute(self.q.listen.format(channel=quote(str(self.channel()))))
+            self._listen.conn = conn
         return conn
 
     def data_version(self) -> int:
