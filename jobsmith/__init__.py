@@ -72,6 +72,18 @@ _LAZY = {
     "Manager": "jobsmith.cli.manager",
     "Scheduler": "jobsmith.schedule.scheduler",
     "Job": "jobsmith.schedule.job",
+    # the queue (JobMaster, jobrunner's job board): it brings pydantic
+    "task": "jobsmith.queue.registry",
+    "Dependency": "jobsmith.queue.registry",
+    "same": "jobsmith.queue.registry",
+    "Registry": "jobsmith.queue.registry",
+    "post": "jobsmith.queue.posting",
+    "post_many": "jobsmith.queue.posting",
+    "JobMaster": "jobsmith.queue.jobmaster",
+    "Worker": "jobsmith.queue.worker",
+    "post_job": "jobsmith.queue.flows",
+    "register_job": "jobsmith.queue.plugins",
+    "parse_arguments": "jobsmith.queue.plugins",
 }
 
 
@@ -118,6 +130,18 @@ __all__ = [
     # configuration
     "Config",
     "load_config",
+    # the queue (JobMaster, jobrunner)
+    "task",
+    "Dependency",
+    "same",
+    "Registry",
+    "post",
+    "post_many",
+    "JobMaster",
+    "Worker",
+    "post_job",
+    "register_job",
+    "parse_arguments",
     # errors
     "JobsmithError",
     "ConfigError",

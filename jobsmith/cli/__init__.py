@@ -22,6 +22,7 @@ from jobsmith.store import Store, connector_for, open_store, resolve_url
 
 COMMAND_MODULES = (
     "jobsmith.cli.runs",
+    "jobsmith.cli.queue",
     "jobsmith.cli.environments",
     "jobsmith.cli.schedule",
     "jobsmith.cli.runner",

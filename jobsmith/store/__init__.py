@@ -19,6 +19,7 @@ from jobsmith.config import DEFAULT_SCHEMA, Config
 from jobsmith.errors import StoreError
 from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, utcnow
+from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
@@ -48,6 +49,7 @@ class Store:
         self.schema = schema
         self.dialect = connector.dialect
         self.runs = RunRepository(connector)
+        self.jobs = JobRepository(connector)
         self.schedules = ScheduleRepository(connector)
 
     def __repr__(self) -> str:

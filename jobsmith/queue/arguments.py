@@ -1,0 +1,236 @@
+"""A task's arguments: read from its type hints, validated with pydantic.
+
+Type hints are what JobMaster reads: ``a: int``, ``b: str = "x"``, and a list of
+options as the hint (``number: [1, 2, 3]``) or ``Literal[1, 2, 3]`` for a select-from
+parameter. A job's arguments are checked when it is posted (wrong type, unknown or
+missing argument, a value outside the options: a clear error, nothing queued) and again
+when a worker runs it (a job posted through SQL is checked there too).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from jobsmith.errors import ParameterError
+
+ALL = "ALL"
+"""The value that fans a write_all parameter out to one job per option."""
+
+_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (tuple, "array"),
+    (set, "array"),
+    (frozenset, "array"),
+    (dict, "object"),
+)
+
+
+class ArgumentError(ParameterError):
+    """A job's arguments do not fit its task."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a task, as read from the function's signature."""
+
+    name: str
+    annotation: Any
+    kind: str
+    required: bool
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+
+    def definition(self) -> dict[str, Any]:
+        """The JSON form stored with the task (SQL posting checks against it)."""
+        found: dict[str, Any] = {"name": self.name, "kind": self.kind, "required": self.required}
+        if not self.required and _is_json(self.default):
+            found["default"] = self.default
+        if self.choices is not None:
+            found["choices"] = list(self.choices)
+        return found
+
+
+def parameters_of(function: Callable[..., Any]) -> list[Parameter]:
+    """The parameters a task function declares, with types resolved from its hints."""
+    found = []
+    for p in inspect.signature(function).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
+            raise ArgumentError(
+                f"task {function.__qualname__}: parameter '{p.name}' must be a plain or "
+                "keyword parameter (jobs pass arguments by name)"
+            )
+        hint = _resolve(p.annotation, function)
+        choices = _choices(hint)
+        if choices is not None:
+            hint = Literal[choices]  # type: ignore[valid-type]
+        required = p.default is inspect.Parameter.empty
+        default = None if required else p.default
+        found.append(Parameter(p.name, hint, _kind(hint, choices), required, default, choices))
+    return found
+
+
+def _resolve(annotation: Any, function: Callable[..., Any]) -> Any:
+    if annotation is inspect.Parameter.empty:
+        return Any
+    if isinstance(annotation, str):  # `from __future__ import annotations`
+        try:
+            return eval(annotation, getattr(function, "__globals__", {}))
+        except Exception as exc:
+            raise ArgumentError(
+                f"task {function.__qualname__}: cannot read the type hint {annotation!r}: {exc}"
+            ) from exc
+    return annotation
+
+
+def _choices(hint: Any) -> tuple[Any, ...] | None:
+    if isinstance(hint, list | tuple | set | frozenset):  # JobMaster's `b: [1, 2, 3]`
+        return tuple(hint)
+    if get_origin(hint) is Literal:
+        return tuple(get_args(hint))
+    return None
+
+
+def _kind(hint: Any, choices: tuple[Any, ...] | None) -> str:
+    if choices is not None:
+        return "any"
+    args = [a for a in get_args(hint) if a is not type(None)] if _is_union(hint) else [hint]
+    base = get_origin(args[0]) or args[0] if len(args) == 1 else None
+    for python_type, kind in _KINDS:
+        if isinstance(base, type) and issubclass(base, python_type):
+            return kind
+    return "any"
+
+
+def _is_union(hint: Any) -> bool:
+    origin = get_origin(hint)
+    return origin is Union or type(hint).__name__ == "UnionType"
+
+
+def _plain_json(hint: Any) -> bool:
+    """Whether validated values of this hint are JSON values already."""
+    if hint in (int, float, str, bool, type(None)):
+        return True
+    if get_origin(hint) is Literal:
+        return all(isinstance(a, int | float | str | bool | type(None)) for a in get_args(hint))
+    if _is_union(hint):
+        return all(_plain_json(a) for a in get_args(hint))
+    return False
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class Arguments:
+    """Checks and converts the arguments of one task's jobs."""
+
+    def __init__(self, label: str, parameters: list[Parameter], write_all: tuple[str, ...] = ()):
+        self.label = label
+        self.parameters = parameters
+        self.names = tuple(p.name for p in parameters)
+        self.write_all = write_all
+        unknown = set(write_all) - set(self.names)
+        if unknown:
+            raise ArgumentError(
+                f"task {label}: write_all names unknown parameters {sorted(unknown)}"
+            )
+        for name in write_all:
+            param = next(p for p in parameters if p.name == name)
+            if param.choices is None:
+                raise ArgumentError(
+                    f"task {label}: write_all parameter '{name}' needs a list of options "
+                    f"as its type hint (e.g. {name}: [1, 2, 3])"
+                )
+        fields: dict[str, Any] = {}
+        for p in parameters:
+            hint = Union[Literal[ALL], p.annotation] if p.name in write_all else p.annotation  # noqa: UP007
+            fields[p.name] = (hint, ... if p.required else p.default)
+        # Plain JSON types need no second pass to become JSON (model_dump(mode="json")).
+        self._plain = all(_plain_json(p.annotation) for p in parameters)
+        config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+        self.model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+            f"Arguments[{label}]", __config__=config, **fields
+        )
+        self._validator = self.model.__pydantic_validator__
+
+    def check(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The arguments as JSON values with defaults filled in; raises
+        :class:`ArgumentError` naming the task and the argument."""
+        model = self._validate(values)
+        if self._plain:
+            return dict(model.__dict__)
+        try:
+            return model.model_dump(mode="json")
+        except Exception:  # a default that has no JSON form stays out
+            return model.model_dump(mode="json", exclude_unset=True)
+
+    def load(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The arguments as the Python values the function receives."""
+        return dict(self._validate(values).__dict__)
+
+    def _validate(self, values: Mapping[str, Any] | None) -> BaseModel:
+        if values is not None and not isinstance(values, Mapping):
+            raise ArgumentError(
+                f"task {self.label}: arguments must be a mapping of names to values, "
+                f"got {type(values).__name__}"
+            )
+        try:
+            return self._validator.validate_python(
+                values if type(values) is dict else dict(values or {})
+            )
+        except ValidationError as exc:
+            raise ArgumentError(self._message(exc)) from None
+
+    def _message(self, exc: ValidationError) -> str:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"][:1]) or "?"
+            if error["type"] == "missing":
+                problems.append(f"missing argument '{name}'")
+            elif error["type"] == "extra_forbidden":
+                expected = ", ".join(self.names) or "no arguments"
+                problems.append(f"unknown argument '{name}' (expected: {expected})")
+            else:
+                problems.append(f"argument '{name}' is {error['input']!r}: {error['msg']}")
+        return f"task {self.label}: " + "; ".join(dict.fromkeys(problems))
+
+    def fan_out(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """For a job with 'ALL' in write_all parameters: one set of arguments per
+        combination of options (empty when there is nothing to fan out)."""
+        combos: list[dict[str, Any]] = [dict(values)]
+        fanned = False
+        for p in self.parameters:
+            if p.name in self.write_all and values.get(p.name) == ALL:
+                fanned = True
+                combos = [{**c, p.name: option} for c in combos for option in p.choices or ()]
+        return combos if fanned else []
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [p.definition() for p in self.parameters]
+
+
+def arguments_from_definition(label: str, definition: Mapping[str, Any]) -> Arguments:
+    """A checker built from a stored task definition (a task this process did not import)."""
+    types = {kind: python_type for python_type, kind in reversed(_KINDS)}
+    parameters = []
+    for d in definition["parameters"]:
+        choices = tuple(d["choices"]) if d.get("choices") is not None else None
+        hint: Any = Literal[choices] if choices else types.get(d["kind"], Any)  # type: ignore[valid-type]
+        parameters.append(
+            Parameter(d["name"], hint, d["kind"], d["required"], d.get("default"), choices)
+        )
+    return Arguments(label, parameters, tuple(definition.get("write_all") or ()))

@@ -1,0 +1,264 @@
+"""Running one claimed job: what happens between the claim and the outcome.
+
+1. The arguments are checked and converted (a job posted through SQL is checked here).
+2. A job with ``"ALL"`` in a write_all parameter posts one job per option and completes.
+3. Dependencies: each must have a completed job with matching arguments within its
+   window; otherwise that job is posted (or found, if already active) at a higher
+   priority and this job is *parked* on it: it waits, using no worker, until the
+   dependency ends. Then it is claimed again (and checks again) if the dependency
+   completed, or fails naming the dependency if it failed or was cancelled.
+4. The function runs under a guard that timeouts, cancel requests and a stopping
+   worker can interrupt. A failed attempt is retried (status waiting, ``run_after`` set)
+   while the task's retry policy allows.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from jobsmith.errors import JobsmithError
+from jobsmith.params import MASK, display_value, is_secret_name
+from jobsmith.queue.arguments import ArgumentError
+from jobsmith.queue.builtins import find_task
+from jobsmith.queue.interrupt import (
+    Interrupts,
+    JobCancelled,
+    JobInterrupt,
+    JobTimeout,
+    WorkerStopping,
+)
+from jobsmith.queue.registry import Dependency, Registry, Task
+from jobsmith.store import Store
+from jobsmith.store.jobs import Claimed, NewJob, Outcome, transient_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+log = logging.getLogger("jobsmith.queue")
+
+MAX_ERROR = 4000
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The job whose code is running (see :func:`current_job`)."""
+
+    store: Store
+    id: int
+    name: str
+    attempt: int
+    token: str
+    environment: str
+
+
+_current: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar(
+    "jobsmith_current_job", default=None
+)
+
+
+def current_job() -> JobContext | None:
+    """The queued job this code runs in (None outside a worker)."""
+    return _current.get()
+
+
+@dataclass(frozen=True)
+class Parked:
+    """The job waits for dependency job ``on``."""
+
+    on: int
+
+
+@dataclass(frozen=True)
+class Released:
+    """The worker is stopping: the job goes back to the queue untouched."""
+
+
+Result = Outcome | Parked | Released
+
+
+class JobExecutor:
+    """Runs claimed jobs of the tasks in a registry against one store."""
+
+    def __init__(
+        self, store: Store, registry: Registry, interrupts: Interrupts, environment: str = "default"
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.interrupts = interrupts
+        self.environment = environment
+        self.transient = transient_errors()
+
+    def run(self, job: Claimed) -> Result:
+        """Run one claimed job; whatever goes wrong becomes its failure, never the slot's."""
+        started = time.time()
+        try:
+            return self._run(job, started)
+        except (*self.transient, JobInterrupt):
+            raise
+        except Exception as exc:
+            log.exception("Job %s (%s) could not be run", job.id, job.name)
+            return self._failed(job, started, _describe(exc))
+
+    def _run(self, job: Claimed, started: float) -> Result:
+        task = find_task(self.registry, job.name)
+        if task is None:
+            return self._failed(job, started, f"no task named {job.name} in this worker")
+        if job.cancel_requested:
+            return Outcome(job, "cancelled", started, time.time(), "cancelled before it started")
+        try:
+            kwargs = task.arguments.load(job.arguments)
+        except ArgumentError as exc:
+            return self._failed(job, started, str(exc))
+        if task.write_all:
+            combos = task.arguments.fan_out(job.arguments)
+            if combos:
+                return self._fan_out(task, job, combos, started)
+        if task.dependencies:
+            waiting = self._dependencies(task, job, started)
+            if waiting is not None:
+                return waiting
+        return self._call(task, job, kwargs, started)
+
+    # -- the function ---------------------------------------------------------------------
+    def _call(self, task: Task, job: Claimed, kwargs: Mapping[str, Any], started: float) -> Result:
+        deadline = started + task.timeout if task.timeout else None
+        context = JobContext(
+            self.store, job.id, job.name, job.attempts, job.token, self.environment
+        )
+        reset = _current.set(context)
+        self.interrupts.begin(job.id, deadline)
+        error: str | None = None
+        try:
+            try:
+                task.function(**kwargs)
+            finally:
+                self.interrupts.end(job.id)
+                _current.reset(reset)
+            status = "completed"
+        except WorkerStopping:
+            return Released()
+        except JobCancelled:
+            status, error = "cancelled", "cancelled while running"
+        except JobTimeout:
+            status, error = "failed", f"timed out after {task.timeout:g}s"
+        except Exception as exc:
+            status, error = "failed", _describe(exc)
+            log.error("Job %s (%s) failed: %s", job.id, job.name, error)
+            log.debug("%s", traceback.format_exc())
+        outcome = Outcome(job, status, started, time.time(), error, task_kind=task.kind)
+        outcome.parameters = shown_parameters(job.arguments)
+        if status == "failed" and job.attempts <= task.retry.retries:
+            outcome.status = "waiting"
+            outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
+        return outcome
+
+    # -- write_all --------------------------------------------------------------------------
+    def _fan_out(
+        self, task: Task, job: Claimed, combos: list[dict[str, Any]], started: float
+    ) -> Outcome:
+        jobs = [
+            NewJob(
+                task.type_key,
+                task.task_key,
+                task.arguments.check(c),
+                job.priority,
+                task.process_units,
+                job.queue,
+                task.unique,
+            )
+            for c in combos
+        ]
+        posted = self.store.jobs.insert_many(jobs)
+        log.info("Job %s (%s) fanned out to jobs %s", job.id, job.name, [p.id for p in posted])
+        outcome = Outcome(job, "completed", started, time.time(), task_kind="FanOut")
+        outcome.parameters = shown_parameters(job.arguments)
+        return outcome
+
+    # -- dependencies -----------------------------------------------------------------------
+    def _dependencies(self, task: Task, job: Claimed, started: float) -> Parked | Outcome | None:
+        for attempt in range(3):  # a dependency may end between the check and the park
+            try:
+                missing = self._missing_dependency(task, job)
+            except (ArgumentError, JobsmithError) as exc:
+                return self._failed(job, started, str(exc))
+            if missing is None:
+                return None
+            if self.store.jobs.park(job, missing):
+                log.info("Job %s (%s) waits for dependency job %s", job.id, job.name, missing)
+                return Parked(missing)
+            log.debug("dependency job %s ended meanwhile (try %d)", missing, attempt + 1)
+        return None
+
+    def _missing_dependency(self, task: Task, job: Claimed) -> int | None:
+        """The id of the first dependency job still to run (posted if need be), or None.
+
+        A dependency is met by a job of its task that completed within its window with
+        arguments that include the dependency's (``same`` ones copied from this job). If
+        none did, this job waits for an active one that will, or for a new one."""
+        now = time.time()
+        for dep in task.dependencies:
+            target = self._dependency_task(dep)
+            wanted = dep.arguments_for(job.arguments)
+            since = now - dep.hours * 3600
+            if self.store.jobs.completed_since(target.type_key, target.task_key, wanted, since):
+                continue
+            active = self.store.jobs.active_including(target.type_key, target.task_key, wanted)
+            if active is not None:
+                return active
+            try:
+                arguments = target.arguments.check(wanted)
+            except ArgumentError as exc:
+                raise JobsmithError(f"dependency {dep!r} cannot be posted: {exc}") from None
+            posted = self.store.jobs.insert(
+                NewJob(
+                    target.type_key,
+                    target.task_key,
+                    arguments,
+                    job.priority + 1,
+                    target.process_units,
+                    target.queue,
+                    True,
+                )
+            )
+            return posted.id
+        return None
+
+    def _dependency_task(self, dep: Dependency) -> Task:
+        if isinstance(dep.task, Task):
+            return dep.task
+        return find_task(self.registry, dep.task) or self.registry.get(dep.task)
+
+    @staticmethod
+    def _failed(job: Claimed, started: float, error: str) -> Outcome:
+        log.error("Job %s (%s) failed: %s", job.id, job.name, error)
+        outcome = Outcome(job, "failed", started, time.time(), error)
+        outcome.parameters = shown_parameters(job.arguments)
+        return outcome
+
+
+def shown_parameters(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The job's arguments as the run log shows them (secrets masked)."""
+    return [(name, _shown(name, value)) for name, value in arguments.items()]
+
+
+def _shown(name: str, value: Any) -> str:
+    if type(value) in _PLAIN:  # nothing inside a number to mask: skip the text scan
+        secret = _SECRET.get(name)
+        if secret is None:
+            secret = _SECRET[name] = is_secret_name(name)
+        return MASK if secret else repr(value)
+    return display_value(name, value)
+
+
+_PLAIN = (int, float, bool)
+_SECRET: dict[str, bool] = {}  # parameter names are few: remember which look secret
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"

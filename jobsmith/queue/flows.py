@@ -1,0 +1,100 @@
+"""Flow jobs: a whole flow posted to the queue (jobrunner's job board).
+
+::
+
+    from jobsmith import post_job
+
+    post_job(my_flow_factory, store={"message": "hello"}, factory_args=(3,))
+
+The job holds a reference to the factory (``module:qualified.name``), its arguments and
+the flow's initial store; a worker imports the factory, builds the flow and runs it with
+:func:`jobsmith.flow.run`. The factory must be importable by the workers (a module, not a
+script's ``__main__``), and its arguments and the store must be JSON values.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue.builtins import builtins
+
+if TYPE_CHECKING:
+    from jobsmith.queue.posting import PostedJob
+    from jobsmith.store import Store
+
+FLOW_TASK = "jobsmith.flow"
+
+
+def factory_reference(factory: Callable[..., Any] | str) -> str:
+    """``module:qualified.name`` of a flow factory (a string is taken as it is)."""
+    if isinstance(factory, str):
+        if ":" not in factory:
+            raise JobsmithError(f"flow factory {factory!r}: expected 'module:function'")
+        return factory
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not module or not qualname or "<" in qualname or module == "__main__":
+        raise JobsmithError(
+            f"flow factory {factory!r} cannot be found by a worker: define it at the top "
+            "level of an importable module (not in a script run as __main__)"
+        )
+    return f"{module}:{qualname}"
+
+
+def import_factory(reference: str) -> Callable[..., Any]:
+    """The factory a ``module:qualified.name`` reference names."""
+    module_name, _, qualname = reference.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as exc:
+        raise JobsmithError(f"flow factory {reference!r} cannot be imported: {exc}") from exc
+    if not callable(found):
+        raise JobsmithError(f"flow factory {reference!r} is not callable")
+    return found  # type: ignore[no-any-return]
+
+
+@builtins.task(type_key="jobsmith", task_key="flow", unique=False)
+def run_flow(
+    factory: str,
+    store: dict[str, Any] | None = None,
+    factory_args: list[Any] | None = None,
+    factory_kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """Build a flow with its factory and run it (a job posted with post_job); its task
+    runs are recorded in the worker's store as a job run of kind ``flow``."""
+    from jobsmith.flow import run
+    from jobsmith.queue.execute import current_job
+
+    flow = import_factory(factory)(*(factory_args or ()), **(factory_kwargs or {}))
+    job = current_job()
+    if job is None:
+        return run(flow, store=dict(store or {}))
+    return run(flow, store=dict(store or {}), run_log=job.store, environment=job.environment)
+
+
+def post_job(
+    factory: Callable[..., Any] | str,
+    store: Mapping[str, Any] | None = None,
+    factory_args: Sequence[Any] = (),
+    factory_kwargs: Mapping[str, Any] | None = None,
+    *,
+    priority: int | None = None,
+    unique: bool | None = None,
+    backend: Store | None = None,
+) -> PostedJob:
+    """Post a flow job (jobrunner's ``post_job``): ``store`` is the flow's initial store,
+    ``backend`` the jobsmith store to queue it in (default: the configured one)."""
+    from jobsmith.queue.posting import post
+
+    arguments = {
+        "factory": factory_reference(factory),
+        "store": dict(store or {}),
+        "factory_args": list(factory_args),
+        "factory_kwargs": dict(factory_kwargs or {}),
+    }
+    return post(FLOW_TASK, arguments, priority=priority, unique=unique, store=backend)

@@ -1,0 +1,90 @@
+"""Stopping a job's code from another thread: timeouts, cancel requests, worker shutdown.
+
+The worker raises one of these exceptions inside the thread that runs the job (CPython's
+``PyThreadState_SetAsyncExc``). They derive from ``BaseException`` so a job's own
+``except Exception`` does not swallow them. Python code is interrupted at once; code
+blocked in C (a long ``time.sleep``, a socket read) when it returns to Python.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from dataclasses import dataclass
+
+
+class JobInterrupt(BaseException):  # a control-flow signal, like KeyboardInterrupt
+    """The job was interrupted."""
+
+
+class JobTimeout(JobInterrupt):
+    """The job ran longer than its task's timeout."""
+
+
+class JobCancelled(JobInterrupt):
+    """The job was cancelled."""
+
+
+class WorkerStopping(JobInterrupt):
+    """The worker is shutting down; the job is given back to the queue."""
+
+
+@dataclass
+class Running:
+    """The job one thread is running, and since when."""
+
+    job_id: int
+    thread_id: int
+    deadline: float | None
+    interrupted: type[JobInterrupt] | None = None
+
+
+class Interrupts:
+    """Which thread runs which job, so a job can be interrupted safely: never after its
+    code returned (the guard is closed under the same lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[int, Running] = {}
+
+    def begin(self, job_id: int, deadline: float | None) -> None:
+        with self._lock:
+            self._running[job_id] = Running(job_id, threading.get_ident(), deadline)
+
+    def end(self, job_id: int) -> type[JobInterrupt] | None:
+        """Close the guard; returns the interrupt sent, if any (and clears it if it is
+        still pending, so it cannot fire in the worker's own code)."""
+        with self._lock:
+            running = self._running.pop(job_id, None)
+        if running is not None and running.interrupted is not None:
+            _set_async_exc(running.thread_id, None)
+            return running.interrupted
+        return None
+
+    def interrupt(self, job_id: int, signal: type[JobInterrupt]) -> bool:
+        """Raise ``signal`` in the thread running ``job_id``; False when it is not running."""
+        with self._lock:
+            running = self._running.get(job_id)
+            if running is None or running.interrupted is not None:
+                return False
+            running.interrupted = signal
+            _set_async_exc(running.thread_id, signal)
+        return True
+
+    def overdue(self, now: float) -> list[int]:
+        """Jobs past their deadline that were not interrupted yet."""
+        with self._lock:
+            return [
+                r.job_id
+                for r in self._running.values()
+                if r.deadline is not None and r.deadline <= now and r.interrupted is None
+            ]
+
+    def running(self) -> list[int]:
+        with self._lock:
+            return list(self._running)
+
+
+def _set_async_exc(thread_id: int, signal: type[BaseException] | None) -> None:
+    exc = ctypes.py_object(signal) if signal is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exc)

@@ -1,0 +1,199 @@
+"""Posting jobs: check the arguments, then queue them, from any process.
+
+::
+
+    jobsmith.post("things1.foo", {"file_path": "/tmp/x", "number": 2}, priority=10)
+    foo.post(file_path="/tmp/x", number=2)
+    with store.connector.transaction():          # atomically with your own writes
+        post("things1.foo", {...}, store=store)
+
+A task is found in the registry (the module that defines it was imported) or, failing
+that, in the definitions workers published to the store, so a process that does not
+import the task's code can still post it, checked. Posting a *unique* job identical to
+one still waiting, running or parked returns that job (``created=False``) instead of
+queueing a duplicate; ``unique=False`` queues it anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jobsmith.queue.arguments import Arguments, arguments_from_definition
+from jobsmith.queue.builtins import find_task, load_builtins
+from jobsmith.queue.registry import Registry, Task, UnknownTaskError
+from jobsmith.queue.registry import registry as default_registry
+from jobsmith.store import Store
+from jobsmith.store.jobs import NewJob
+
+
+@dataclass(frozen=True, slots=True)
+class PostedJob:
+    """A queued job: ``created`` is False when an identical active job was returned."""
+
+    id: int
+    name: str
+    arguments: dict[str, Any]
+    priority: int
+    status: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What posting needs to know about a task, from the registry or the store."""
+
+    name: str
+    type_key: str
+    task_key: str
+    arguments: Arguments
+    priority: int
+    process_units: int
+    queue: str
+    unique: bool
+
+
+def post(
+    task: Task | str,
+    arguments: Mapping[str, Any] | None = None,
+    /,
+    *,
+    priority: int | None = None,
+    store: Store | None = None,
+    unique: bool | None = None,
+    queue: str | None = None,
+    run_after: datetime | None = None,
+    registry: Registry | None = None,
+) -> PostedJob:
+    """Queue one job of ``task`` (a :class:`Task` or ``"type_key.task_key"``).
+
+    ``priority`` defaults to the task's (higher runs first); ``store`` to the configured
+    store; ``unique`` to the task's (True); ``run_after`` holds the job back until then.
+    Raises :class:`~jobsmith.queue.arguments.ArgumentError` (nothing queued) when the
+    arguments do not fit. Inside ``store.connector.transaction()`` it joins that
+    transaction.
+    """
+    store = store or _configured_store()
+    target = _target(task, store, registry or default_registry)
+    job = _new_job(target, arguments, priority, unique, queue, run_after)
+    result = store.jobs.insert(job)
+    return _posted(target, job, result.id, result.status, result.created)
+
+
+def post_many(
+    jobs: Iterable[tuple[Task | str, Mapping[str, Any] | None]],
+    *,
+    priority: int | None = None,
+    store: Store | None = None,
+    unique: bool | None = None,
+    registry: Registry | None = None,
+) -> list[PostedJob]:
+    """Queue many ``(task, arguments)`` jobs in one transaction (all or none): on
+    PostgreSQL one statement per run of jobs of the same task. Results come back in the
+    same order."""
+    store = store or _configured_store()
+    targets: dict[str, _Target] = {}
+    pairs: list[tuple[_Target, NewJob]] = []
+    for task, arguments in jobs:
+        key = task.name if isinstance(task, Task) else task
+        if key not in targets:
+            targets[key] = _target(task, store, registry or default_registry)
+        target = targets[key]
+        pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
+    results = store.jobs.insert_many([job for _, job in pairs])
+    return [
+        _posted(target, job, r.id, r.status, r.created)
+        for (target, job), r in zip(pairs, results, strict=True)
+    ]
+
+
+def check_arguments(
+    task: Task | str,
+    arguments: Mapping[str, Any] | None,
+    *,
+    store: Store | None = None,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
+    """The arguments as they would be queued (defaults filled in), or ArgumentError."""
+    target = _target(task, store or _configured_store(), registry or default_registry)
+    return target.arguments.check(arguments)
+
+
+def _new_job(
+    target: _Target,
+    arguments: Mapping[str, Any] | None,
+    priority: int | None,
+    unique: bool | None,
+    queue: str | None,
+    run_after: datetime | None,
+) -> NewJob:
+    return NewJob(
+        target.type_key,
+        target.task_key,
+        target.arguments.check(arguments),
+        target.priority if priority is None else int(priority),
+        target.process_units,
+        queue or target.queue,
+        target.unique if unique is None else unique,
+        run_after,
+    )
+
+
+def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:
+    return PostedJob(
+        job_id,
+        target.name,
+        job.arguments,
+        job.priority,
+        status,
+        created,
+    )
+
+
+def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
+    if isinstance(task, Task):
+        found: Task | None = task
+    else:
+        found = find_task(registry, task) or find_task(load_builtins(), task)
+    if found is not None:
+        return _Target(
+            found.name,
+            found.type_key,
+            found.task_key,
+            found.arguments,
+            found.priority,
+            found.process_units,
+            found.queue,
+            found.unique,
+        )
+    return _published_target(str(task), store, registry)
+
+
+def _published_target(name: str, store: Store, registry: Registry) -> _Target:
+    type_key, dot, task_key = name.partition(".")
+    definition = store.jobs.definition(type_key, task_key) if dot else None
+    if definition is None:
+        try:
+            registry.get(name)  # raises the registry's clear error
+        except UnknownTaskError as exc:
+            raise UnknownTaskError(f"{exc}; nor has a worker published it to the store") from None
+        raise AssertionError("unreachable")
+    return _Target(
+        name,
+        type_key,
+        task_key,
+        arguments_from_definition(name, definition),
+        int(definition["priority"]),
+        int(definition["process_units"]),
+        str(definition["queue"]),
+        True,
+    )
+
+
+def _configured_store() -> Store:
+    from jobsmith.config import load_config
+    from jobsmith.execution import shared_store
+
+    return shared_store(load_config())

@@ -1,0 +1,356 @@
+"""The ``@task`` registry: functions that can be queued as jobs (JobMaster's spelling).
+
+::
+
+    from jobsmith import task, Dependency, same
+
+    @task
+    def foo(file_path: str, number: [1, 2, 3]): ...
+
+    @task(write_all=["b"], dependencies=Dependency(foo, 6, file_path=same), priority=5)
+    def bar(file_path: str, b: [1, 2, 3]): ...
+
+A task is registered under ``type_key`` (default: the name of its module, the last
+part of the dotted name) and ``task_key`` (default: the function's name); the job name
+is ``"type_key.task_key"``. :class:`Registry` is a plain object: ``@task`` records into
+:data:`registry`, and a worker or a test may build and pass its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue.arguments import Arguments, parameters_of
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from jobsmith.queue.posting import PostedJob
+    from jobsmith.store import Store
+
+MIN_HOURS = 2 / 60
+MAX_HOURS = 24 * 30
+
+
+class UnknownTaskError(JobsmithError, LookupError):
+    """No task with that name is registered."""
+
+
+class SameParameter:
+    """``same``: a dependency's argument takes the value of the dependant's argument of
+    the same name."""
+
+    _instance: SameParameter | None = None
+
+    def __new__(cls) -> SameParameter:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "same"
+
+    def __reduce__(self) -> str:
+        return "same"
+
+
+same = SameParameter()
+
+
+class Dependency:
+    """Before a job runs, a job of ``task`` with these arguments must have completed
+    within the last ``hours`` (JobMaster: between 2 minutes and 30 days; default 30 days).
+    Otherwise that job is posted at a higher priority and the dependant is parked until
+    it ends. ``same`` copies the dependant's argument of the same name."""
+
+    def __init__(self, _task_: Task | str, _hours_: float | None = None, **arguments: Any):
+        self.task = _task_
+        hours = MAX_HOURS if not _hours_ else float(_hours_)
+        self.hours = min(max(hours, MIN_HOURS), MAX_HOURS)
+        self.arguments = arguments
+
+    @property
+    def name(self) -> str:
+        return self.task.name if isinstance(self.task, Task) else str(self.task)
+
+    def arguments_for(self, job_arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The dependency job's arguments for one dependant's arguments."""
+        values = {}
+        for name, value in self.arguments.items():
+            if value is same:
+                if name not in job_arguments:
+                    raise JobsmithError(
+                        f"dependency {self.name}: argument '{name}' is `same`, but the "
+                        "dependant has no argument of that name"
+                    )
+                values[name] = job_arguments[name]
+            else:
+                values[name] = value
+        return values
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        return f"Dependency({self.name}, {self.hours:g}h{', ' if shown else ''}{shown})"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed attempts are retried: ``retries`` more attempts, waiting
+    ``delay * backoff ** (attempt - 1)`` seconds (at most ``max_delay``) before each."""
+
+    retries: int = 0
+    delay: float = 1.0
+    backoff: float = 2.0
+    max_delay: float = 300.0
+
+    def wait(self, attempt: int) -> float:
+        return min(self.delay * self.backoff ** max(attempt - 1, 0), self.max_delay)
+
+
+class Task:
+    """A registered task. Calling it runs the function here and now; :meth:`post`
+    queues it as a job."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        *,
+        type_key: str,
+        task_key: str,
+        process_units: int = 1,
+        write_all: Iterable[str] = (),
+        dependencies: Iterable[Dependency] = (),
+        priority: int = 0,
+        queue: str = "default",
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float | None = None,
+        unique: bool = True,
+        kind: str = "QueueTask",
+    ) -> None:
+        if process_units < 0:
+            raise JobsmithError(f"task {type_key}.{task_key}: process_units must be >= 0")
+        self.function = function
+        self.type_key = type_key
+        self.task_key = task_key
+        self.name = f"{type_key}.{task_key}"
+        self.process_units = process_units
+        self.write_all = tuple(write_all)
+        self.dependencies = tuple(dependencies)
+        self.priority = priority
+        self.queue = queue
+        self.retry = retry
+        self.timeout = timeout
+        self.unique = unique
+        self.kind = kind
+        self.help = (function.__doc__ or "").strip() or None
+        self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
+        functools.update_wrapper(self, function)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name}>"
+
+    def post(
+        self,
+        arguments: Mapping[str, Any] | None = None,
+        /,
+        *,
+        priority: int | None = None,
+        store: Store | None = None,
+        unique: bool | None = None,
+        queue: str | None = None,
+        run_after: datetime | None = None,
+        **keyword_arguments: Any,
+    ) -> PostedJob:
+        """Queue a job of this task: ``foo.post(file_path="x", number=2, priority=5)``
+        (pass a mapping instead when a parameter is called like an option)."""
+        from jobsmith.queue.posting import post
+
+        values = {**(arguments or {}), **keyword_arguments}
+        return post(
+            self,
+            values,
+            priority=priority,
+            store=store,
+            unique=unique,
+            queue=queue,
+            run_after=run_after,
+        )
+
+    def post_many(
+        self,
+        arguments: Iterable[Mapping[str, Any]],
+        *,
+        priority: int | None = None,
+        store: Store | None = None,
+        unique: bool | None = None,
+    ) -> list[PostedJob]:
+        """Queue many jobs of this task in one transaction."""
+        from jobsmith.queue.posting import post_many
+
+        return post_many(
+            [(self, a) for a in arguments], priority=priority, store=store, unique=unique
+        )
+
+    def definition(self) -> dict[str, Any]:
+        """What a worker publishes about this task (``queue_task``)."""
+        return {
+            "type_key": self.type_key,
+            "task_key": self.task_key,
+            "parameters": self.arguments.definitions(),
+            "write_all": list(self.write_all),
+            "process_units": self.process_units,
+            "priority": self.priority,
+            "queue": self.queue,
+            "help": self.help,
+        }
+
+
+def default_type_key(function: Callable[..., Any]) -> str:
+    """JobMaster's default type key: the last part of the function's module name (for a
+    script run as ``__main__``, the script's file name)."""
+    module = getattr(function, "__module__", None) or "__main__"
+    if module == "__main__":
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        return Path(main_file).stem if main_file else "main"
+    return module.rsplit(".", 1)[-1]
+
+
+class Registry:
+    """Tasks by name (``"type_key.task_key"``)."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, Task] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tasks
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __iter__(self) -> Any:
+        return iter(self.tasks.values())
+
+    def get(self, name: str | Task) -> Task:
+        """A task by name (or the task itself); a clear error when unknown."""
+        if isinstance(name, Task):
+            return name
+        found = self.tasks.get(name)
+        if found is None:
+            known = ", ".join(sorted(self.tasks)) or "none"
+            raise UnknownTaskError(
+                f"no task named {name!r} is registered (known: {known}); import the module "
+                "that defines it (`jobsmith worker -m MODULE`, or `imports:` in jobsmith.yml)"
+            )
+        return found
+
+    def find(self, name: str) -> Task | None:
+        return self.tasks.get(name)
+
+    def add(self, task: Task) -> Task:
+        """Register ``task``; re-registering the same function (a reload) replaces it."""
+        old = self.tasks.get(task.name)
+        if old is not None and _origin(old.function) != _origin(task.function):
+            raise JobsmithError(
+                f"two tasks are named {task.name!r}: {_origin(old.function)} and "
+                f"{_origin(task.function)}; give one a type_key or task_key of its own"
+            )
+        self.tasks[task.name] = task
+        return task
+
+    @overload
+    def task(self, _func: Callable[..., Any], /) -> Task: ...
+
+    @overload
+    def task(
+        self, _func: None = None, /, **options: Any
+    ) -> Callable[[Callable[..., Any]], Task]: ...
+
+    def task(
+        self,
+        _func: Callable[..., Any] | None = None,
+        /,
+        *,
+        type_key: str | None = None,
+        task_key: str | None = None,
+        process_units: int = 1,
+        process_limit: int | None = None,
+        write_all: str | Iterable[str] | None = None,
+        dependencies: Dependency | Iterable[Dependency] | None = None,
+        priority: int = 0,
+        queue: str = "default",
+        retries: int = 0,
+        retry_delay: float = 1.0,
+        retry_backoff: float = 2.0,
+        timeout: float | None = None,
+        unique: bool = True,
+    ) -> Task | Callable[[Callable[..., Any]], Task]:
+        """Register a function as a task; use as ``@task`` or ``@task(...)``.
+
+        ``process_units`` (``process_limit`` is read as the same) is what one job takes
+        from the host's ``system_process_units``; ``write_all`` names select-from
+        parameters that ``"ALL"`` fans out; ``dependencies`` are :class:`Dependency`
+        objects; ``priority`` is the default priority (higher runs first);
+        ``retries``/``retry_delay``/``retry_backoff`` retry failed attempts;
+        ``timeout`` (seconds) fails an attempt that runs longer; ``unique=False`` lets
+        identical jobs queue side by side.
+        """
+        deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
+        names = [write_all] if isinstance(write_all, str) else list(write_all or ())
+
+        def register(function: Callable[..., Any]) -> Task:
+            return self.add(
+                Task(
+                    function,
+                    type_key=type_key or default_type_key(function),
+                    task_key=task_key or function.__name__,
+                    process_units=process_units if process_limit is None else process_limit,
+                    write_all=names,
+                    dependencies=deps,
+                    priority=priority,
+                    queue=queue,
+                    retry=RetryPolicy(retries, retry_delay, retry_backoff),
+                    timeout=timeout,
+                    unique=unique,
+                )
+            )
+
+        return register if _func is None else register(_func)
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [t.definition() for t in self.tasks.values()]
+
+    def check_dependencies(self) -> None:
+        """Raise a clear error when a dependency names a task that is not registered."""
+        for t in self.tasks.values():
+            for dep in t.dependencies:
+                name = dep.name
+                if name not in self.tasks:
+                    raise UnknownTaskError(f"task {t.name}: dependency {name!r} is not registered")
+                target = self.tasks[name]
+                unknown = set(dep.arguments) - set(target.arguments.names)
+                if unknown:
+                    raise JobsmithError(
+                        f"task {t.name}: dependency {name} has no parameter(s) {sorted(unknown)}"
+                    )
+
+
+def _origin(function: Callable[..., Any]) -> str:
+    return f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', '?')}"
+
+
+registry = Registry()
+"""The registry ``@task`` records into."""
+
+
+def task(_func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Register a function as a task in :data:`registry` (see :meth:`Registry.task`)."""
+    return registry.task(_func, **options)

@@ -1,0 +1,427 @@
+"""The worker: claims jobs, runs them, renews their leases, records every attempt.
+
+A worker runs ``concurrency`` *slots* (threads). Each slot claims a small batch, runs
+it, and ends the attempts in one transaction that also writes them to the run log. The
+batch adapts to how long jobs take: about 20 ms of work (at most ``max_batch``, 200,
+jobs), a single job when jobs are slow, so a worker never sits on jobs others could run.
+
+One *monitor* thread renews the leases of every job the worker holds in one statement
+(a heartbeat that keeps beating while a job's own code is busy), interrupts jobs past
+their timeout or whose cancel was requested, and hands back jobs of dead workers whose
+lease expired (any live worker does this; there is no sweeper to schedule).
+
+Delivery is at least once: a job runs again only when the attempt that ran it could not
+be recorded (its worker died, or lost the database, before ending the attempt and the
+lease expired). Finishing is conditional on the attempt's token, so a worker presumed
+dead that wakes up cannot overwrite the attempt that replaced it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue.builtins import find_task, load_builtins
+from jobsmith.queue.execute import JobExecutor, Parked, Released
+from jobsmith.queue.flusher import Flusher, record_until_done
+from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
+from jobsmith.queue.registry import Registry
+from jobsmith.queue.registry import registry as default_registry
+from jobsmith.queue.wakeup import Waker
+from jobsmith.runlog import who_and_where
+from jobsmith.store import Store
+from jobsmith.store.jobs import Claimed, Outcome, transient_errors
+
+log = logging.getLogger("jobsmith.worker")
+
+DEFAULT_SYSTEM_UNITS = 10_000
+BATCH_SECONDS = 0.02
+SLOW_JOB = 0.02
+
+
+def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
+    """The host's process units: the argument, else ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
+    ``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000 (an unreadable value counts as unset)."""
+    if value is not None:
+        return int(value)
+    env = os.environ if environ is None else environ
+    for name in ("JOBSMITH_SYSTEM_PROCESS_UNITS", "JOBMASTER_SYSTEM_PROCESS_UNITS"):
+        try:
+            return int(env[name].replace("_", ""))
+        except (KeyError, ValueError):
+            continue
+    return DEFAULT_SYSTEM_UNITS
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did."""
+
+    completed: int = 0
+    failed: int = 0
+    retried: int = 0
+    cancelled: int = 0
+    parked: int = 0
+    released: int = 0
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def processed(self) -> int:
+        return self.completed + self.failed + self.cancelled + self.retried
+
+    def __str__(self) -> str:
+        return (
+            f"{self.completed} completed, {self.failed} failed, {self.retried} to retry, "
+            f"{self.cancelled} cancelled, {self.parked} parked, {self.released} given back"
+        )
+
+    def count(self, outcomes: Sequence[Outcome]) -> None:
+        for o in outcomes:
+            if o.status == "waiting":
+                self.retried += 1
+            else:
+                setattr(self, o.status, getattr(self, o.status) + 1)
+
+
+class Worker:
+    """Runs queued jobs of the tasks in ``registry`` until stopped (or, with ``burst``,
+    until nothing it could run is waiting). See the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry | None = None,
+        *,
+        concurrency: int = 1,
+        system_units: int | None = None,
+        lease: float = 30.0,
+        queues: Sequence[str] | None = None,
+        tasks: Sequence[str] | None = None,
+        burst: bool = False,
+        max_batch: int = 200,
+        max_lost: int = 3,
+        grace: float = 30.0,
+        poll: float = 1.0,
+        environment: str = "default",
+        on_progress: Callable[[Sequence[Outcome]], None] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise JobsmithError("concurrency must be at least 1")
+        if lease < 1:
+            raise JobsmithError("the lease must be at least 1 second")
+        self.store = store
+        self.registry = registry if registry is not None else default_registry
+        self.concurrency = concurrency
+        self.system_units = system_process_units(system_units)
+        self.lease = float(lease)
+        self.queues = list(queues) if queues else None
+        self.tasks = self._served(tasks)
+        self.burst = burst
+        self.max_batch = max_batch
+        self.max_lost = max_lost
+        self.grace = grace
+        self.poll = poll
+        self.on_progress = on_progress
+        user, self.host = who_and_where()
+        self.name = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.who = {"environment": environment, "executed_by": user, "host": self.host}
+        self.stats = WorkerStats()
+        self.transient = transient_errors()
+        self.interrupts = Interrupts()
+        self.executor = JobExecutor(store, self.registry, self.interrupts, environment)
+        self.waker = Waker(store, on_cancel=self._cancel_heard)
+        # PostgreSQL: ended batches are recorded in the background while the slot goes on.
+        # SQLite has one writer at a time: a slot ends its batch and claims the next in one
+        # transaction instead.
+        self.flusher = (
+            Flusher(store, self.who, self._flushed) if store.dialect != "sqlite" else None
+        )
+        self.stopping = threading.Event()
+        self.drained = threading.Event()
+        self._stop_deadline: float | None = None
+        self._renew_now = threading.Event()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._seconds_per_job = 0.0
+        self._crash: BaseException | None = None
+        # One slot on PostgreSQL: it LISTENs on its own connection, so a wake-up and the
+        # claim after it go to the same, just-woken server process (no thread hop).
+        self._direct = store.dialect == "postgresql" and concurrency == 1
+
+    def _served(self, tasks: Sequence[str] | None) -> list[str]:
+        builtin = load_builtins()
+        names = list(tasks) if tasks else [t.name for t in self.registry]
+        for name in names:
+            if find_task(self.registry, name) is None:
+                self.registry.get(name)  # raises the registry's clear error
+        if not names:
+            log.warning(
+                "No tasks of your own are registered: this worker runs only built-in tasks "
+                "(flow jobs). Import yours with `jobsmith worker -m MODULE` or `imports:`."
+            )
+        return names if tasks else names + [t.name for t in builtin if t.name not in names]
+
+    # -- life -----------------------------------------------------------------------------
+    def run(self) -> WorkerStats:
+        """Work until stopped; returns what was done."""
+        self.who["pid"] = os.getpid()
+        self.store.jobs.publish(self.registry.definitions() + load_builtins().definitions())
+        log.info(
+            "Worker %s: %d task(s), concurrency %d, lease %gs, %d process units",
+            self.name,
+            len(self.tasks),
+            self.concurrency,
+            self.lease,
+            self.system_units,
+        )
+        restore = self._install_signals()
+        self.waker.start()
+        if self.flusher is not None:
+            self.flusher.start()
+        monitor = threading.Thread(target=self._monitor, name="jobsmith-monitor", daemon=True)
+        monitor.start()
+        slots = [
+            threading.Thread(
+                target=self._guarded_slot, args=(n,), name=f"jobsmith-slot-{n}", daemon=True
+            )
+            for n in range(self.concurrency)
+        ]
+        for slot in slots:
+            slot.start()
+        try:
+            for slot in slots:
+                while slot.is_alive():
+                    slot.join(0.2)
+        finally:
+            self.stopping.set()
+            if self.flusher is not None:
+                self.flusher.close()
+            self.waker.stop()
+            monitor.join(5)
+            restore()
+        log.info("Worker %s stopped: %s", self.name, self.stats)
+        if self._crash is not None:
+            raise JobsmithError(
+                f"worker {self.name} stopped on an error: {self._crash!r}"
+            ) from self._crash
+        return self.stats
+
+    def stop(self, now: bool = False) -> None:
+        """Stop claiming; running jobs finish (or, ``now`` or after the grace period, are
+        interrupted and given back to the queue)."""
+        if not self.stopping.is_set():
+            log.info(
+                "Worker %s stopping: finishing running jobs (grace %gs)", self.name, self.grace
+            )
+        self.stopping.set()
+        self._stop_deadline = time.time() if now else time.time() + self.grace
+        self.waker.wake_all()
+
+    def _install_signals(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handle(signum: int, frame: FrameType | None) -> None:
+            self.stop(now=self.stopping.is_set())
+
+        old = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
+        return lambda: [signal.signal(s, h) for s, h in old.items()] and None
+
+    # -- a slot ---------------------------------------------------------------------------
+    def _guarded_slot(self, number: int) -> None:
+        """A slot; an error the slot cannot handle stops the whole worker (loudly)."""
+        try:
+            self._slot(number)
+        except BaseException as exc:
+            log.exception("Slot %d stopped on an error; stopping the worker", number)
+            self._crash = exc
+            self.stop(now=True)
+
+    def _slot(self, number: int) -> None:
+        event = self.waker.event()
+        pending: list[Outcome] = []
+        backoff = 0.1
+        while not (self.stopping.is_set() or self.drained.is_set()):
+            try:
+                jobs = self._next_batch(pending)
+                backoff = 0.1
+            except self.transient as exc:
+                log.warning(
+                    "Slot %d: database unavailable (%s); retrying in %.1fs", number, exc, backoff
+                )
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if jobs:
+                self._run_batch(jobs, pending)
+            elif self._idle_done():
+                self.drained.set()
+                self.waker.wake_all()
+            else:
+                self._idle_wait(event, 0.05 if self.burst else self.poll)
+        self._flush(pending)
+
+    def _idle_wait(self, event: threading.Event, timeout: float) -> None:
+        if not self._direct:
+            self.waker.wait(event, timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while not (self.stopping.is_set() or self.drained.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.store.jobs.wait_for_notice(min(remaining, 0.25)):
+                return
+
+    def _next_batch(self, pending: list[Outcome]) -> list[Claimed]:
+        """Hand over the ended attempts and claim the next batch."""
+        if self._direct:
+            self.store.jobs.drop_notices()
+        if pending and self.flusher is None:
+            jobs = self.store.jobs.finish_and_claim(pending, self.who, **self._claim_options())
+            self._flushed(pending)
+            pending.clear()
+            return jobs
+        self._flush(pending)
+        return self.store.jobs.claim(**self._claim_options())
+
+    def _claim_options(self) -> dict[str, Any]:
+        limit = max(1, self.max_batch)
+        if self._seconds_per_job > 0:
+            limit = min(limit, max(1, int(BATCH_SECONDS / self._seconds_per_job)))
+        return {
+            "worker": self.name,
+            "host": self.host,
+            "limit": limit,
+            "system_units": self.system_units,
+            "lease": self.lease,
+            "queues": self.queues,
+            "tasks": self.tasks,
+        }
+
+    def _run_batch(self, jobs: list[Claimed], pending: list[Outcome]) -> None:
+        with self._lock:
+            self._busy += 1
+        try:
+            for index, job in enumerate(jobs):
+                if self.stopping.is_set():
+                    self._release(jobs[index:])
+                    return
+                began = time.perf_counter()
+                result = self.executor.run(job)
+                took = time.perf_counter() - began
+                self._seconds_per_job = 0.8 * self._seconds_per_job + 0.2 * took
+                if isinstance(result, Released):
+                    self._release([job])
+                elif isinstance(result, Parked):
+                    self.stats.parked += 1
+                else:
+                    pending.append(result)
+                    if took > SLOW_JOB or len(pending) >= self.max_batch:
+                        self._flush(pending)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def _idle_done(self) -> bool:
+        if not self.burst:
+            return False
+        with self._lock:
+            if self._busy or (self.flusher is not None and not self.flusher.idle()):
+                return False
+        return self.store.jobs.waiting_count(self.queues, self.tasks) == 0
+
+    def _flush(self, pending: list[Outcome]) -> None:
+        """Record ended attempts: in the background (PostgreSQL) or now (SQLite)."""
+        if not pending:
+            return
+        if self.flusher is not None:
+            self.flusher.put(pending)
+        else:
+            self._record_now(pending)
+        pending.clear()
+
+    def _record_now(self, pending: list[Outcome]) -> None:
+        record_until_done(self.store, pending, self.who, self.transient)
+        self._flushed(pending)
+
+    def _flushed(self, outcomes: Sequence[Outcome]) -> None:
+        with self._lock:
+            self.stats.count(outcomes)
+        if self.on_progress is not None:
+            self.on_progress(outcomes)
+
+    def _release(self, jobs: Sequence[Claimed]) -> None:
+        try:
+            self.store.jobs.release(jobs)
+            self.stats.released += len(jobs)
+        except self.transient as exc:  # their leases expire and they run elsewhere
+            log.warning("Could not give back %d job(s): %s", len(jobs), exc)
+
+    # -- the monitor ----------------------------------------------------------------------
+    def _monitor(self) -> None:
+        beat = min(max(self.lease / 4, 0.2), 10.0)
+        sweep = min(max(self.lease / 2, 0.5), 15.0)
+        next_beat = next_sweep = 0.0
+        while not self._monitor_done():
+            now = time.time()
+            for job_id in self.interrupts.overdue(now):
+                self.interrupts.interrupt(job_id, JobTimeout)
+            if self._stop_deadline is not None and now >= self._stop_deadline:
+                for job_id in self.interrupts.running():
+                    self.interrupts.interrupt(job_id, WorkerStopping)
+            if now >= next_beat or self._renew_now.is_set():
+                self._renew_now.clear()
+                self._heartbeat()
+                next_beat = now + beat
+            if now >= next_sweep:
+                self._sweep()
+                next_sweep = now + sweep
+            self._renew_now.wait(0.05)
+
+    def _monitor_done(self) -> bool:
+        return (self.stopping.is_set() or self.drained.is_set()) and not self.interrupts.running()
+
+    def _heartbeat(self) -> None:
+        try:
+            held = self.store.jobs.renew(self.name, self.lease)
+        except self.transient as exc:
+            log.warning("Heartbeat failed: %s", exc)
+            return
+        for job_id, _token, cancel in held:
+            if cancel and self.interrupts.interrupt(job_id, JobCancelled):
+                log.info("Job %s: cancel requested, interrupting it", job_id)
+
+    def _sweep(self) -> None:
+        try:
+            lost = self.store.jobs.expire(self.max_lost)
+            if lost:
+                for attempt in lost:
+                    log.warning(
+                        "Job %s (%s): %s; now %s",
+                        attempt.id,
+                        attempt.name,
+                        attempt.error,
+                        attempt.status,
+                    )
+                self.store.jobs.log_lost(lost, self.who)
+        except self.transient as exc:
+            log.warning("Could not check for expired leases: %s", exc)
+
+    def _cancel_heard(self, job_id: int) -> None:
+        self._renew_now.set()
+
+
+def run_worker(store: Store, registry: Registry | None = None, **options: Any) -> WorkerStats:
+    """Build a :class:`Worker` and run it (``burst=True`` to stop when the queue is empty)."""
+    return Worker(store, registry, **options).run()
+
+
+__all__ = ["Worker", "WorkerStats", "run_worker", "system_process_units"]

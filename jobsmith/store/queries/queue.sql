@@ -1,0 +1,419 @@
+-- Queries of the job queue (see jobsmith/store/jobs.py). Statuses: waiting, running,
+-- parked, completed, failed, cancelled. A job's current attempt is named by `token`;
+-- everything that ends or renews an attempt is conditional on it.
+
+-- name: upsert_task [sqlite]
+-- Publish one task definition (what a worker serves; SQL posting checks against it).
+INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
+                        queue, help, updated_at)
+VALUES (:type_key, :task_key, :parameters, :write_all, :process_units, :priority, :queue,
+        :help, :updated_at)
+ON CONFLICT (type_key, task_key) DO UPDATE SET
+    parameters = excluded.parameters, write_all = excluded.write_all,
+    process_units = excluded.process_units, priority = excluded.priority,
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+
+-- name: upsert_task [postgresql]
+-- Publish one task definition (what a worker serves; SQL posting checks against it).
+INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
+                        queue, help, updated_at)
+VALUES (:type_key, :task_key, :parameters::jsonb, :write_all::jsonb, :process_units, :priority,
+        :queue, :help, :updated_at)
+ON CONFLICT (type_key, task_key) DO UPDATE SET
+    parameters = excluded.parameters, write_all = excluded.write_all,
+    process_units = excluded.process_units, priority = excluded.priority,
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+
+-- name: task_definition
+-- One published task definition.
+SELECT * FROM queue_task WHERE type_key = :type_key AND task_key = :task_key;
+
+-- name: task_definitions
+-- Every published task definition.
+SELECT * FROM queue_task ORDER BY type_key, task_key;
+
+-- name: insert_job [sqlite]
+-- Queue one job; a unique job identical to an active one is not inserted (no row back).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, :is_unique,
+        :run_after, :created_at)
+ON CONFLICT (type_key, task_key, arguments)
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id, status, created_at;
+
+-- name: insert_job [postgresql]
+-- Queue one job; a unique job identical to an active one is not inserted (no row back).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_units,
+        :is_unique, :run_after::timestamptz, now())
+ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id, status, created_at;
+
+-- name: insert_jobs [postgresql]
+-- Queue many jobs of one task in one statement: :arguments is a JSON array, one object per
+-- job; the rest is shared. Rows are inserted and returned in the array's order; a unique
+-- job identical to an active one is skipped (find it with active_duplicate).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after)
+SELECT :type_key, :task_key, :queue, a.value, :priority, :process_units, :is_unique,
+       :run_after::timestamptz
+FROM jsonb_array_elements(:arguments::jsonb) WITH ORDINALITY AS a(value, n)
+ORDER BY a.n
+ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id;
+
+-- name: active_duplicate [sqlite]
+-- The active unique job a post collided with.
+SELECT id, status, created_at FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND arguments = :arguments AND is_unique
+  AND status IN ('waiting', 'running', 'parked');
+
+-- name: active_duplicate [postgresql]
+-- The active unique job a post collided with (same arguments, not only the same hash).
+SELECT id, status, created_at FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key
+  AND jsonb_hash_extended(arguments, 0) = jsonb_hash_extended(:arguments::jsonb, 0)
+  AND arguments = :arguments::jsonb AND is_unique
+  AND status IN ('waiting', 'running', 'parked');
+
+-- name: units_in_use [sqlite]
+-- Process units held by running jobs on one host.
+SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
+WHERE status = 'running' AND host = :host;
+
+-- name: claim_candidates [sqlite]
+-- The next jobs a worker may claim: highest priority first, then oldest.
+SELECT id, process_units FROM queue_job
+WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
+  AND process_units <= :free_units
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)))
+ORDER BY priority DESC, id
+LIMIT :limit;
+
+-- name: claim_jobs [sqlite]
+-- Take the chosen jobs for attempts: a new token and a lease each, the attempt counted.
+UPDATE queue_job SET status = 'running',
+    token = printf('%012x', CAST(:now * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
+    attempts = attempts + 1, started_at = :now, lease_until = :lease_until, worker = :worker,
+    host = :host, error = NULL
+WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'waiting'
+RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
+          token, cancel_requested;
+
+-- name: claim_jobs [postgresql]
+-- Take up to :limit jobs for attempts within the host's free process units (see the
+-- claim_jobs function in the migration): one round trip.
+SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
+                         :tasks::text[]);
+
+-- name: renew_leases [sqlite]
+-- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
+UPDATE queue_job SET lease_until = :lease_until
+WHERE status = 'running' AND worker = :worker
+RETURNING id, token, cancel_requested;
+
+-- name: renew_leases [postgresql]
+-- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
+UPDATE queue_job SET lease_until = now() + make_interval(secs => :lease)
+WHERE status = 'running' AND worker = :worker
+RETURNING id, token::text AS token, cancel_requested;
+
+-- name: expire_leases [sqlite]
+-- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
+-- it was lost :max_lost times). Returns the lost attempts for the run log.
+UPDATE queue_job SET
+    status = CASE WHEN lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
+    ended_at = CASE WHEN lost + 1 >= :max_lost THEN :now END,
+    error = 'worker ' || worker || ' stopped renewing its lease (attempt ' || attempts || ')',
+    lost = lost + 1, token = NULL, worker = NULL, lease_until = NULL
+WHERE status = 'running' AND lease_until < :now
+RETURNING id, type_key, task_key, arguments, status, started_at, error, host;
+
+-- name: lost_attempts [sqlite]
+-- The attempts expire_leases is about to end (their tokens name their run-log records).
+SELECT id, token, worker, host, started_at FROM queue_job
+WHERE status = 'running' AND lease_until < :now;
+
+-- name: expire_leases [postgresql]
+-- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
+-- it was lost :max_lost times). Returns the lost attempts for the run log.
+WITH expired AS (
+    SELECT id, token, worker, host, started_at, attempts FROM queue_job
+    WHERE status = 'running' AND lease_until < now()
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE queue_job j SET
+    status = CASE WHEN j.lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
+    ended_at = CASE WHEN j.lost + 1 >= :max_lost THEN now() END,
+    error = 'worker ' || e.worker || ' stopped renewing its lease (attempt ' || e.attempts || ')',
+    lost = j.lost + 1, token = NULL, worker = NULL, lease_until = NULL
+FROM expired e WHERE j.id = e.id
+RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status,
+          e.started_at, j.error, e.host, e.token::text AS token;
+
+-- name: finish_jobs [sqlite]
+-- End attempts (completed, failed, cancelled, or waiting again for a retry), each only if
+-- its token still names the job's current attempt. :rows is a JSON array of {id, token,
+-- status, error, run_after, ended}. Returns the jobs actually ended.
+UPDATE queue_job SET status = f.status, error = f.error, run_after = f.run_after,
+    ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended END,
+    token = CASE WHEN f.status = 'waiting' THEN NULL ELSE queue_job.token END,
+    lease_until = NULL,
+    worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE queue_job.worker END
+FROM (SELECT value ->> 'id' AS id, value ->> 'token' AS token, value ->> 'status' AS status,
+             value ->> 'error' AS error, value ->> 'run_after' AS run_after,
+             value ->> 'ended' AS ended
+      FROM json_each(:rows)) AS f
+WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = 'running'
+RETURNING queue_job.id, queue_job.status;
+
+-- name: finish_jobs [postgresql]
+-- End attempts (see the finish_jobs function in the migration). Returns the jobs ended.
+SELECT * FROM finish_jobs(:rows::jsonb);
+
+-- name: release_job [sqlite]
+-- Give a claimed attempt back untouched (worker stopping): the attempt does not count.
+UPDATE queue_job SET status = 'waiting', token = NULL, worker = NULL, lease_until = NULL,
+    started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token AND status = 'running';
+
+-- name: release_jobs [postgresql]
+-- Give claimed attempts back untouched (worker stopping): the attempts do not count.
+UPDATE queue_job j SET status = 'waiting', token = NULL, worker = NULL, lease_until = NULL,
+    started_at = NULL, attempts = j.attempts - 1
+FROM unnest(:ids::bigint[], :tokens::uuid[]) AS r(id, token)
+WHERE j.id = r.id AND j.token = r.token AND j.status = 'running';
+
+-- name: park_job [sqlite]
+-- Park a job until the dependency job it waits on ends (the attempt does not count).
+UPDATE queue_job SET status = 'parked', waiting_on = :dependency, token = NULL,
+    worker = NULL, lease_until = NULL, started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token AND status = 'running'
+  AND EXISTS (SELECT 1 FROM queue_job d WHERE d.id = :dependency
+              AND d.status IN ('waiting', 'running', 'parked'))
+RETURNING id;
+
+-- name: park_job [postgresql]
+-- Park a job until the dependency job it waits on ends (the attempt does not count). The
+-- dependency's row is locked so it cannot end unseen between this check and the commit.
+UPDATE queue_job SET status = 'parked', waiting_on = :dependency, token = NULL,
+    worker = NULL, lease_until = NULL, started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token::uuid AND status = 'running'
+  AND EXISTS (SELECT 1 FROM queue_job d WHERE d.id = :dependency
+              AND d.status IN ('waiting', 'running', 'parked') FOR SHARE)
+RETURNING id;
+
+-- name: release_dependants [sqlite]
+-- Jobs parked on dependencies that just ended: back to waiting when the dependency
+-- completed, failed (with the reason) otherwise.
+UPDATE queue_job SET
+    status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
+    error = CASE WHEN d.status = 'completed' THEN NULL
+            ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
+                 || d.status || coalesce(': ' || d.error, '') END,
+    ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE :now END,
+    waiting_on = NULL
+FROM queue_job d
+WHERE queue_job.status = 'parked' AND queue_job.waiting_on = d.id
+  AND d.id IN (SELECT value FROM json_each(:ids))
+  AND d.status IN ('completed', 'failed', 'cancelled')
+RETURNING queue_job.id, queue_job.status;
+
+-- name: release_dependants [postgresql]
+-- Wake (or fail) jobs parked on jobs that ended, and theirs in turn.
+SELECT release_dependants(:ids::bigint[]);
+
+-- name: completed_since [sqlite]
+-- Whether a job of a task completed since a time with arguments that include these (JSON
+-- object :arguments: every key present with an equal value).
+SELECT id FROM queue_job j
+WHERE type_key = :type_key AND task_key = :task_key AND status = 'completed'
+  AND ended_at >= :since
+  AND NOT EXISTS (
+      SELECT 1 FROM json_each(:arguments) s
+      WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(j.arguments) a
+          WHERE a.key = s.key AND a.type = s.type
+            AND (a.atom IS s.atom AND (a.atom IS NOT NULL OR a.value = s.value))
+      )
+  )
+LIMIT 1;
+
+-- name: active_including [sqlite]
+-- The oldest waiting, running or parked job of a task with arguments that include these.
+SELECT id FROM queue_job j
+WHERE type_key = :type_key AND task_key = :task_key
+  AND status IN ('waiting', 'running', 'parked')
+  AND NOT EXISTS (
+      SELECT 1 FROM json_each(:arguments) s
+      WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(j.arguments) a
+          WHERE a.key = s.key AND a.type = s.type
+            AND (a.atom IS s.atom AND (a.atom IS NOT NULL OR a.value = s.value))
+      )
+  )
+ORDER BY id LIMIT 1;
+
+-- name: active_including [postgresql]
+-- The oldest waiting, running or parked job of a task with arguments that include these.
+SELECT id FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key
+  AND status IN ('waiting', 'running', 'parked') AND arguments @> :arguments::jsonb
+ORDER BY id LIMIT 1;
+
+-- name: completed_since [postgresql]
+-- Whether a job of a task completed since a time with arguments that include these.
+SELECT id FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND status = 'completed'
+  AND ended_at >= :since AND arguments @> :arguments::jsonb
+LIMIT 1;
+
+-- name: cancel_waiting
+-- Cancel a job that has not started (waiting or parked); returns it when it was.
+UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = 'cancelled',
+    waiting_on = NULL
+WHERE id = :id AND status IN ('waiting', 'parked')
+RETURNING id, status;
+
+-- name: request_cancel
+-- Ask the worker running a job to stop it (its heartbeat sees the flag).
+UPDATE queue_job SET cancel_requested = TRUE WHERE id = :id AND status = 'running'
+RETURNING id, status;
+
+-- name: notify_workers [postgresql]
+-- Wake the workers of this schema now (a cancel request, a retry that is due).
+SELECT pg_notify(queue_channel(), :payload);
+
+-- name: queue_channel [postgresql]
+-- The LISTEN channel of this schema's workers.
+SELECT queue_channel() AS channel;
+
+-- name: job_by_id [sqlite]
+-- One job.
+SELECT * FROM queue_job WHERE id = :id;
+
+-- name: job_by_id [postgresql]
+-- One job.
+SELECT j.*, j.arguments::text AS arguments, j.token::text AS token FROM queue_job j
+WHERE id = :id;
+
+-- name: jobs_of_task [sqlite]
+-- The newest jobs of one task, optionally of one status.
+SELECT * FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key AND (:status IS NULL OR status = :status)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: jobs_of_task [postgresql]
+-- The newest jobs of one task, optionally of one status.
+SELECT j.*, j.arguments::text AS arguments, j.token::text AS token FROM queue_job j
+WHERE type_key = :type_key AND task_key = :task_key
+  AND (:status::text IS NULL OR status = :status::text)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: count_by_task
+-- How many jobs each task has in each status.
+SELECT type_key, task_key, status, count(*) AS n FROM queue_job
+GROUP BY type_key, task_key, status ORDER BY type_key, task_key, status;
+
+-- name: count_active
+-- How many jobs are waiting, running or parked.
+SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'parked');
+
+-- name: attempts_of_job
+-- The run-log records of a job's attempts, oldest first.
+SELECT id FROM job_run WHERE queue_job_id = :id ORDER BY id;
+
+-- name: finish_and_log_jobs [postgresql]
+-- End attempts (as finish_jobs) and record them in the run log, in one statement: per
+-- attempt a job run (kind 'queue', guid = the attempt's token; kept once if written
+-- twice) with one task run and its (masked) parameter values. :rows is a JSON array of
+-- {id, token, status, error, run_after, ended, name, started, run_status, kind, params}.
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset(:rows::jsonb)
+         AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
+              run_status TEXT, error TEXT, kind TEXT, params JSONB)
+), jr AS (
+    INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                         started_at, ended_at, status, error, queue_job_id)
+    SELECT token, :environment, name, 'queue', :executed_by, :host, :pid,
+           to_timestamp(started), to_timestamp(ended), run_status, error, id
+    FROM r
+    ON CONFLICT (guid) DO NOTHING
+    RETURNING id, guid
+), tr AS (
+    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+    SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
+           to_timestamp(r.ended), r.run_status, r.error
+    FROM r JOIN jr ON jr.guid = r.token
+    RETURNING id, job_run_id
+), tp AS (
+    INSERT INTO task_run_parameter (task_run_id, name, value)
+    SELECT tr.id, p.key, p.value
+    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
+         jsonb_each_text(r.params) p
+)
+SELECT * FROM finish_jobs(:rows::jsonb);
+
+-- name: log_attempt_jobs [sqlite]
+-- Record ended attempts in the run log: their job runs (guid = the attempt's token).
+-- :rows is the JSON array finish_jobs takes, with name, started, run_status, kind, params.
+INSERT OR IGNORE INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                               started_at, ended_at, status, error, queue_job_id)
+SELECT value ->> 'token', :environment, value ->> 'name', 'queue', :executed_by, :host, :pid,
+       value ->> 'started', value ->> 'ended', value ->> 'run_status', value ->> 'error',
+       value ->> 'id'
+FROM json_each(:rows);
+
+-- name: log_attempt_tasks [sqlite]
+-- Record ended attempts in the run log: one task run each (guid: random).
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+SELECT printf('%012x', CAST(r.value ->> 'started' * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
+       j.id, r.value ->> 'kind', r.value ->> 'name',
+       r.value ->> 'started', r.value ->> 'ended', r.value ->> 'run_status',
+       r.value ->> 'error'
+FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token';
+
+-- name: log_attempt_parameters [sqlite]
+-- Record ended attempts in the run log: the (masked) parameter values of their task runs.
+INSERT INTO task_run_parameter (task_run_id, name, value)
+SELECT t.id, p.key, p.value
+FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
+     JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p;
+
+-- name: data_version [sqlite]
+-- Changes whenever another connection commits (idle workers poll it to wake up).
+PRAGMA data_version;
+
+-- name: listen [postgresql]
+-- Hear this schema's queue notifications ({channel} is quoted by the code).
+LISTEN {channel};
+
+-- name: count_waiting [sqlite]
+-- How many jobs of some queues/tasks wait (or are parked) to run.
+SELECT count(*) AS n FROM queue_job
+WHERE status IN ('waiting', 'parked')
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
+
+-- name: count_waiting [postgresql]
+-- How many jobs of some queues/tasks wait (or are parked) to run.
+SELECT count(*) AS n FROM queue_job
+WHERE status IN ('waiting', 'parked')
+  AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
+
+-- name: busy_timeout [sqlite]
+-- The connection's busy timeout in ms (restored after a polled write-lock turn).
+PRAGMA busy_timeout;
+
+-- name: set_busy_timeout [sqlite]
+-- Set the connection's busy timeout ({ms} is an integer filled in by the code).
+PRAGMA busy_timeout = {ms};

@@ -1,0 +1,53 @@
+"""The examples of docs/queue.md run as written, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, StoreTarget
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
+
+FOLDER = REPO / "examples" / "queue"
+
+
+def run(target: StoreTarget, script: str) -> str:
+    done = subprocess.run(
+        [sys.executable, script],
+        cwd=FOLDER,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_jobmaster_example_runs_dependencies_in_order(target: StoreTarget) -> None:
+    out = run(target, "jobmaster_example.py")
+    assert "refused: task nice_tasks.bar: argument 'letter' is 'Z'" in out
+    assert "fan a=7 b=1\nfan a=7 b=2\nfan a=7 b=3" in out
+    assert "7 jobs completed" in out and "holds '11A'" in out  # foo(10), then bar, then baz
+    if target.dialect == "postgresql":
+        sql = run(target, "insert_job_sql.py")
+        assert "posting it again returns job" in sql
+        assert "refused: task nice_tasks.foo: argument 'number' is \"two\", expected integer" in sql
+
+
+def test_the_posting_example(target: StoreTarget) -> None:
+    target.open().close()
+    out = run(target, "posting.py")
+    assert "identical job: 1 (created=False)" in out
+    assert "posted 3 jobs in one transaction" in out
+    assert "refused: task nice_tasks.foo: argument 'number' is 'two'" in out
+
+
+def test_the_flow_job_example(target: StoreTarget) -> None:
+    target.open().close()
+    out = run(target, "flow_job.py")
+    assert "flow says: This is the message from the store" in out
+    assert "1 job(s) completed" in out

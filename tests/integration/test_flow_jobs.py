@@ -1,0 +1,45 @@
+"""A whole flow as a job (jobrunner's post_job): a worker builds it and runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobsmith import post_job
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import Worker
+from jobsmith.store import Store
+from tests.integration.queue_flows import my_flow_factory
+from tests.integration.queue_tasks import lines
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_a_posted_flow_runs_on_a_worker_with_its_store_and_retries(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "flow")
+    job = post_job(
+        my_flow_factory, store={"path": out, "message": "hello"}, factory_args=(3,), backend=store
+    )
+    assert job.name == "jobsmith.flow"
+    assert job.arguments["factory"] == "tests.integration.queue_flows:my_flow_factory"
+    Worker(store, burst=True, lease=5).run()
+    assert lines(out) == [
+        "task_1: hello",
+        "failed once",
+        "reverted",
+        "task_1: hello",
+        "task_3: hello",
+    ]
+    assert store.jobs.get(job.id).status == "completed"
+    flow_runs = [r for r in store.runs.recent(10) if r.kind == "flow"]
+    assert [(r.job_name, r.status) for r in flow_runs] == [("flow_1", "Completed")]
+
+
+def test_a_factory_workers_cannot_import_is_refused_when_posting(store: Store) -> None:
+    def local_factory() -> None: ...
+
+    with pytest.raises(JobsmithError, match="cannot be found by a worker"):
+        post_job(local_factory, backend=store)

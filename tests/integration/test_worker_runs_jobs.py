@@ -1,0 +1,178 @@
+"""What a worker does with the jobs it claims, on both stores (worker in this process)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from jobsmith.queue import Worker, post, post_many
+from jobsmith.store import Store
+from tests.integration.queue_tasks import lines
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def drain(store: Store, **options: object) -> Worker:
+    """Run a burst worker over the global registry until nothing it can run waits."""
+    options.setdefault("lease", 5)
+    options.setdefault("burst", True)
+    worker = Worker(store, **options)  # type: ignore[arg-type]
+    worker.run()
+    return worker
+
+
+def test_jobs_run_highest_priority_first_then_oldest(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    for n, priority in [(1, 0), (2, 5), (3, 0), (4, 9), (5, 5)]:
+        post("qt.record", {"path": out, "n": n}, priority=priority, store=store)
+    drain(store, max_batch=1)
+    assert [line.split()[0] for line in lines(out)] == ["4", "2", "5", "1", "3"]
+
+
+def test_each_attempt_is_in_the_run_log_with_masked_arguments(store: Store) -> None:
+    job = post("qt.boom", {"message": "kaput", "password": "hunter2"}, store=store)
+    worker = drain(store)
+    assert worker.stats.failed == 1
+    stored = store.jobs.get(job.id)
+    assert (stored.status, stored.error) == ("failed", "RuntimeError: kaput")
+    (run_id,) = store.jobs.attempts(job.id)
+    run = store.runs.get(run_id)
+    assert (run.kind, run.job_name, run.status, run.error) == (
+        "queue",
+        "qt.boom",
+        "Failed",
+        "RuntimeError: kaput",
+    )
+    (task,) = store.runs.tasks(run_id)
+    assert dict(task.parameters) == {"message": "kaput", "password": "***"}
+
+
+def test_a_failed_attempt_is_retried_with_backoff_until_it_succeeds(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "flaky")
+    job = post("qt.flaky", {"path": out, "fail_times": 2}, store=store)
+    worker = drain(store)
+    assert lines(out) == ["attempt", "attempt", "attempt"]
+    assert (worker.stats.retried, worker.stats.completed) == (2, 1)
+    stored = store.jobs.get(job.id)
+    assert (stored.status, stored.attempts) == ("completed", 3)
+    statuses = [store.runs.get(r).status for r in store.jobs.attempts(job.id)]
+    assert statuses == ["Failed", "Failed", "Completed"]
+
+
+def test_retries_run_out(store: Store, tmp_path: Path) -> None:
+    job = post("qt.flaky", {"path": str(tmp_path / "f"), "fail_times": 9}, store=store)
+    drain(store)
+    stored = store.jobs.get(job.id)
+    assert (stored.status, stored.attempts, stored.error) == (
+        "failed",
+        3,
+        "RuntimeError: failure 3",
+    )
+
+
+def test_a_job_past_its_timeout_is_interrupted_and_failed(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "spin")
+    job = post("qt.spin", {"path": out, "seconds": 10}, store=store)
+    began = time.time()
+    drain(store)
+    assert time.time() - began < 5
+    assert lines(out) == ["start"]  # interrupted before its end
+    assert store.jobs.get(job.id).error == "timed out after 0.3s"
+
+
+def test_write_all_posts_one_job_per_option(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "paint")
+    post("qt.paint", {"path": out, "color": "ALL"}, store=store)
+    drain(store)
+    assert sorted(lines(out)) == ["blue", "green", "red"]
+    assert {(s, n) for _, _, s, n in store.jobs.counts()} == {("completed", 4)}
+
+
+def test_a_missing_dependency_runs_first_and_the_dependant_waits_parked(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "deps")
+    job = post("qt.use", {"path": out, "item": "bolt"}, store=store)
+    worker = drain(store)
+    assert lines(out) == ["make bolt", "use bolt"]
+    assert worker.stats.parked == 1
+    assert store.jobs.get(job.id).status == "completed"
+    # Fresh within its window: the dependency is not run again.
+    post("qt.use", {"path": out, "item": "bolt"}, store=store)
+    drain(store)
+    assert lines(out) == ["make bolt", "use bolt", "use bolt"]
+
+
+def test_a_failed_dependency_fails_its_dependant_naming_it(store: Store, tmp_path: Path) -> None:
+    job = post("qt.after_boom", {"path": str(tmp_path / "x")}, store=store)
+    drain(store)
+    stored = store.jobs.get(job.id)
+    assert stored.status == "failed"
+    assert stored.error is not None
+    assert stored.error.startswith("dependency qt.boom (job ")
+    assert stored.error.endswith("failed: RuntimeError: dependency broke")
+
+
+def test_process_units_limit_what_runs_at_once_on_a_host(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "heavy")
+    post_many([("qt.heavy", {"path": out, "n": n}) for n in range(3)], store=store)
+    drain(store, concurrency=3, system_units=10)  # 6 units each: one at a time
+    events = [line.split() for line in lines(out)]
+    running = peak = 0
+    for kind, _, _ in sorted(events, key=lambda e: (float(e[2]), e[0] == "start")):
+        running += 1 if kind == "start" else -1
+        peak = max(peak, running)
+    assert len(events) == 6 and peak == 1
+
+
+def test_cancelling_a_waiting_job_means_it_never_runs(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "c")
+    job = post("qt.record", {"path": out}, store=store)
+    assert store.jobs.cancel(job.id) == "cancelled"
+    assert store.jobs.cancel(job.id) == "ended"  # already over: nothing to do
+    drain(store)
+    assert lines(out) == []
+
+
+def test_cancelling_a_running_job_interrupts_it(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "burn")
+    job = post("qt.burn", {"path": out, "seconds": 20}, store=store)
+    worker = Worker(store, lease=1.2)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.time() + 10
+        while store.jobs.get(job.id).status != "running" and time.time() < deadline:
+            time.sleep(0.05)
+        assert store.jobs.cancel(job.id) == "requested"
+        while store.jobs.get(job.id).status == "running" and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(10)
+    stored = store.jobs.get(job.id)
+    assert (stored.status, stored.error) == ("cancelled", "cancelled while running")
+    assert lines(out) == []
+
+
+def test_an_idle_worker_wakes_soon_after_a_post(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "wake")
+    worker = Worker(store, poll=30)  # without a wake-up it would sleep 30 s
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        posted = time.time()
+        post("qt.record", {"path": out, "n": 7}, store=store)
+        while not lines(out) and time.time() - posted < 10:
+            time.sleep(0.005)
+        waited = time.time() - posted
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert lines(out) and waited < 0.5

@@ -1,0 +1,127 @@
+"""@task as JobMaster spells it: keys, options, dependencies, one registry per object."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import Dependency, Registry, RetryPolicy, same
+from jobsmith.queue.registry import MAX_HOURS, MIN_HOURS, UnknownTaskError
+
+
+def test_task_without_arguments_is_keyed_by_module_and_function_name() -> None:
+    registry = Registry()
+
+    @registry.task
+    def foo(a: int, b: int = 2) -> int:
+        return a + b
+
+    assert foo.type_key == "test_task_registry"  # the last part of the module's name
+    assert foo.task_key == "foo"
+    assert registry.get("test_task_registry.foo") is foo
+    assert foo(1) == 3  # calling the task runs the function here and now
+
+
+def test_task_with_arguments_keeps_its_options() -> None:
+    registry = Registry()
+
+    @registry.task(type_key="cool_tasks", write_all=["b"], process_units=20, priority=7, retries=2)
+    def bar(a: int, b: [1, 2, 3]) -> None:  # type: ignore[valid-type]
+        """Write b."""
+
+    assert bar.name == "cool_tasks.bar"
+    assert (bar.process_units, bar.priority, bar.write_all) == (20, 7, ("b",))
+    assert bar.retry == RetryPolicy(retries=2)
+    assert bar.help == "Write b."
+    assert bar.definition()["parameters"][1] == {
+        "name": "b",
+        "kind": "any",
+        "required": True,
+        "choices": [1, 2, 3],
+    }
+
+
+def test_process_limit_is_read_as_process_units() -> None:
+    registry = Registry()
+
+    @registry.task(process_limit=3)
+    def baz(file_path: str) -> None: ...
+
+    assert baz.process_units == 3
+
+
+def test_two_functions_under_one_name_are_refused() -> None:
+    registry = Registry()
+
+    @registry.task(task_key="same_name")
+    def one() -> None: ...
+
+    with pytest.raises(JobsmithError, match=r"two tasks are named 'test_task_registry\.same_name'"):
+
+        @registry.task(task_key="same_name")
+        def two() -> None: ...
+
+
+def test_an_unknown_task_is_a_clear_error() -> None:
+    with pytest.raises(UnknownTaskError, match=r"no task named 'x\.y' is registered"):
+        Registry().get("x.y")
+
+
+def test_write_all_needs_a_select_from_parameter() -> None:
+    with pytest.raises(JobsmithError, match="write_all parameter 'a' needs a list of options"):
+
+        @Registry().task(write_all=["a"])
+        def f(a: int) -> None: ...
+
+
+def test_dependency_window_is_clamped_as_jobmaster_does() -> None:
+    registry = Registry()
+
+    @registry.task
+    def foo(file_path: str, number: int) -> None: ...
+
+    assert Dependency(foo, 6).hours == 6
+    assert Dependency(foo).hours == MAX_HOURS
+    assert Dependency(foo, 10_000).hours == MAX_HOURS
+    assert Dependency(foo, 0.001).hours == MIN_HOURS
+
+
+def test_same_copies_the_dependants_argument() -> None:
+    registry = Registry()
+
+    @registry.task
+    def foo(file_path: str, number: int) -> None: ...
+
+    dep = Dependency(foo, 2, number=10, file_path=same)
+    assert dep.arguments_for({"file_path": "/tmp/x", "number": 3}) == {
+        "number": 10,
+        "file_path": "/tmp/x",
+    }
+    with pytest.raises(JobsmithError, match="argument 'file_path' is `same`"):
+        dep.arguments_for({"number": 3})
+
+
+def test_dependencies_naming_unknown_tasks_or_parameters_are_found() -> None:
+    registry = Registry()
+
+    @registry.task(dependencies=Dependency("nowhere.task", 1))
+    def lonely() -> None: ...
+
+    with pytest.raises(UnknownTaskError, match=r"dependency 'nowhere\.task' is not registered"):
+        registry.check_dependencies()
+
+    registry = Registry()
+
+    @registry.task
+    def foo(a: int) -> None: ...
+
+    @registry.task(dependencies=Dependency(foo, 1, b=2))
+    def bar() -> None: ...
+
+    with pytest.raises(JobsmithError, match=r"has no parameter\(s\) \['b'\]"):
+        registry.check_dependencies()
+
+
+def test_retry_waits_grow_and_are_capped() -> None:
+    policy = RetryPolicy(retries=5, delay=1.0, backoff=3.0, max_delay=20.0)
+    assert [policy.wait(n) for n in (1, 2, 3, 4)] == [1.0, 3.0, 9.0, 20.0]
