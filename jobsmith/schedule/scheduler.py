@@ -96,7 +96,8 @@ class Scheduler:
         self.runner = EntryRunner(self.home, self.store, self.clock)
         self.alarms = AlarmDigest(self.home)
         self.tracks: dict[int, _Track] = {}
-        # A bounded pool: each run thread holds a store connection, so threads are reused.
+        # A bounded pool of run threads; each holds a store connection only while it records
+        # a run's start or end (see _run), so a scheduler holds one connection, not one a run.
         self._pool = ThreadPoolExecutor(
             self.settings.max_runs, thread_name_prefix=f"{self.name}-run"
         )
@@ -359,13 +360,18 @@ class Scheduler:
         self.runs[claimed.fire_id] = self._pool.submit(self._run, claimed)
 
     def _run(self, claimed: Claimed) -> None:
+        def started(process: subprocess.Popen[bytes]) -> None:
+            self._processes[claimed.fire_id] = process
+            # The run is recorded as started: no connection is held while the job runs.
+            self.store.connector.release()
+
         try:
             self.runner.run(
                 claimed.entry,
                 claimed.planned_at,
                 fire_id=claimed.fire_id,
                 detach=True,
-                on_start=lambda process: self._processes.__setitem__(claimed.fire_id, process),
+                on_start=started,
             )
         except Exception as exc:  # the scheduler goes on; the fire says what happened
             log.exception(
@@ -380,6 +386,7 @@ class Scheduler:
         finally:
             self.runs.pop(claimed.fire_id, None)
             self._processes.pop(claimed.fire_id, None)
+            self.store.connector.release()  # an idle pool thread holds no connection
 
     def _terminate(self, fire_id: int) -> None:
         process = self._processes.get(fire_id)
