@@ -125,6 +125,15 @@ WHERE f.schedule = :schedule AND f.state IN ('starting', 'running')
   AND (i.id IS NULL OR i.stopped_at IS NOT NULL OR i.heartbeat_at < :dead_before)
 ORDER BY f.planned_at;
 
+-- name: fires_of_ended_jobs
+-- Fires posted to the queue and still queued or running whose job has ended (cancelled,
+-- failed, lost too often): no worker will finish them.
+SELECT f.*, j.status AS job_status, j.error AS job_error
+FROM schedule_fire f JOIN queue_job j ON j.id = CAST(f.job_id AS BIGINT)
+WHERE f.schedule = :schedule AND f.state IN ('queued', 'running') AND f.job_id IS NOT NULL
+  AND j.status IN ('completed', 'failed', 'cancelled')
+ORDER BY f.planned_at;
+
 -- name: register_instance
 -- A scheduler starts.
 INSERT INTO scheduler_instance (id, schedule, host, pid, started_at, heartbeat_at)
