@@ -86,14 +86,23 @@ class Processes:
         self.started: list[subprocess.Popen[bytes]] = []
 
     def start(
-        self, *argv: str, name: str, env: Mapping[str, str] | None = None
+        self,
+        *argv: str,
+        name: str,
+        env: Mapping[str, str] | None = None,
+        store_env: bool = True,
     ) -> subprocess.Popen[bytes]:
-        """`python -m jobsmith ARGV` with the test's store, its output in ``name.out``."""
+        """`python -m jobsmith ARGV` with the test's store (in ``JOBSMITH_STORE`` unless not
+        ``store_env``), its output in ``name.out``."""
+        base = self.target.env() if store_env else dict(os.environ)
+        if not store_env:
+            base.pop("JOBSMITH_STORE", None)
+            base.pop("JOBSMITH_SCHEMA", None)
         with (self.folder / f"{name}.out").open("ab") as out:  # the child keeps its own copy
             process = subprocess.Popen(
                 [sys.executable, "-m", "jobsmith", *argv],
                 cwd=REPO,
-                env={**self.target.env(), **(env or {})},
+                env={**base, **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -105,8 +114,10 @@ class Processes:
     ) -> subprocess.Popen[bytes]:
         return self.start("scheduler", "--home", str(home), name=name, env=env)
 
-    def worker(self, *options: str, name: str = "worker") -> subprocess.Popen[bytes]:
-        return self.start("worker", "--lease", "2", *options, name=name)
+    def worker(
+        self, *options: str, name: str = "worker", store_env: bool = True
+    ) -> subprocess.Popen[bytes]:
+        return self.start("worker", "--lease", "2", *options, name=name, store_env=store_env)
 
     def stop(self, process: subprocess.Popen[bytes], timeout: float = 30) -> int:
         """SIGTERM, and the exit status."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import signal
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from jobsmith.clock import ManualClock
+from jobsmith.errors import ScheduleError
+from jobsmith.schedule.queued import scheduled_run
 from jobsmith.schedule.scheduler import Scheduler
 from jobsmith.store import FireRecord, Store
 from tests.conftest import SmtpServer, StoreTarget
@@ -351,3 +356,56 @@ def test_a_stopping_worker_gives_the_run_back(
     fire = fire_at(store, fire_time)
     assert fire.status == "Completed" and fire.run_id != stopped.run_id
     assert triggers(home) == [shown(fire_time)]
+
+
+def test_a_worker_runs_posted_jobs_from_its_own_copy_of_the_home(
+    tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
+) -> None:
+    home = posting_home(tmp_path / "home", target)
+    add_posted_job(home, 1, "* * * * /10")
+    copy = tmp_path / "elsewhere" / "home"  # the same home where another machine has it
+    shutil.copytree(home, copy)
+    processes.home = copy
+    clock = ManualClock(T0)
+    scheduler = in_process(home, store, clock)
+    scheduler.tick()
+    clock.advance(seconds=10)
+    scheduler.tick()
+    fire_time = T0 + timedelta(seconds=10)
+    # no JOBSMITH_STORE: --home names the store too ([STORE] in its config.ini)
+    processes.worker("--home", str(copy), store_env=False)
+    wait_for(lambda: fire_at(store, fire_time).state == "ran", 30, "the run in the copy")
+    scheduler.close()
+    fire = fire_at(store, fire_time)
+    assert Path(fire.log_path or "").is_relative_to(copy / "jobs" / "logs")
+    assert triggers(copy) == [shown(fire_time)] and triggers(home) == []
+
+    history = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "schedule", "history", "1", "--home", str(home)],
+        env=target.env(), capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    header = next(line for line in history.stdout.splitlines() if "planned" in line)
+    columns = [word for word in header.split() if word.isalpha()]
+    assert columns == ["planned", "kind", "outcome", "status", "run", "job", "by", "note"]
+    assert f" {fire.job_id} " in history.stdout and " ran " in history.stdout
+
+
+def test_the_task_runs_a_fire_outside_a_worker_too(
+    tmp_path: Path, target: StoreTarget, store: Store
+) -> None:
+    home = posting_home(tmp_path / "home", target)
+    add_posted_job(home, 1, "* * * * /10", "--fail")
+    clock = ManualClock(T0)
+    scheduler = in_process(home, store, clock)
+    scheduler.tick()
+    clock.advance(seconds=10)
+    scheduler.tick()
+    scheduler.close()
+    (fire,) = fires(store)
+    job = store.jobs.get(int(fire.job_id or 0))
+    with pytest.raises(ScheduleError, match=r"job 1 \(job1\) for 2024-05-01/08:00:10: exit code 3"):
+        scheduled_run(**job.arguments)  # opens the home's store itself
+    fire = fire_at(store, fire.planned_at)
+    assert (fire.state, fire.status) == ("ran", "Failed")
+    scheduled_run(**job.arguments)  # an ended fire is not run again
+    assert triggers(home) == [shown(fire.planned_at)]
