@@ -21,6 +21,7 @@ import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from jobsmith.clock import clock_from_env
 from jobsmith.errors import ScheduleError
 from jobsmith.queue.builtins import builtins
 from jobsmith.queue.execute import current_job
@@ -76,7 +77,8 @@ def _run_fire(
     planned = datetime.fromisoformat(trigger)
     entry = entry_from_cells(cells, f"fire {fire} of schedule {schedule!r}", home.settings.timezone)
     try:
-        outcome = EntryRunner(home, store).run(entry, planned, fire_id=fire, detach=True)
+        runner = EntryRunner(home, store, clock_from_env())
+        outcome = runner.run(entry, planned, fire_id=fire, detach=True)
     except WorkerStopping:
         note = "the worker stopped during the run: queued again"
         store.schedules.update(fire, "queued", note=note)
@@ -97,7 +99,8 @@ def worker_home(posted: str, schedule: str) -> Home:
     local = os.environ.get(HOME_VARIABLE)
     if local:
         found = Home.load(local)
-        if found.settings.name == schedule:
+        is_home = found.ini_path.is_file() or found.schedule_path.is_file()
+        if is_home and found.settings.name == schedule:
             return found
     return Home.load(posted)
 
