@@ -17,31 +17,10 @@ from pathlib import Path
 import psycopg
 
 from tests.conftest import PG_URL, REPO, StoreTarget
-from tests.integration.schedule_homes import add_job, make_home
+from tests.integration.schedule_homes import make_home
 from tests.integration.worker_processes import wait_for
 
-__all__ = ["JOB", "ConnectionSampler", "Processes", "add_posted_job", "posting_home", "wait_for"]
-
-# A job that notes its pid, its trigger and its words (and can be told to sleep or fail).
-JOB = """#!/usr/bin/env bash
-# usage: job.sh [--sleep S] [--fail] [WORD …] --trigger T
-sleep_for=0; fail=0; words=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --sleep) sleep_for="$2"; shift 2;;
-    --fail) fail=1; shift;;
-    --trigger) trigger="$2"; shift 2;;
-    *) words+=("$1"); shift;;
-  esac
-done
-here="$(dirname "$0")"
-echo "$$" >> "$here/pids.txt"
-echo "started $trigger (JOBSMITH_TRIGGER=$JOBSMITH_TRIGGER) words: ${words[*]}"
-sleep "$sleep_for"
-echo "$trigger" >> "$here/triggers.txt"
-if [ "$fail" = 1 ]; then echo "failing on purpose" >&2; exit 3; fi
-echo "done $trigger"
-"""
+__all__ = ["ConnectionSampler", "Processes", "posting_home", "wait_for"]
 
 
 def posting_home(
@@ -50,17 +29,8 @@ def posting_home(
     scheduler: Mapping[str, str] | None = None,
     sections: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
-    """A home with ``mode = post`` and ``jobs/job.sh``."""
-    home = make_home(folder, target, {"mode": "post", **(scheduler or {})}, sections)
-    (home / "jobs" / "job.sh").write_text(JOB)
-    return home
-
-
-def add_posted_job(
-    home: Path, entry_id: int, times: str, parameters: str = "", **extra: str
-) -> None:
-    """An entry that runs ``jobs/job.sh``."""
-    add_job(home, entry_id, times, parameters, FILE="jobs/job.sh", **extra)
+    """A home with ``mode = post``."""
+    return make_home(folder, target, {"mode": "post", **(scheduler or {})}, sections)
 
 
 def job_pids(home: Path) -> list[int]:

@@ -29,13 +29,12 @@ from jobsmith.store import FireRecord, Store
 from tests.conftest import SmtpServer, StoreTarget
 from tests.integration.posting_processes import (
     Processes,
-    add_posted_job,
     alive,
     job_pids,
     posting_home,
     wait_for,
 )
-from tests.integration.schedule_homes import triggers
+from tests.integration.schedule_homes import add_job, triggers
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)
 pytestmark = pytest.mark.timeout(120)
@@ -62,6 +61,19 @@ def in_process(home: Path, store: Store, clock: ManualClock) -> Scheduler:
     return Scheduler(home, store=store, clock=clock)
 
 
+FIRST = T0 + timedelta(seconds=10)
+
+
+def post_first_fire(home: Path, store: Store) -> tuple[Scheduler, ManualClock]:
+    """A scheduler in this process that has posted the fire at FIRST (every 10 seconds)."""
+    clock = ManualClock(T0)
+    scheduler = in_process(home, store, clock)
+    scheduler.tick()
+    clock.advance(seconds=10)
+    scheduler.tick()
+    return scheduler, clock
+
+
 def job_ends(store: Store, fire: FireRecord, status: str) -> None:
     """Wait for the fire's queue job to be recorded as ended (PostgreSQL workers record
     ended jobs in the background, just after the fire)."""
@@ -77,7 +89,7 @@ def test_a_scheduler_posts_and_a_worker_runs_the_jobs(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target)
-    add_posted_job(home, 1, "* * * * /2", "alpha 'two words'")
+    add_job(home, 1, "* * * * /2", "alpha 'two words'")
     scheduler = processes.scheduler(home)
     worker = processes.worker()
     ran = lambda: [f for f in fires(store) if f.state == "ran"]  # noqa: E731
@@ -112,7 +124,7 @@ def test_two_schedulers_post_each_planned_time_once(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target, {"overlap": "allow"})
-    add_posted_job(home, 1, "* * * * *")
+    add_job(home, 1, "* * * * *")
     schedulers = [processes.scheduler(home, name=f"scheduler{n}") for n in range(2)]
     worker = processes.worker("--concurrency", "2")
     wait_for(lambda: len(fires(store)) >= 6, 60, "six fires")
@@ -138,7 +150,7 @@ def test_posting_a_fire_again_returns_its_job(
     tmp_path: Path, target: StoreTarget, store: Store
 ) -> None:
     home = posting_home(tmp_path / "home", target)
-    add_posted_job(home, 1, "* * * * /10")
+    add_job(home, 1, "* * * * /10")
     clock = ManualClock(T0)
     first, second = in_process(home, store, clock), in_process(home, store, clock)
     first.tick()
@@ -168,19 +180,15 @@ def test_a_failed_run_on_a_worker_sends_the_alarm(
         "EMAIL": {"ip": "127.0.0.1", "port": str(smtp_server.port), "address": "jobs@example.com"}
     }
     home = posting_home(tmp_path / "home", target, sections=mail)
-    add_posted_job(home, 1, "* * * * /10", "--fail", PERSONS="ops@example.com")
-    clock = ManualClock(T0)
-    scheduler = in_process(home, store, clock)
-    scheduler.tick()
-    clock.advance(seconds=10)
-    scheduler.tick()
+    add_job(home, 1, "* * * * /10", "--fail", PERSONS="ops@example.com")
+    scheduler, _clock = post_first_fire(home, store)
     processes.worker()
-    fire_time = T0 + timedelta(seconds=10)
-    wait_for(lambda: fire_at(store, fire_time).state == "ran", 30, "the failed run")
+    FIRST = T0 + timedelta(seconds=10)
+    wait_for(lambda: fire_at(store, FIRST).state == "ran", 30, "the failed run")
     wait_for(lambda: bool(smtp_server.received), 10, "the alarm")
     scheduler.close()
 
-    fire = fire_at(store, fire_time)
+    fire = fire_at(store, FIRST)
     assert fire.status == "Failed"
     (mail_received,) = smtp_server.received
     assert mail_received.recipients == ["ops@example.com"]
@@ -197,32 +205,27 @@ def test_a_worker_killed_mid_job_leaves_it_to_another(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target)
-    add_posted_job(home, 1, "* * * * /10", "--sleep 2")
-    clock = ManualClock(T0)
-    scheduler = in_process(home, store, clock)
-    scheduler.tick()
-    clock.advance(seconds=10)
-    scheduler.tick()
-    fire_time = T0 + timedelta(seconds=10)
+    add_job(home, 1, "* * * * /10", "--sleep 2")
+    scheduler, _clock = post_first_fire(home, store)
     first = processes.worker(name="worker1")
-    wait_for(lambda: fire_at(store, fire_time).state == "running", 30, "the first worker's run")
+    wait_for(lambda: fire_at(store, FIRST).state == "running", 30, "the first worker's run")
     wait_for(lambda: bool(job_pids(home)), 10, "the job's process")
     first.kill()  # the machine died: the worker and the job it ran
     first.wait(10)
     os.killpg(job_pids(home)[0], signal.SIGKILL)
-    left = fire_at(store, fire_time)
+    left = fire_at(store, FIRST)
     processes.worker(name="worker2")
-    wait_for(lambda: fire_at(store, fire_time).state == "ran", 40, "the run again elsewhere")
+    wait_for(lambda: fire_at(store, FIRST).state == "ran", 40, "the run again elsewhere")
     scheduler.close()
 
-    fire = fire_at(store, fire_time)
+    fire = fire_at(store, FIRST)
     assert (fire.status, len(fires(store))) == ("Completed", 1)
     assert fire.run_id != left.run_id and fire.job_id == left.job_id
     stale = store.runs.get(left.run_id or 0)
     assert stale.status == "Failed" and "worker running it stopped" in (stale.error or "")
     job_ends(store, fire, "completed")
     assert store.jobs.get(int(fire.job_id or 0)).attempts == 2
-    assert triggers(home) == [shown(fire_time)]  # the killed run never got that far
+    assert triggers(home) == [shown(FIRST)]  # the killed run never got that far
 
 
 @pytest.mark.parametrize(
@@ -242,7 +245,7 @@ def test_overlap_counts_queued_and_running_fires(
     third: str,
 ) -> None:
     home = posting_home(tmp_path / "home", target, {"overlap": policy})
-    add_posted_job(home, 1, "* * * * *", "--sleep 1")
+    add_job(home, 1, "* * * * *", "--sleep 1")
     clock = ManualClock(T0)
     scheduler = in_process(home, store, clock)
     scheduler.tick()
@@ -271,7 +274,7 @@ def test_catch_up_fires_run_one_after_another_on_workers(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target, {"catchup": "all 1h 3"})
-    add_posted_job(home, 1, "* * * /1 0")  # each minute
+    add_job(home, 1, "* * * /1 0")  # each minute
     clock = ManualClock(T0 - timedelta(seconds=1))
     first = in_process(home, store, clock)
     first.tick()
@@ -302,12 +305,8 @@ def test_cancelled_jobs_end_their_fires(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target, {"overlap": "allow"})
-    add_posted_job(home, 1, "* * * * /10", "--sleep 60")
-    clock = ManualClock(T0)
-    scheduler = in_process(home, store, clock)
-    scheduler.tick()
-    clock.advance(seconds=10)
-    scheduler.tick()
+    add_job(home, 1, "* * * * /10", "--sleep 60")
+    scheduler, clock = post_first_fire(home, store)
     waiting = fires(store)[0]
     assert store.jobs.cancel(int(waiting.job_id or 0)) == "cancelled"
     scheduler._next_beat = 0  # the next tick beats (and settles fires whose job ended)
@@ -337,48 +336,38 @@ def test_a_stopping_worker_gives_the_run_back(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target)
-    add_posted_job(home, 1, "* * * * /10", "--sleep 2")
-    clock = ManualClock(T0)
-    scheduler = in_process(home, store, clock)
-    scheduler.tick()
-    clock.advance(seconds=10)
-    scheduler.tick()
-    fire_time = T0 + timedelta(seconds=10)
+    add_job(home, 1, "* * * * /10", "--sleep 2")
+    scheduler, _clock = post_first_fire(home, store)
     first = processes.worker("--grace", "0.2", name="worker1")
     wait_for(lambda: bool(job_pids(home)), 30, "the first worker's run")
     assert processes.stop(first) == 0  # finishing takes longer than the grace: given back
-    stopped = fire_at(store, fire_time)
+    stopped = fire_at(store, FIRST)
     assert stopped.state == "queued" and "queued again" in (stopped.note or "")
     assert store.runs.get(stopped.run_id or 0).status == "Failed"
     processes.worker(name="worker2")
-    wait_for(lambda: fire_at(store, fire_time).state == "ran", 30, "the run again")
+    wait_for(lambda: fire_at(store, FIRST).state == "ran", 30, "the run again")
     scheduler.close()
-    fire = fire_at(store, fire_time)
+    fire = fire_at(store, FIRST)
     assert fire.status == "Completed" and fire.run_id != stopped.run_id
-    assert triggers(home) == [shown(fire_time)]
+    assert triggers(home) == [shown(FIRST)]
 
 
 def test_a_worker_runs_posted_jobs_from_its_own_copy_of_the_home(
     tmp_path: Path, target: StoreTarget, store: Store, processes: Processes
 ) -> None:
     home = posting_home(tmp_path / "home", target)
-    add_posted_job(home, 1, "* * * * /10")
+    add_job(home, 1, "* * * * /10")
     copy = tmp_path / "elsewhere" / "home"  # the same home where another machine has it
     shutil.copytree(home, copy)
     processes.home = copy
-    clock = ManualClock(T0)
-    scheduler = in_process(home, store, clock)
-    scheduler.tick()
-    clock.advance(seconds=10)
-    scheduler.tick()
-    fire_time = T0 + timedelta(seconds=10)
+    scheduler, _clock = post_first_fire(home, store)
     # no JOBSMITH_STORE: --home names the store too ([STORE] in its config.ini)
     processes.worker("--home", str(copy), store_env=False)
-    wait_for(lambda: fire_at(store, fire_time).state == "ran", 30, "the run in the copy")
+    wait_for(lambda: fire_at(store, FIRST).state == "ran", 30, "the run in the copy")
     scheduler.close()
-    fire = fire_at(store, fire_time)
+    fire = fire_at(store, FIRST)
     assert Path(fire.log_path or "").is_relative_to(copy / "jobs" / "logs")
-    assert triggers(copy) == [shown(fire_time)] and triggers(home) == []
+    assert triggers(copy) == [shown(FIRST)] and triggers(home) == []
 
     history = subprocess.run(
         [sys.executable, "-m", "jobsmith", "schedule", "history", "1", "--home", str(home)],
@@ -394,12 +383,8 @@ def test_the_task_runs_a_fire_outside_a_worker_too(
     tmp_path: Path, target: StoreTarget, store: Store
 ) -> None:
     home = posting_home(tmp_path / "home", target)
-    add_posted_job(home, 1, "* * * * /10", "--fail")
-    clock = ManualClock(T0)
-    scheduler = in_process(home, store, clock)
-    scheduler.tick()
-    clock.advance(seconds=10)
-    scheduler.tick()
+    add_job(home, 1, "* * * * /10", "--fail")
+    scheduler, _clock = post_first_fire(home, store)
     scheduler.close()
     (fire,) = fires(store)
     job = store.jobs.get(int(fire.job_id or 0))
