@@ -322,7 +322,7 @@ def stop_process(process: subprocess.Popen[bytes], group: bool) -> None:
     """SIGTERM a job (its whole session when it has one), SIGKILL if it lingers."""
     for number in (signal.SIGTERM, signal.SIGKILL):
         try:
-            if group:
+            if group and hasattr(os, "killpg"):
                 os.killpg(process.pid, number)
             else:
                 process.send_signal(number)

@@ -23,6 +23,7 @@ import pytest
 
 from jobsmith.clock import ManualClock
 from jobsmith.errors import ScheduleError
+from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.queued import scheduled_run
 from jobsmith.schedule.scheduler import Scheduler
 from jobsmith.store import FireRecord, Store
@@ -394,3 +395,26 @@ def test_the_task_runs_a_fire_outside_a_worker_too(
     assert (fire.state, fire.status) == ("ran", "Failed")
     scheduled_run(**job.arguments)  # an ended fire is not run again
     assert triggers(home) == [shown(fire.planned_at)]
+
+
+def test_a_poster_of_your_own(tmp_path: Path, target: StoreTarget, store: Store) -> None:
+    home = posting_home(tmp_path / "home", target)
+    add_job(home, 1, "* * * * /10")
+    posted: list[tuple[int, int, datetime]] = []
+
+    def elsewhere(entry: Entry, fire_id: int, planned: datetime) -> str:
+        posted.append((entry.id, fire_id, planned))
+        return f"ext-{fire_id}"  # not a queue job: the schedulers leave its fire alone
+
+    clock = ManualClock(T0)
+    scheduler = Scheduler(home, store=store, clock=clock, poster=elsewhere)
+    scheduler.tick()
+    clock.advance(seconds=10)
+    scheduler.tick()
+    scheduler._next_beat = 0  # the next tick beats: settles fires whose queue job ended
+    scheduler.tick()
+    (fire,) = fires(store)
+    assert posted == [(1, fire.id, FIRST)]
+    assert (fire.state, fire.job_id) == ("queued", f"ext-{fire.id}")
+    assert store.jobs.of_task("jobsmith", "scheduled_run") == []
+    scheduler.close()
