@@ -7,7 +7,7 @@ PEERS  := .peers-venv
 PEERS_STAMP := $(PEERS)/.installed-stamp
 DEMO_STORE := sqlite:///$(CURDIR)/.jobsmith/demo.db
 
-.PHONY: demo test lint format bench system-packages services clean
+.PHONY: demo test lint format bench bench-queue system-packages services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,8 +57,24 @@ $(PEERS_STAMP): pyproject.toml
 	$(PEERS)/bin/pip install --quiet --upgrade pip
 	$(PEERS)/bin/pip install --quiet dojobber==0.6.3 taskflow==6.5.0 \
 		invoke==3.0.3 plumbum==2.0.2 luigi==3.8.1 aiosmtpd==1.4.6 \
-		apscheduler==3.11.3 croniter==7.0.0 -e .
+		apscheduler==3.11.3 croniter==7.0.0 \
+		pgqueuer==1.6.0 procrastinate==3.10.0 huey==3.5.4 jobmaster==0.1.1 \
+		'psycopg[binary]==3.3.9' psycopg-pool asyncpg -e .
 	touch $(PEERS_STAMP)
+
+## bench-queue: jobsmith's queue beside PgQueuer, Procrastinate, Huey and JobMaster
+## (the peer scripts in ../shared/peers), one after another, then the table with ratios
+PEER_SCRIPTS ?= ../shared/peers
+RESULTS := bench/results
+bench-queue: $(STAMP) $(PEERS_STAMP)
+	rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	flock /tmp/jobsmith-bench.lock sh -c '\
+	  $(PEERS)/bin/python $(PEER_SCRIPTS)/pgqueuer_bench.py 2>/dev/null > $(RESULTS)/pgqueuer_run1.jsonl; \
+	  $(PEERS)/bin/python $(PEER_SCRIPTS)/procrastinate_bench.py 2>/dev/null > $(RESULTS)/procrastinate_run1.jsonl; \
+	  $(PEERS)/bin/python $(PEER_SCRIPTS)/huey_bench.py 2>/dev/null > $(RESULTS)/huey_run1.jsonl; \
+	  $(PEERS)/bin/python $(PEER_SCRIPTS)/jobmaster_bench.py 2>/dev/null > $(RESULTS)/jobmaster_run1.jsonl; \
+	  $(BIN)/python bench/queue_vs_peers.py all 2>/dev/null > $(RESULTS)/jobsmith_run1.jsonl'
+	$(BIN)/python bench/summarize_queue.py $(RESULTS)
 
 clean:
 	rm -rf $(VENV) $(PEERS) .jobsmith .pytest_cache .ruff_cache
