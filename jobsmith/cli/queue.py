@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +16,9 @@ from rich.table import Table
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.cli.runs import status_text, took, when
 from jobsmith.errors import JobsmithError
+
+if TYPE_CHECKING:
+    from jobsmith.store import Store
 
 QUEUE_STYLE = {
     "waiting": "cyan",
@@ -221,6 +224,14 @@ def _task_help(ctx: Context, name: str) -> str:
     show_default=True,
     help="Most jobs claimed at once (fewer when jobs are slow: about 20 ms of work).",
 )
+@click.option(
+    "--home",
+    "home_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, exists=True),
+    help="A scheduler's home on this machine: use its store, and run the jobs its "
+    "scheduler posts (mode = post) from this folder.",
+)
 @pass_context
 def worker(
     ctx: Context,
@@ -233,12 +244,13 @@ def worker(
     grace: float,
     burst: bool,
     batch: int,
+    home_dir: str | None,
 ) -> None:
     """Run queued jobs until stopped (SIGTERM/Ctrl-C: finish running jobs, then exit)."""
     from jobsmith.queue.worker import Worker
 
     import_task_modules(ctx, modules)
-    store = ctx.store()
+    store = ctx.store() if home_dir is None else _home_store(ctx, home_dir)
     options: dict[str, Any] = {
         "concurrency": concurrency,
         "system_units": process_units,
@@ -275,6 +287,16 @@ def worker(
         f"[green]{stats.completed} completed[/], [red]{stats.failed} failed[/], "
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
     )
+
+
+def _home_store(ctx: Context, home_dir: str) -> Store:
+    """The store of a scheduler's home; its scheduled runs use this copy of the home."""
+    from jobsmith.cli.schedule import home_store, load_home
+    from jobsmith.schedule.home import HOME_VARIABLE
+
+    home = load_home(home_dir)
+    os.environ[HOME_VARIABLE] = str(home.folder)  # read by the jobsmith.scheduled_run task
+    return home_store(ctx, home)
 
 
 # -- show and cancel -------------------------------------------------------------------------

@@ -168,7 +168,17 @@ def history(ctx: Context, entry_id: str, limit: int, home_dir: str | None) -> No
     fires = home_store(ctx, home).schedules.history(home.settings.name, entry.id, limit)
     tz = home.settings.timezone
     table = Table(title=f"Fires of {entry.label}", title_justify="left")
-    for column in ("planned", "kind", "outcome", "status", "run", "by", "note"):
+    posted = any(fire.job_id for fire in fires)
+    for column in (
+        "planned",
+        "kind",
+        "outcome",
+        "status",
+        "run",
+        *(["job"] if posted else []),
+        "by",
+        "note",
+    ):
         table.add_column(column)
     for fire in fires:
         style = STATE_STYLE.get(fire.state)
@@ -179,6 +189,7 @@ def history(ctx: Context, entry_id: str, limit: int, home_dir: str | None) -> No
             outcome,
             fire.status or "",
             "" if fire.run_id is None else str(fire.run_id),
+            *([fire.job_id or ""] if posted else []),
             fire.claimed_by,
             escape(fire.note or ""),
         )

@@ -15,7 +15,7 @@ import importlib
 
 from jobsmith.queue.registry import Registry, Task
 
-BUILTIN_MODULES: tuple[str, ...] = ("jobsmith.queue.flows",)
+BUILTIN_MODULES: tuple[str, ...] = ("jobsmith.queue.flows", "jobsmith.schedule.queued")
 """Modules that register built-in tasks; a worker imports them all."""
 
 builtins = Registry()

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 OPENINGS = {
     "failed": "Error occurred during execution.",
-    "interrupted": "The run was interrupted: the scheduler running it stopped.",
+    "interrupted": "The run was interrupted before it ended.",
     "missed": "A scheduled run was missed: no scheduler ran at its time.",
     "skipped": "A scheduled run was skipped: the previous run was still going.",
 }

@@ -7,18 +7,26 @@ job's output, the time spent) next to the job's file (``jobs/0/logs/``), or in t
 home's ``logs/`` for a file outside the home; records the run in the run log; updates
 the fire; and sends the alarm when it fails. The scheduler, ``jobsmith run job``,
 backfills and queue workers all run entries through :class:`EntryRunner`.
+
+While the job runs, the calling thread waits in short steps, so an interruption (Ctrl+C,
+or a queue worker's timeout, cancel or shutdown raised in its thread) arrives at once:
+the job's process is stopped, the run is recorded as stopped (the fire *interrupted*,
+the alarm raised), and the interruption goes on.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from jobsmith.clock import Clock, SystemClock
 from jobsmith.errors import JobsmithError, ScheduleError
@@ -37,6 +45,10 @@ log = logging.getLogger(__name__)
 TASK_KIND = "ScheduledRun"
 OUTPUT_KEPT = MAX_OUTPUT
 """Characters of a run's output kept in the run log, head and tail (the log file has all)."""
+WAIT_STEP = 0.2
+"""Seconds between looks at a running job: how soon an interruption reaches the wait."""
+STOP_GRACE = 10.0
+"""Seconds a stopped job has to end after SIGTERM before it is killed."""
 
 
 def trigger_text(trigger: datetime, home: Home) -> str:
@@ -103,6 +115,8 @@ class _Run:
     echo: Callable[[str], None] | None
     detach: bool
     on_start: Callable[[subprocess.Popen[bytes]], None] | None
+    stopped: str | None = None
+    """Why the run was stopped before its job ended (set when it was interrupted)."""
 
 
 class EntryRunner:
@@ -142,22 +156,45 @@ class EntryRunner:
             )
         started = time.monotonic()
         logfile.log("INFO", "JOB STARTED.")
-        status, code, error = self._execute(run)
+        try:
+            status, code, error = self._execute(run)
+        except BaseException:
+            if run.stopped is None:
+                raise
+            self._end(run, fire_id, started, Status.FAILED, None, run.stopped)
+            raise
+        return self._end(run, fire_id, started, status, code, error)
+
+    def _end(
+        self,
+        run: _Run,
+        fire_id: int | None,
+        started: float,
+        status: str,
+        code: int | None,
+        error: str | None,
+    ) -> RunOutcome:
+        """Close the log file, record the outcome, update the fire, raise the alarm."""
         seconds = time.monotonic() - started
+        tz, logfile, entry = self.home.settings.timezone, run.logfile, run.entry
         if status == Status.COMPLETED:
             logfile.log("INFO", "JOB FINISHED.")
         else:
-            logfile.log("ERROR", f"JOB FAILED: {error}")
+            logfile.log("ERROR", f"JOB {'STOPPED' if run.stopped else 'FAILED'}: {error}")
         logfile.log("INFO", f"TIME SPENT: {int(seconds)} seconds.")
         logfile.close()
-        self.run_log.end_job(job_run, status, error)
+        self.run_log.end_job(run.job_run, status, error)
+        state, event = ("interrupted", "interrupted") if run.stopped else ("ran", "failed")
         if fire_id is not None:
-            self.store.schedules.update(fire_id, "ran", ended_at=utcnow(), status=status)
+            note = error if run.stopped else None
+            self.store.schedules.update(fire_id, state, ended_at=utcnow(), status=status, note=note)
         if status == Status.FAILED:
-            raise_alarm(self.home, entry, "failed", timestamp(trigger, tz), logfile.path, error)
-        shown = trigger_text(trigger, self.home)
-        log.info("%s for %s: %s (run %d, %s)", entry.label, shown, status, job_run.id, logfile.path)
-        return RunOutcome(status, code, job_run.id, logfile.path, seconds, error)
+            raise_alarm(self.home, entry, event, timestamp(run.trigger, tz), logfile.path, error)
+        shown = trigger_text(run.trigger, self.home)
+        log.info(
+            "%s for %s: %s (run %d, %s)", entry.label, shown, status, run.job_run.id, logfile.path
+        )
+        return RunOutcome(status, code, run.job_run.id, logfile.path, seconds, error)
 
     def _header(self, run: _Run) -> list[tuple[str, object]]:
         tz, entry = self.home.settings.timezone, run.entry
@@ -198,6 +235,10 @@ class EntryRunner:
             error = None if code == 0 else f"exit code {code}"
         except (JobsmithError, OSError) as exc:
             error = str(exc)
+        except BaseException:
+            if run.stopped is not None:
+                self.run_log.end_task(task, Status.FAILED, run.stopped, kept.text() or None)
+            raise
         status = Status.COMPLETED if error is None else Status.FAILED
         self.run_log.end_task(task, status, error, kept.text() or None)
         return status, code, error
@@ -217,13 +258,41 @@ class EntryRunner:
             if run.on_start is not None:
                 run.on_start(process)
             assert process.stdout is not None
-            for raw in process.stdout:
+            failures: list[BaseException] = []
+            reader = threading.Thread(
+                target=self._copy_output,
+                args=(process.stdout, run, kept, failures),
+                name=f"{run.entry.name}-output",
+                daemon=True,
+            )
+            reader.start()
+            try:
+                while reader.is_alive():  # short steps: an interruption arrives between them
+                    reader.join(WAIT_STEP)
+            except BaseException as exc:
+                run.stopped = f"stopped ({type(exc).__name__}): {_why(exc)}"
+                log.warning("%s: %s; stopping the job", run.entry.label, run.stopped)
+                stop_process(process, run.detach)
+                reader.join(STOP_GRACE)
+                raise
+            if failures:
+                raise failures[0]
+            return process.wait()
+
+    @staticmethod
+    def _copy_output(
+        stream: IO[bytes], run: _Run, kept: BoundedOutput, failures: list[BaseException]
+    ) -> None:
+        """The job's output, line by line, into the log file (and the echo)."""
+        try:
+            for raw in stream:
                 line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
                 run.logfile.write_lines([line])
                 if run.echo is not None:
                     run.echo(line)
                 kept.add(line)
-            return process.wait()
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            failures.append(exc)
 
     def _environment(self, run: _Run) -> dict[str, str]:
         entry = run.entry
@@ -247,3 +316,26 @@ class EntryRunner:
             }
         )
         return env
+
+
+def stop_process(process: subprocess.Popen[bytes], group: bool) -> None:
+    """SIGTERM a job (its whole session when it has one), SIGKILL if it lingers."""
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            if group and hasattr(os, "killpg"):
+                os.killpg(process.pid, number)
+            else:
+                process.send_signal(number)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(STOP_GRACE)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _why(exc: BaseException) -> str:
+    """What an interruption means: its message, else the first line of its docstring."""
+    doc = (type(exc).__doc__ or "").strip().splitlines()
+    return str(exc) or (doc[0] if doc else type(exc).__name__)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from jobsmith.runlog import Status
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.policies import BUSY, Planned, overlap_state
 from jobsmith.store import FireRecord, Store, utcnow
@@ -135,6 +136,31 @@ class FireClaimer:
         if fire.run_id is not None:
             self.store.runs.end_job(fire.run_id, ended_at=utcnow(), status="Failed", error=why)
         return True
+
+    def posted_but_ended(self) -> list[tuple[FireRecord, str]]:
+        """Posted fires whose queue job ended without finishing them (cancelled, failed
+        before the run, lost too often) end *interrupted*; returns each with the reason."""
+        ended = []
+        for fire, job_status, job_error in self.repo.fires_of_ended_jobs(self.schedule):
+            why = f"queue job {fire.job_id} {job_status}" + (f": {job_error}" if job_error else "")
+            taken = self.repo.take(
+                fire.id,
+                from_state=fire.state,
+                from_owner=fire.claimed_by,
+                state="interrupted",
+                owner=fire.claimed_by,
+            )
+            if taken is None:  # a worker moved it on meanwhile
+                continue
+            status = Status.CANCELLED if job_status == "cancelled" else Status.FAILED
+            self.repo.update(fire.id, "interrupted", ended_at=utcnow(), status=status, note=why)
+            if (
+                fire.run_id is not None
+                and self.store.runs.get(fire.run_id).status == Status.RUNNING
+            ):
+                self.store.runs.end_job(fire.run_id, ended_at=utcnow(), status=status, error=why)
+            ended.append((fire, why))
+        return ended
 
     def _take(self, fire: FireRecord, from_state: str, state: str) -> FireRecord | None:
         return self.repo.take(

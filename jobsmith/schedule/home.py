@@ -52,6 +52,8 @@ class SchedulerSettings:
     alarm: frozenset[str] = frozenset({"failed", "interrupted"})
     mode: str = "run"
     """``run`` due jobs in the scheduler's process, or ``post`` them to the queue."""
+    queue: str = "default"
+    """With ``mode = post``: the queue the jobs go to (``jobsmith worker -q NAME`` serves it)."""
     heartbeat: int = 5
     max_runs: int = 16
     """Runs one scheduler keeps going at once (more wait, still claimed, for a free slot)."""
@@ -77,6 +79,7 @@ SETTING_KEYS = {
     "grace": "grace",
     "alarm": "alarm",
     "mode": "mode",
+    "queue": "queue",
     "heartbeat": "heartbeat",
     "dead_after": "dead_after",
     "max_runs": "max_runs",

@@ -56,8 +56,10 @@ overlap = skip
 grace = 60
 # which events send an alarm to a job's persons: failed, interrupted, missed, skipped
 alarm = failed, interrupted
-# run due jobs in the scheduler (run) or post them to the queue (post)
+# run due jobs in the scheduler (run) or post them to the queue for `jobsmith worker` (post)
 mode = run
+# with mode = post: the queue the jobs go to
+queue = default
 
 [LOG]
 # True: log to the console only; False: also to logs/<name>.log

@@ -36,7 +36,6 @@ from logging.handlers import TimedRotatingFileHandler
 from pathlib import Path
 
 from jobsmith.clock import Clock, clock_from_env
-from jobsmith.errors import ScheduleError
 from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.execute import EntryRunner
@@ -89,14 +88,17 @@ class Scheduler:
         )
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         if self.settings.mode == "post" and poster is None:
-            raise ScheduleError(f"{self.home.ini_path}: mode = post needs a queue to post to")
+            from jobsmith.schedule.queued import QueuePoster  # the queue loads only to post
+
+            poster = QueuePoster(self.home, self.store)
         self.claimer = FireClaimer(self.store, self.name, self.id, self.settings.overlap, poster)
         source = open_source(self.settings.source, self.home.schedule_path, self.store, self.name)
         self.watcher = ScheduleWatcher(source, self.settings.timezone)
         self.runner = EntryRunner(self.home, self.store, self.clock)
         self.alarms = AlarmDigest(self.home)
         self.tracks: dict[int, _Track] = {}
-        # A bounded pool: each run thread holds a store connection, so threads are reused.
+        # A bounded pool of run threads; each holds a store connection only while it records
+        # a run's start or end (see _run), so a scheduler holds one connection, not one a run.
         self._pool = ThreadPoolExecutor(
             self.settings.max_runs, thread_name_prefix=f"{self.name}-run"
         )
@@ -263,6 +265,7 @@ class Scheduler:
             return
         self._next_beat = time.monotonic() + self.settings.heartbeat
         self.store.schedules.heartbeat(self.id, utcnow())
+        self._settle_posted()
         for fire in self.claimer.orphans(self.settings.dead_after):
             track = self.tracks.get(fire.entry_id)
             if fire.state == "starting" and track is not None:
@@ -289,6 +292,16 @@ class Scheduler:
                         None,
                         why,
                     )
+
+    def _settle_posted(self) -> None:
+        """Fires whose queue job ended without running them to the end (cancelled, lost)."""
+        for fire, why in self.claimer.posted_but_ended():
+            log.error("Fire %d of %s interrupted: %s", fire.id, fire.entry_name, why)
+            track = self.tracks.get(fire.entry_id)
+            if track is not None:
+                shown = self._shown(fire.planned_at)
+                path = Path(fire.log_path) if fire.log_path else None
+                raise_alarm(self.home, track.entry, "interrupted", shown, path, why)
 
     def _promote(self, entry: Entry) -> None:
         claimed = self.claimer.promote(entry)
@@ -359,13 +372,18 @@ class Scheduler:
         self.runs[claimed.fire_id] = self._pool.submit(self._run, claimed)
 
     def _run(self, claimed: Claimed) -> None:
+        def started(process: subprocess.Popen[bytes]) -> None:
+            self._processes[claimed.fire_id] = process
+            # The run is recorded as started: no connection is held while the job runs.
+            self.store.connector.release()
+
         try:
             self.runner.run(
                 claimed.entry,
                 claimed.planned_at,
                 fire_id=claimed.fire_id,
                 detach=True,
-                on_start=lambda process: self._processes.__setitem__(claimed.fire_id, process),
+                on_start=started,
             )
         except Exception as exc:  # the scheduler goes on; the fire says what happened
             log.exception(
@@ -380,6 +398,7 @@ class Scheduler:
         finally:
             self.runs.pop(claimed.fire_id, None)
             self._processes.pop(claimed.fire_id, None)
+            self.store.connector.release()  # an idle pool thread holds no connection
 
     def _terminate(self, fire_id: int) -> None:
         process = self._processes.get(fire_id)

@@ -51,6 +51,10 @@ class Connector(Protocol):
     def run_script(self, sql: str) -> None:
         """Run several statements (DDL) inside the current transaction."""
 
+    def release(self) -> None:
+        """Close the calling thread's connection (outside a transaction); its next statement
+        opens a new one. For threads that wait long between statements."""
+
     def close(self) -> None:
         """Close every connection this connector opened in this process."""
 
@@ -113,6 +117,16 @@ class ThreadConnections(Generic[C]):
             yield depth == 0
         finally:
             self.local.depth = depth
+
+    def release(self) -> None:
+        """Close the calling thread's connection, unless a transaction is open on it."""
+        conn = self.current()
+        if conn is None or getattr(self.local, "depth", 0):
+            return
+        with self._lock:
+            self._owned.pop(threading.get_ident(), None)
+        self.local.conn = None
+        self._quietly_close(conn)
 
     def __len__(self) -> int:
         """How many connections this process holds open."""

@@ -99,5 +99,8 @@ class PostgresConnector:
     def run_script(self, sql: str) -> None:
         self.connection.execute(sql.encode())  # bytes: no placeholders are parsed
 
+    def release(self) -> None:
+        self._threads.release()
+
     def close(self) -> None:
         self._threads.close_all()

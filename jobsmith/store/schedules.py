@@ -240,6 +240,17 @@ class ScheduleRepository:
         params = {"schedule": schedule, "dead_before": dead_before}
         return [_fire(r) for r in self.db.fetchall(self.q.orphaned_fires, params)]
 
+    def fires_of_ended_jobs(self, schedule: str) -> list[tuple[FireRecord, str, str | None]]:
+        """Posted fires still queued or running whose queue job ended: (fire, the job's
+        status, its error)."""
+        rows = self.db.fetchall(self.q.fires_of_ended_jobs, {"schedule": schedule})
+        found = []
+        for row in rows:
+            values = dict(row)
+            status, error = values.pop("job_status"), values.pop("job_error")
+            found.append((_fire(values), str(status), error))
+        return found
+
     # -- schedulers alive --------------------------------------------------------------------
     def register_instance(
         self, instance_id: str, schedule: str, host: str, pid: int, at: datetime

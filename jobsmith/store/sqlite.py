@@ -99,6 +99,9 @@ class SQLiteConnector:
         for statement in iter_statements(sql):
             self.connection.execute(statement)
 
+    def release(self) -> None:
+        self._threads.release()
+
     def close(self) -> None:
         self._threads.close_all()
 

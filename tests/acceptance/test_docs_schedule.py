@@ -30,11 +30,25 @@ def test_blocks_are_the_example_files() -> None:
 
 
 @pytest.mark.parametrize(
-    "example", ["examples/schedule/times.py", "examples/schedule/rehearsal.py"]
+    "example",
+    [
+        "examples/schedule/times.py",
+        "examples/schedule/rehearsal.py",
+        "examples/schedule/posting.py",
+    ],
 )
 def test_examples_print_what_the_document_shows(example: str, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(REPO / example)], cwd=tmp_path, text=True,
                           capture_output=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == titled_blocks()[f"output of {example}"]
+
+
+def test_the_posting_example_on_each_store(target: StoreTarget, tmp_path: Path) -> None:
+    target.open(deploy=True).close()
+    example = "examples/schedule/posting.py"
+    done = subprocess.run([sys.executable, str(REPO / example)], cwd=tmp_path, text=True,
+                          env=target.env(), capture_output=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == titled_blocks()[f"output of {example}"]
 

@@ -8,21 +8,24 @@ from pathlib import Path
 from jobsmith.schedule.entries import COLUMNS
 from tests.conftest import StoreTarget
 
-# A job that notes each trigger it ran for (and can be told to sleep or fail).
+# A job that notes its pid and each trigger it ran for, says its words (PARAMETERS), and
+# can be told to sleep or fail.
 RECORDER = """#!/usr/bin/env bash
-# usage: record.sh [--sleep S] [--fail] --trigger T
-sleep_for=0; fail=0
+# usage: record.sh [--sleep S] [--fail] [WORD …] --trigger T
+sleep_for=0; fail=0; words=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sleep) sleep_for="$2"; shift 2;;
     --fail) fail=1; shift;;
     --trigger) trigger="$2"; shift 2;;
-    *) shift;;
+    *) words+=("$1"); shift;;
   esac
 done
-echo "started $trigger"
+here="$(dirname "$0")"
+echo "$$" >> "$here/pids.txt"
+echo "started $trigger (JOBSMITH_TRIGGER=$JOBSMITH_TRIGGER) words: ${words[*]}"
 sleep "$sleep_for"
-echo "$trigger" >> "$(dirname "$0")/triggers.txt"
+echo "$trigger" >> "$here/triggers.txt"
 if [ "$fail" = 1 ]; then echo "failing on purpose" >&2; exit 3; fi
 echo "done $trigger"
 """

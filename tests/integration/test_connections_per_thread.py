@@ -43,3 +43,15 @@ def test_a_forked_child_opens_its_own_connection(store: Store) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.read(read, 10) == b"ok" and status == 0
     assert store.connector.fetchone("SELECT 3 AS three")["three"] == 3  # the parent's still works
+
+
+def test_a_thread_can_give_its_connection_back(store: Store) -> None:
+    store.connector.fetchone("SELECT 1 AS one")
+    assert len(store.connector._threads) == 1
+    with store.connector.transaction():
+        store.connector.release()  # inside a transaction: kept
+        assert len(store.connector._threads) == 1
+    store.connector.release()
+    assert len(store.connector._threads) == 0
+    assert store.connector.fetchone("SELECT 4 AS four")["four"] == 4  # opens a new one
+    assert len(store.connector._threads) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ import pytest
 
 from jobsmith.store import Store
 from tests.conftest import StoreTarget
+from tests.integration.posting_processes import ConnectionSampler
 from tests.integration.schedule_homes import add_job, make_home
 
 ENTRIES = 6
@@ -30,11 +32,17 @@ FIRES_BEFORE_KILL = 120
 FIRES_IN_ALL = 300
 
 
+def app_name(target: StoreTarget, number: int) -> str:
+    """The application_name of one scheduler's PostgreSQL connections (PGAPPNAME)."""
+    return f"scheduler{number}-{target.schema}"
+
+
 def start(home: Path, target: StoreTarget, number: int) -> subprocess.Popen[bytes]:
     with (home / f"scheduler{number}.out").open("wb") as log:  # the child keeps its own copy
         return subprocess.Popen(
             [sys.executable, "-m", "jobsmith", "scheduler", "--home", str(home)],
-            env=target.env(), stdout=log, stderr=subprocess.STDOUT,
+            env={**target.env(), "PGAPPNAME": app_name(target, number)},
+            stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 
@@ -58,7 +66,9 @@ def test_each_fire_once_with_a_scheduler_killed(tmp_path: Path, pg_target: Store
     for entry in range(1, ENTRIES + 1):
         add_job(home, entry, "* * * * *")
     schedulers = [start(home, pg_target, n) for n in range(3)]
+    sampler = ConnectionSampler([app_name(pg_target, n) for n in range(3)])
     try:
+        sampler.__enter__()
         wait_for(store, FIRES_BEFORE_KILL, 120)
         victim = schedulers[0]
         os.kill(victim.pid, signal.SIGKILL)
@@ -67,6 +77,7 @@ def test_each_fire_once_with_a_scheduler_killed(tmp_path: Path, pg_target: Store
         wait_for(store, FIRES_IN_ALL, 150)
         time.sleep(5)  # past dead_after: the survivors take care of the victim's fires
     finally:
+        sampler.__exit__()
         for process in schedulers[1:]:
             process.send_signal(signal.SIGTERM)
         for process in schedulers:
@@ -103,4 +114,8 @@ def test_each_fire_once_with_a_scheduler_killed(tmp_path: Path, pg_target: Store
     )
     assert len(owners) == 3, f"all three schedulers claimed fires: {owners}"
     assert claimed(store) >= FIRES_IN_ALL and killed_at >= FIRES_BEFORE_KILL
+    for n in range(3):  # a scheduler holds one connection; its run threads, one while recording
+        held = sampler.held(app_name(pg_target, n))
+        assert len(held) > 20 and statistics.median(held) == 1, Counter(held)
+        assert max(held) <= 1 + ENTRIES, Counter(held)
     store.close()

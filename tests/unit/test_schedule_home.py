@@ -52,6 +52,13 @@ def test_runner_config_ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         False,
     )
     assert home.store_url == f"sqlite:///{tmp_path / 'data' / 'jobs.db'}"
+    assert (s.mode, s.queue) == ("run", "default")
+
+
+def test_posting_mode_and_its_queue(tmp_path: Path) -> None:
+    (tmp_path / "config.ini").write_text("[SCHEDULER]\nmode = Post\nqueue = nightly\n")
+    settings = Home.load(tmp_path).settings
+    assert (settings.mode, settings.queue) == ("post", "nightly")
 
 
 def test_jobsmith_yml_scheduler_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,6 +85,7 @@ def test_jobsmith_yml_scheduler_section(tmp_path: Path, monkeypatch: pytest.Monk
         ("alarm = failed, always", "expected a list of failed, interrupted, missed, skipped"),
         ("source = cloud", "source = 'cloud': expected file or store"),
         ("grace = soon", "duration 'soon' is not understood"),
+        ("mode = later", "mode = 'later': expected run (run due jobs here) or post"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, line: str, message: str) -> None:
@@ -97,3 +105,22 @@ def test_python_is_the_interpreter_jobsmith_runs_in(tmp_path: Path) -> None:
     assert interpreter("bash", home)[0].endswith("bash")
     with pytest.raises(Exception, match="unknown environment 'cobol'"):
         interpreter("cobol", home)
+
+
+def test_a_worker_runs_posted_fires_in_its_own_copy_of_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobsmith.schedule.queued import worker_home
+
+    posted, copy, other = tmp_path / "posted", tmp_path / "copy", tmp_path / "other"
+    for folder, name in ((posted, "nightly"), (copy, "nightly"), (other, "daily")):
+        folder.mkdir()
+        (folder / "config.ini").write_text(f"[SCHEDULER]\nname = {name}\n")
+    monkeypatch.delenv("JOBSMITH_HOME", raising=False)
+    assert worker_home(str(posted), "nightly").folder == posted
+    monkeypatch.setenv("JOBSMITH_HOME", str(copy))
+    assert worker_home(str(posted), "nightly").folder == copy
+    monkeypatch.setenv("JOBSMITH_HOME", str(other))  # another scheduler's home
+    assert worker_home(str(posted), "nightly").folder == posted
+    monkeypatch.setenv("JOBSMITH_HOME", str(tmp_path / "empty"))  # not a home at all
+    assert worker_home(str(posted), "scheduler").folder == posted

@@ -125,6 +125,29 @@ WHERE f.schedule = :schedule AND f.state IN ('starting', 'running')
   AND (i.id IS NULL OR i.stopped_at IS NOT NULL OR i.heartbeat_at < :dead_before)
 ORDER BY f.planned_at;
 
+-- name: fires_of_ended_jobs [sqlite]
+-- Fires posted as jobsmith.scheduled_run jobs, still queued or running, whose job has
+-- ended (cancelled, failed, lost too often): no worker will finish them.
+SELECT f.*, j.status AS job_status, j.error AS job_error
+FROM schedule_fire f JOIN queue_job j ON j.id = CAST(f.job_id AS INTEGER)
+WHERE f.schedule = :schedule AND f.state IN ('queued', 'running') AND f.job_id IS NOT NULL
+  AND j.type_key = 'jobsmith' AND j.task_key = 'scheduled_run' AND j.arguments ->> 'fire' = f.id
+  AND j.status IN ('completed', 'failed', 'cancelled')
+ORDER BY f.planned_at;
+
+-- name: fires_of_ended_jobs [postgresql]
+-- Fires posted as jobsmith.scheduled_run jobs, still queued or running, whose job has
+-- ended (cancelled, failed, lost too often): no worker will finish them. (A poster of
+-- your own may return job ids that are not numbers: those are left alone.)
+SELECT f.*, j.status AS job_status, j.error AS job_error
+FROM schedule_fire f JOIN queue_job j
+  ON j.id = CASE WHEN f.job_id ~ '^[0-9]{1,18}$' THEN CAST(f.job_id AS BIGINT) END
+WHERE f.schedule = :schedule AND f.state IN ('queued', 'running') AND f.job_id IS NOT NULL
+  AND j.type_key = 'jobsmith' AND j.task_key = 'scheduled_run'
+  AND j.arguments ->> 'fire' = CAST(f.id AS TEXT)
+  AND j.status IN ('completed', 'failed', 'cancelled')
+ORDER BY f.planned_at;
+
 -- name: register_instance
 -- A scheduler starts.
 INSERT INTO scheduler_instance (id, schedule, host, pid, started_at, heartbeat_at)
