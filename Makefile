@@ -15,11 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: set up, run the example jobs on the embedded SQLite store, show what ran
+## demo: set up, then run one example of each kind on the embedded SQLite store and show
+## the run log they all share
+DEMO := JOBSMITH_STORE=$(DEMO_STORE)
 demo: $(STAMP)
-	cd examples && JOBSMITH_STORE=$(DEMO_STORE) ../$(BIN)/python hello.py
-	JOBSMITH_STORE=$(DEMO_STORE) $(BIN)/jobsmith runs --limit 5
-	JOBSMITH_STORE=$(DEMO_STORE) $(BIN)/jobsmith runs show latest
+	rm -f $(CURDIR)/.jobsmith/demo.db*
+	@echo "== a job run now (robojob's go())"
+	cd examples && $(DEMO) ../$(BIN)/python hello.py
+	@echo "== a goal graph (DoJobber): retries interleaved, cleanups last in first out"
+	cd examples && $(DEMO) ../$(BIN)/python movie_night.py -v --battery-state charged --couch-space
+	@echo "== a flow that reverts and retries (TaskFlow)"
+	cd examples && $(DEMO) ../$(BIN)/python server_flow.py
+	@echo "== the queue (JobMaster): post jobs, then a worker drains them"
+	cd examples/queue && $(DEMO) ../../$(BIN)/python posting.py
+	cd examples/queue && $(DEMO) ../../$(BIN)/jobsmith worker -m nice_tasks --burst
+	@echo "== the run log: every run, whatever started it"
+	$(DEMO) $(BIN)/jobsmith runs --limit 12
+	$(DEMO) $(BIN)/jobsmith runs show latest
 
 ## system-packages: what the tests need from Debian (R, Graphviz); idempotent
 system-packages:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +31,10 @@ COMMAND_MODULES = (
 )
 """Modules whose import adds commands to :func:`cli`."""
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (a file, CI logs) is not squeezed into 80 columns; COLUMNS still wins.
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+console = Console(width=_PIPED_WIDTH)
+err_console = Console(stderr=True, width=_PIPED_WIDTH)
 
 
 @dataclass

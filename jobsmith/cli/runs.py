@@ -73,12 +73,17 @@ def runs(click_ctx: click.Context, limit: int, job_name: str | None, status: str
     ctx: Context = click_ctx.obj
     records = ctx.store().runs.recent(limit, job_name=job_name, status=status)
     table = Table(title="Job runs", title_justify="left")
-    for column in ("id", "job", "environment", "status", "started", "duration"):
-        table.add_column(column, justify="right" if column in ("id", "duration") else "left")
+    for column in ("id", "job", "kind", "environment", "status", "started", "duration"):
+        table.add_column(
+            column,
+            justify="right" if column in ("id", "duration") else "left",
+            no_wrap=column in ("started", "duration", "status", "kind"),
+        )
     for run in records:
         table.add_row(
             str(run.id),
             run.job_name,
+            run.kind,
             run.environment,
             status_text(run.status),
             when(run.started_at),
