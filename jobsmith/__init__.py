@@ -10,9 +10,9 @@ In-process jobs (robojob's ``go()``)::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from jobsmith._lazy import lazy_attributes
 from jobsmith.config import Config, load_config
 from jobsmith.errors import (
     ConfigError,
@@ -87,13 +87,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jobsmith' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __version__ = "0.1.0"

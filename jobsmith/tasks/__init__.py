@@ -9,9 +9,9 @@ The kinds are imported on first use, so importing the base costs nothing more.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from jobsmith._lazy import lazy_attributes
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
 if TYPE_CHECKING:
@@ -24,21 +24,17 @@ if TYPE_CHECKING:
         ScriptExecution,
     )
 
-_KINDS = {
-    "CommandExecution": "script",
-    "PowerShellExecution": "script",
-    "RExecution": "script",
-    "ScriptExecution": "script",
-    "ProcedureExecution": "procedure",
-    "EmailExecution": "email",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _KINDS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jobsmith.tasks' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"jobsmith.tasks.{module}"), name)
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "CommandExecution": "jobsmith.tasks.script",
+        "PowerShellExecution": "jobsmith.tasks.script",
+        "RExecution": "jobsmith.tasks.script",
+        "ScriptExecution": "jobsmith.tasks.script",
+        "ProcedureExecution": "jobsmith.tasks.procedure",
+        "EmailExecution": "jobsmith.tasks.email",
+    },
+)
 
 
 __all__ = [
