@@ -41,15 +41,18 @@ system-packages:
 services:
 	bash scripts/services.sh
 
-## test: the whole suite (lint included) against real SQLite, PostgreSQL, R, SMTP
+## test: the whole suite (lint and types included) against real SQLite, PostgreSQL, R, SMTP
 test: $(STAMP) system-packages services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
+## lint: ruff, then mypy (what it checks and how strictly: [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -89,4 +92,4 @@ bench-queue: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/summarize_queue.py $(RESULTS)
 
 clean:
-	rm -rf $(VENV) $(PEERS) .jobsmith .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) .jobsmith .pytest_cache .ruff_cache .mypy_cache

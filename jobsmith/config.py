@@ -75,6 +75,7 @@ def load_config(
     file is an empty config; a missing named file is an error."""
     environ = os.environ if environ is None else environ
     named = path or environ.get("JOBSMITH_CONFIG")
+    config_path: Path | None
     if named:
         config_path = Path(named)
         if not config_path.is_file():

@@ -71,7 +71,7 @@ class CycleError(GraphError):
     def __init__(self, cycle: list[str], nodes: list[Any] | None = None) -> None:
         self.cycle = cycle
         """The names along the cycle, ending with the one it started at."""
-        self.nodes = nodes if nodes is not None else list(cycle)
+        self.nodes: list[Any] = nodes if nodes is not None else list(cycle)
         """The same nodes as the caller knows them (classes, indexes …)."""
         super().__init__("dependency cycle: " + " -> ".join(cycle))
 

@@ -137,7 +137,7 @@ class JobExecution:
             self._run_error_handlers()
         self.run_log.end_job(self.run, status, error)
         log.info("Job completed with status %s", status)
-        log.info("Running time: %s", self.run.ended_at - self.run.started_at)  # type: ignore[operator]
+        log.info("Running time: %s", self.run.duration)
         return isinstance(exc, JobExit)
 
     def _run_error_handlers(self) -> None:
@@ -331,7 +331,7 @@ class JobExecution:
             self.run_log.end_task(record, task.status, task.error_message, task.output)
             task.completed_on = record.ended_at
             log.info("Task completed with status %s", task.status)
-            log.info("Running time: %s", record.ended_at - record.started_at)  # type: ignore[operator]
+            log.info("Running time: %s", record.duration)
         return task.result
 
     def __repr__(self) -> str:

@@ -256,7 +256,6 @@ def _start(
 ) -> subprocess.Popen[bytes]:
     environment = dict(os.environ if env is None else env)
     environment.setdefault("PYTHONUNBUFFERED", "1")
-    group = {"start_new_session": True} if os.name == "posix" else {}
     try:
         return subprocess.Popen(
             args,
@@ -265,7 +264,7 @@ def _start(
             stderr=subprocess.PIPE,
             env=environment,
             cwd=cwd,
-            **group,  # type: ignore[call-overload]
+            start_new_session=os.name == "posix",  # its own process group, to stop it whole
         )
     except OSError as exc:
         where = f" in {os.fspath(cwd)}" if cwd is not None else ""

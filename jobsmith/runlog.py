@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -57,6 +57,11 @@ class JobRun:
     ended_at: datetime | None = None
     error: str | None = None
 
+    @property
+    def duration(self) -> timedelta | None:
+        """How long it ran (None until it ended)."""
+        return self.ended_at - self.started_at if self.ended_at else None
+
 
 @dataclass
 class TaskRun:
@@ -68,11 +73,16 @@ class TaskRun:
     kind: str
     name: str
     started_at: datetime
-    parameters: dict[str, str | None] = field(default_factory=dict)
+    parameters: Mapping[str, str | None] = field(default_factory=dict)
     status: str = Status.RUNNING
     ended_at: datetime | None = None
     error: str | None = None
     output: str | None = None
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long it ran (None until it ended)."""
+        return self.ended_at - self.started_at if self.ended_at else None
 
 
 class RunLog:

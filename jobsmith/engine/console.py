@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from typing import TextIO
+from typing import IO
 
 from jobsmith.engine.events import Listener
 from jobsmith.engine.model import Node, NodeReport, Phase
@@ -27,7 +27,7 @@ _QUOTED = {Phase.RECHECK.value, Phase.REVERT.value, Phase.CLEANUP.value}
 class ConsoleListener(Listener):
     """Writes a line per phase; ``stream`` defaults to ``sys.stderr`` at the time of writing."""
 
-    def __init__(self, stream: TextIO | None = None, *, debug: bool = False) -> None:
+    def __init__(self, stream: IO[str] | None = None, *, debug: bool = False) -> None:
         self.stream = stream
         self.debug = debug
 

@@ -9,7 +9,7 @@ a linear flow it is simply the order tasks were added.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from jobsmith.engine.gcpause import GcPause
@@ -35,10 +35,10 @@ def dependency_order(
         if start in state:
             continue
         state[start] = _ON_PATH
-        stack: list[tuple[K, Iterable[K]]] = [(start, iter(deps_of(start)))]
+        stack: list[tuple[K, Iterator[K]]] = [(start, iter(deps_of(start)))]
         while stack:
             node, pending = stack[-1]
-            for dep in pending:  # type: ignore[attr-defined]
+            for dep in pending:
                 seen = state.get(dep)
                 if seen is None:
                     state[dep] = _ON_PATH

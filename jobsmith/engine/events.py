@@ -43,9 +43,16 @@ EVENTS = ("run_started", "try_started", "phase_done", "try_done", "node_reverted
 
 
 class Dispatch:
-    """The listeners' overridden methods, by event, ready to call."""
+    """The listeners' overridden methods, by event, ready to call (None: nobody listens)."""
 
     __slots__ = EVENTS
+
+    run_started: Callable[[Plan], None] | None
+    try_started: Callable[[NodeReport], None] | None
+    phase_done: Callable[[Node, str, BaseException | None], None] | None
+    try_done: Callable[[NodeReport], None] | None
+    node_reverted: Callable[[NodeReport, BaseException | None], None] | None
+    run_finished: Callable[[Report], None] | None
 
     def __init__(self, listeners: Iterable[Listener]) -> None:
         chosen = list(listeners)

@@ -90,8 +90,8 @@ class Engine:
                 self._end_try(report, Outcome.PASSED, result, None)
                 return step
         elif self.no_act:
-            exc = NotRunInDryRun(f"{node.name} was not run (dry run) and has no check")
-            self._end_try(report, Outcome.FAILED, None, exc)
+            not_run = NotRunInDryRun(f"{node.name} was not run (dry run) and has no check")
+            self._end_try(report, Outcome.FAILED, None, not_run)
             return step
         self._run_and_recheck(node, report, step)
         return step

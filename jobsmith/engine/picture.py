@@ -43,7 +43,7 @@ def to_dot(edges: Edges, outcomes: Mapping[str, Outcome] | None = None, name: st
     """The graph as Graphviz DOT text."""
     outcomes = outcomes or {}
     lines = [f"digraph {_quote(name)} {{", "  node [shape=box, style=rounded];"]
-    arrows = []
+    arrows: list[str] = []
     for node, deps in edges:
         style = _STYLE.get(outcomes.get(node, Outcome.PENDING))
         attrs = (

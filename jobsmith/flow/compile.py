@@ -9,6 +9,7 @@ anything runs, so a flow that cannot work fails whole, not halfway.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,7 @@ class Values:
         else:
             self._values[key(name)] = before
 
-    def keys(self) -> set[str]:
+    def keys(self) -> builtins.set[str]:  # in this class, "set" is the method
         return set(self._values)
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,7 +154,7 @@ class Compiled:
     def _part(self, item: Item, scope: Scope | None) -> _Part:
         if isinstance(item, Task):
             return self._task(item)
-        inner = self._scope(item, scope) if item.retry is not None else scope
+        inner = self._scope(item, item.retry, scope) if item.retry is not None else scope
         parts = [self._part(child, inner) for child in item.items]
         if isinstance(item, GraphFlow):
             part = self._graph(item, parts)
@@ -177,8 +178,7 @@ class Compiled:
         name = task.name
         return _Part([name], [name], [name], provides, needs)
 
-    def _scope(self, flow: Flow, parent: Scope | None) -> Scope:
-        retry: Retry = flow.retry  # type: ignore[assignment]
+    def _scope(self, flow: Flow, retry: Retry, parent: Scope | None) -> Scope:
         on_try = None
         if retry.provides:
             provides = retry.provides
@@ -230,8 +230,8 @@ class Compiled:
     def _graph(self, flow: GraphFlow, parts: list[_Part]) -> _Part:
         index = {id(item): i for i, item in enumerate(flow.items)}
         edges: dict[int, list[int]] = {i: [] for i in range(len(parts))}
-        for before, after in flow.links:
-            edges[index[id(after)]].append(index[id(before)])
+        for before_item, after_item in flow.links:
+            edges[index[id(after_item)]].append(index[id(before_item)])
         provider: dict[str, int] = {}
         for i, part in enumerate(parts):
             for name in part.provides:

@@ -12,7 +12,7 @@ Any flow may carry a retry controller (``retry=Times(3)``) that retries it as a 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Self, Union
 
 from jobsmith.errors import FlowError
 
@@ -31,7 +31,7 @@ class Flow:
         self.retry = retry
         self.items: list[Item] = []
 
-    def add(self, *items: Item) -> Flow:
+    def add(self, *items: Item) -> Self:
         """Add tasks or flows; returns the flow, so calls chain."""
         from jobsmith.flow.task import Task
 
@@ -69,7 +69,7 @@ class GraphFlow(Flow):
         super().__init__(name, retry)
         self.links: list[tuple[Item, Item]] = []
 
-    def link(self, before: Item, after: Item) -> GraphFlow:
+    def link(self, before: Item, after: Item) -> Self:
         """Make ``after`` run only once ``before`` has completed."""
         for item in (before, after):
             if not any(item is existing for existing in self.items):

@@ -72,7 +72,7 @@ def parameters_of(function: Callable[..., Any]) -> list[Parameter]:
         hint = _resolve(p.annotation, function)
         choices = _choices(hint)
         if choices is not None:
-            hint = Literal[choices]  # type: ignore[valid-type]
+            hint = Literal[choices]
         required = p.default is inspect.Parameter.empty
         default = None if required else p.default
         found.append(Parameter(p.name, hint, _kind(hint, choices), required, default, choices))
@@ -162,7 +162,7 @@ class Arguments:
         # Plain JSON types need no second pass to become JSON (model_dump(mode="json")).
         self._plain = all(_plain_json(p.annotation) for p in parameters)
         config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-        self.model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        self.model: type[BaseModel] = create_model(
             f"Arguments[{label}]", __config__=config, **fields
         )
         self._validator = self.model.__pydantic_validator__
@@ -229,7 +229,7 @@ def arguments_from_definition(label: str, definition: Mapping[str, Any]) -> Argu
     parameters = []
     for d in definition["parameters"]:
         choices = tuple(d["choices"]) if d.get("choices") is not None else None
-        hint: Any = Literal[choices] if choices else types.get(d["kind"], Any)  # type: ignore[valid-type]
+        hint: Any = Literal[choices] if choices else types.get(d["kind"], Any)
         parameters.append(
             Parameter(d["name"], hint, d["kind"], d["required"], d.get("default"), choices)
         )

@@ -98,7 +98,9 @@ class JobExecutor:
         started = time.time()
         try:
             return self._run(job, started)
-        except (*self.transient, JobInterrupt):
+        except self.transient:
+            raise
+        except JobInterrupt:
             raise
         except Exception as exc:
             log.exception("Job %s (%s) could not be run", job.id, job.name)

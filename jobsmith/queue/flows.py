@@ -55,7 +55,7 @@ def import_factory(reference: str) -> Callable[..., Any]:
         raise JobsmithError(f"flow factory {reference!r} cannot be imported: {exc}") from exc
     if not callable(found):
         raise JobsmithError(f"flow factory {reference!r} is not callable")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @builtins.task(type_key="jobsmith", task_key="flow", unique=False)

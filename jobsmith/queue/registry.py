@@ -150,7 +150,7 @@ class Task:
         self.kind = kind
         self.help = (function.__doc__ or "").strip() or None
         self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
-        functools.update_wrapper(self, function)  # type: ignore[arg-type]
+        functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
@@ -271,7 +271,23 @@ class Registry:
 
     @overload
     def task(
-        self, _func: None = None, /, **options: Any
+        self,
+        _func: None = None,
+        /,
+        *,
+        type_key: str | None = None,
+        task_key: str | None = None,
+        process_units: int = 1,
+        process_limit: int | None = None,
+        write_all: str | Iterable[str] | None = None,
+        dependencies: Dependency | Iterable[Dependency] | None = None,
+        priority: int = 0,
+        queue: str = "default",
+        retries: int = 0,
+        retry_delay: float = 1.0,
+        retry_backoff: float = 2.0,
+        timeout: float | None = None,
+        unique: bool = True,
     ) -> Callable[[Callable[..., Any]], Task]: ...
 
     def task(

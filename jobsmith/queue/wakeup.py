@@ -60,11 +60,11 @@ class Waker:
             self._thread.join(5)
 
     def _poll_sqlite(self) -> None:
-        last = None
+        last: int | None = None
         while not self._stop.is_set():
             self._wanted.wait()
             try:
-                version = self.store.jobs.data_version()
+                version: int | None = self.store.jobs.data_version()
             except Exception as exc:  # busy or closed: the slots' timeouts still wake them
                 log.debug("data_version poll failed: %s", exc)
                 version = last

@@ -133,7 +133,11 @@ class Worker:
         self.on_progress = on_progress
         user, self.host = who_and_where()
         self.name = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.who = {"environment": environment, "executed_by": user, "host": self.host}
+        self.who: dict[str, Any] = {
+            "environment": environment,
+            "executed_by": user,
+            "host": self.host,
+        }
         self.stats = WorkerStats()
         self.transient = transient_errors()
         self.interrupts = Interrupts()
@@ -234,7 +238,12 @@ class Worker:
             self.stop(now=self.stopping.is_set())
 
         old = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
-        return lambda: [signal.signal(s, h) for s, h in old.items()] and None
+
+        def restore() -> None:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+        return restore
 
     # -- a slot ---------------------------------------------------------------------------
     def _guarded_slot(self, number: int) -> None:

@@ -204,8 +204,8 @@ def default_home() -> Path:
 
 
 def _read_ini(path: Path) -> configparser.ConfigParser:
+    # Option names are lower-cased: ConfigParser's own optionxform does exactly that.
     parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
-    parser.optionxform = str.lower  # type: ignore[assignment,method-assign]
     if path.is_file():
         try:
             parser.read(path, encoding="utf-8")

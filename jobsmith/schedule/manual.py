@@ -34,8 +34,8 @@ def parse_trigger(text: str, tz: tzinfo) -> datetime:
     compact = _COMPACT.match(value)
     try:
         if compact:
-            numbers = [int(g) for g in compact.groups() if g is not None]
-            moment = datetime(*numbers)  # type: ignore[arg-type]
+            year, month, day, hour, minute, second = (int(g or 0) for g in compact.groups())
+            moment = datetime(year, month, day, hour, minute, second)
         else:
             moment = datetime.fromisoformat(value.replace("/", "T", 1))
     except ValueError:

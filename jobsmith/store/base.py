@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from jobsmith.errors import StoreError
+
 log = logging.getLogger(__name__)
 C = TypeVar("C")
 
@@ -66,6 +68,14 @@ def as_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(float(value), UTC)
 
 
+def as_required_datetime(value: Any) -> datetime:
+    """:func:`as_datetime` for a column that is never NULL."""
+    found = as_datetime(value)
+    if found is None:
+        raise StoreError("a time the store always records is missing (NULL)")
+    return found
+
+
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
@@ -77,7 +87,7 @@ class ThreadConnections(Generic[C]):
     A forked child never touches its parent's connections (it opens its own), and the
     connections of threads that have ended are closed when another one is opened, so
     short-lived threads do not pile up connections on the server.
-    ``local.depth`` is the calling thread's transaction nesting depth.
+    :meth:`depth` is the calling thread's transaction nesting depth (kept in ``local``).
     """
 
     def __init__(self, open_connection: Callable[[], C], close_connection: Callable[[C], None]):
@@ -108,10 +118,15 @@ class ThreadConnections(Generic[C]):
             self._quietly_close(other)
         return conn
 
+    def depth(self) -> int:
+        """The calling thread's transaction nesting depth (0 outside a transaction)."""
+        depth: int = getattr(self.local, "depth", 0)
+        return depth
+
     @contextmanager
     def transaction_depth(self) -> Iterator[bool]:
         """Count this thread's nested transactions; yields True for the outermost one."""
-        depth = getattr(self.local, "depth", 0)
+        depth = self.depth()
         self.local.depth = depth + 1
         try:
             yield depth == 0
@@ -121,7 +136,7 @@ class ThreadConnections(Generic[C]):
     def release(self) -> None:
         """Close the calling thread's connection, unless a transaction is open on it."""
         conn = self.current()
-        if conn is None or getattr(self.local, "depth", 0):
+        if conn is None or self.depth():
             return
         with self._lock:
             self._owned.pop(threading.get_ident(), None)

@@ -25,11 +25,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jobsmith.errors import NotFoundError, StoreError
 from jobsmith.store.base import Connector, Row, as_datetime
 from jobsmith.store.sql import Queries, load
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from jobsmith.store.postgres import PostgresConnector
 
 ACTIVE = ("waiting", "running", "parked")
 
@@ -363,7 +368,8 @@ class JobRepository:
                 "tasks": json.dumps(list(tasks)) if tasks else None,
             },
         )
-        chosen, order = [], {}
+        chosen: list[int] = []
+        order: dict[int, int] = {}
         for candidate in candidates:
             if candidate["process_units"] > free:
                 break
@@ -406,7 +412,7 @@ class JobRepository:
             return
         with ExitStack() as stack:
             row = self.db.fetchone(self.q.busy_timeout)
-            wait_ms = int(row[0]) if row else 30_000
+            wait_ms = int(row["timeout"]) if row else 30_000
             self.db.execute(self.q.set_busy_timeout.format(ms=0))
             try:
                 deadline = time.monotonic() + wait_ms / 1000
@@ -624,13 +630,13 @@ class JobRepository:
         """The run-log job run ids of a job's attempts, oldest first."""
         return [r["id"] for r in self.db.fetchall(self.q.attempts_of_job, {"id": job_id})]
 
-    def listener(self) -> Any:
+    def listener(self) -> psycopg.Connection[Any]:
         """A new PostgreSQL connection LISTENing on this schema's channel (its
         ``notifies()`` yields the wake-ups); the caller closes it."""
         from jobsmith.store.migrate import quote
 
         channel = self.channel()
-        conn = self.db.connect()  # type: ignore[attr-defined]
+        conn = self._postgres_connector().connect()
         conn.execute(self.q.listen.format(channel=quote(str(channel))))
         return conn
 
@@ -648,12 +654,12 @@ class JobRepository:
         """Forget the notifications this thread's connection received meanwhile (they
         pile up while a worker is busy); True when there were any."""
         conn = getattr(self._listen, "conn", None)
-        if conn is None or conn is not self.db.connection:  # type: ignore[attr-defined]
+        if conn is None or conn is not self._postgres_connector().connection:
             return False
         return any(True for _ in conn.notifies(timeout=0))
 
-    def _listening_connection(self) -> Any:
-        conn = self.db.connection  # type: ignore[attr-defined]
+    def _listening_connection(self) -> psycopg.Connection[Any]:
+        conn = self._postgres_connector().connection
         if getattr(self._listen, "conn", None) is not conn:  # new, or reconnected
             from jobsmith.store.migrate import quote
 
@@ -661,10 +667,14 @@ class JobRepository:
             self._listen.conn = conn
         return conn
 
+    def _postgres_connector(self) -> PostgresConnector:
+        """The store's transport, which is PostgreSQL's wherever LISTEN is used."""
+        return cast("PostgresConnector", self.db)
+
     def data_version(self) -> int:
         """SQLite: a number that changes when another connection commits."""
         row = self.db.fetchone(self.q.data_version)
-        return int(row[0]) if row else 0
+        return int(row["data_version"]) if row else 0
 
     def channel(self) -> str | None:
         """The LISTEN channel of this schema (PostgreSQL), else None."""

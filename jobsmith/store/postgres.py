@@ -33,7 +33,7 @@ def public_dsn(conninfo: str) -> str:
     except psycopg.ProgrammingError:
         return "<invalid DSN>"
     parts.pop("password", None)
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in parts.items() if v is not None})
 
 
 class PostgresConnector:
@@ -67,7 +67,7 @@ class PostgresConnector:
         """This thread's connection, opened on first use and again after it broke."""
         conn = self._threads.current()
         if conn is None or conn.closed or conn.broken:
-            if conn is not None and getattr(self._threads.local, "depth", 0):
+            if conn is not None and self._threads.depth():
                 raise StoreError(f"lost the connection to {self.description} inside a transaction")
             conn = self._threads.open()
         return conn

@@ -147,7 +147,7 @@ class ProcedureCatalog:
         )
         with self._unit_of_work(f"cannot read the catalog for {schema}.{name}", commit=False):
             rows = self._fetch(sql, values)
-        routines = _routines(self.database, rows)
+        routines = _routines(self.database, rows or [])
         if len(routines) > 1:
             exact = [r for r in routines if (r.schema, r.name) == (schema or r.schema, name)]
             routines = exact or routines
@@ -188,7 +188,7 @@ class ProcedureCatalog:
                 continue
             if parameter.mode == "OUT":
                 value = "NULL"
-            elif parameter.name in values:
+            elif parameter.name is not None and parameter.name in values:
                 value = arguments.add(values[parameter.name]) + _cast(parameter.data_type)
                 value = ("VARIADIC " if parameter.mode == "VARIADIC" else "") + value
             else:
@@ -227,7 +227,7 @@ class ProcedureCatalog:
         parts = [
             f"{parameter.name} = {arguments.add(values[parameter.name])}"
             for parameter in routine.parameters
-            if parameter.name in values
+            if parameter.name is not None and parameter.name in values
         ]
         return [
             (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobsmith.store.base import Connector, Row, as_datetime
+from jobsmith.store.base import Connector, Row, as_datetime, as_required_datetime
 from jobsmith.store.sql import Queries, load
 
 ENTRY_COLUMNS = (
@@ -130,7 +130,7 @@ class ScheduleRepository:
     def paused(self, schedule: str) -> dict[int, tuple[datetime, str]]:
         """Paused entries: id → (since, by whom)."""
         rows = self.db.fetchall(self.q.paused_entries, {"schedule": schedule})
-        return {r["entry_id"]: (as_datetime(r["paused_at"]), r["paused_by"]) for r in rows}  # type: ignore[misc]
+        return {r["entry_id"]: (as_required_datetime(r["paused_at"]), r["paused_by"]) for r in rows}
 
     # -- fires -------------------------------------------------------------------------------
     def lock_entry(self, schedule: str, entry_id: int) -> None:
@@ -228,7 +228,7 @@ class ScheduleRepository:
     def watermarks(self, schedule: str) -> dict[int, datetime]:
         """The newest planned time claimed per entry."""
         rows = self.db.fetchall(self.q.fire_watermarks, {"schedule": schedule})
-        return {int(r["entry_id"]): as_datetime(r["planned_at"]) for r in rows}  # type: ignore[misc]
+        return {int(r["entry_id"]): as_required_datetime(r["planned_at"]) for r in rows}
 
     def history(self, schedule: str, entry_id: int, limit: int = 50) -> list[FireRecord]:
         """One entry's fires, newest first."""
@@ -272,8 +272,8 @@ class ScheduleRepository:
                 schedule=r["schedule"],
                 host=r["host"],
                 pid=r["pid"],
-                started_at=as_datetime(r["started_at"]),  # type: ignore[arg-type]
-                heartbeat_at=as_datetime(r["heartbeat_at"]),  # type: ignore[arg-type]
+                started_at=as_required_datetime(r["started_at"]),
+                heartbeat_at=as_required_datetime(r["heartbeat_at"]),
             )
             for r in rows
         ]

@@ -8,12 +8,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from jobsmith.errors import StoreError
 from jobsmith.store.base import Params, Row, ThreadConnections
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+@overload
+def _epoch(params: Mapping[str, Any]) -> Mapping[str, Any]: ...
+@overload
+def _epoch(params: None) -> None: ...
 
 
 def _epoch(params: Params) -> Params:

@@ -389,7 +389,7 @@ FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
      JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p;
 
 -- name: data_version [sqlite]
--- Changes whenever another connection commits (idle workers poll it to wake up).
+-- Changes whenever another connection commits (idle workers poll it to wake up); column data_version.
 PRAGMA data_version;
 
 -- name: listen [postgresql]
@@ -411,7 +411,7 @@ WHERE status IN ('waiting', 'parked')
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
 
 -- name: busy_timeout [sqlite]
--- The connection's busy timeout in ms (restored after a polled write-lock turn).
+-- The connection's busy timeout in ms (restored after a polled write-lock turn); column timeout.
 PRAGMA busy_timeout;
 
 -- name: set_busy_timeout [sqlite]
