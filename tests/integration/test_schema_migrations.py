@@ -114,3 +114,26 @@ def test_named_queries_parse_and_convert() -> None:
         parse("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")
     with pytest.raises(StoreError, match="no query named"):
         load("sqlite")["no_such_query"]
+
+
+def test_many_threads_opening_a_new_sqlite_file_at_once(tmp_path) -> None:
+    """Switching a new file to WAL needs it to itself and SQLite says "locked" at once
+    instead of waiting; workers starting together on a new store must not fail on it."""
+    errors: list[BaseException] = []
+    for round_ in range(50):
+        url = f"sqlite:///{tmp_path / f'new{round_}.db'}"
+
+        def open_and_deploy(url: str = url) -> None:
+            try:
+                store = Store(connector_for(url), url, "jobsmith")
+                store.deploy()
+                store.close()
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_and_deploy) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
