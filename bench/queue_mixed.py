@@ -145,8 +145,9 @@ def mixed(dialect: str) -> dict:
         "seconds": round(span, 3),
         "ideal": round(ideal, 3),
         "ratio_to_ideal": round(span / ideal, 2),
-        "per_proc": sorted(per_proc.values(), reverse=True),
+        "per_proc": sorted([*per_proc.values(), *[0] * PROCESSES], reverse=True)[:PROCESSES],
         "slots_used": len({(r["pid"], r["thread"]) for r in rows}),
+        "slots": SLOTS * PROCESSES,
     }
 
 

@@ -100,12 +100,12 @@ def mixed_tables(rows: dict) -> list[str]:
         row = rows.get((lib, "mixed_makespan"))
         if row is None:
             continue
-        mark = "" if row.get("ok", True) else " (incomplete)"
+        mark = _incomplete(row)
         split = " / ".join(str(n) for n in row.get("per_proc", [])) or "—"
         out.append(
             f"| {name} | {row['done']}/{row.get('jobs', row['done'])}{mark} | "
             f"{row['seconds']:.2f} | {row['ideal']:.2f} | {row['ratio_to_ideal']:.2f}x | "
-            f"{split} | {row.get('slots_used', '—')} |"
+            f"{split} | {_slots(row)} |"
         )
     out += [
         "",
@@ -120,11 +120,22 @@ def mixed_tables(rows: dict) -> list[str]:
         if row is None:
             continue
         out.append(
-            f"| {name} | {row['backlog']} | {row['high']} | {row['p50_ms']} | {row['max_ms']} | "
+            f"| {name} | {row['backlog']} | {row['high']}{_incomplete(row)} | {row['p50_ms']} | "
+            f"{row['max_ms']} | "
             f"{row['low_job_ms']:.0f} | {row['within_one_low_job']}/{row['high']} | "
             f"{row['low_started_while_high_waited']} |"
         )
     return out
+
+
+def _incomplete(row: dict) -> str:
+    return "" if row.get("ok", True) else " (incomplete)"
+
+
+def _slots(row: dict) -> str:
+    if "slots_used" not in row:
+        return "—"
+    return f"{row['slots_used']} of {row['slots']}" if "slots" in row else str(row["slots_used"])
 
 
 def main(folder: str) -> None:
