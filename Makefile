@@ -78,7 +78,8 @@ $(PEERS_STAMP): pyproject.toml
 	touch $(PEERS_STAMP)
 
 ## bench-queue: jobsmith's queue beside PgQueuer, Procrastinate, Huey and JobMaster
-## (the peer scripts in ../shared/peers), one after another, then the table with ratios
+## (the peer scripts in ../shared/peers), one after another, then the table with ratios;
+## then the mixed workload and the priority run (bench/queue_mixed.py), with the peers
 PEER_SCRIPTS ?= ../shared/peers
 RESULTS := bench/results
 bench-queue: $(STAMP) $(PEERS_STAMP)
@@ -88,7 +89,9 @@ bench-queue: $(STAMP) $(PEERS_STAMP)
 	  $(PEERS)/bin/python $(PEER_SCRIPTS)/procrastinate_bench.py 2>/dev/null > $(RESULTS)/procrastinate_run1.jsonl; \
 	  $(PEERS)/bin/python $(PEER_SCRIPTS)/huey_bench.py 2>/dev/null > $(RESULTS)/huey_run1.jsonl; \
 	  $(PEERS)/bin/python $(PEER_SCRIPTS)/jobmaster_bench.py 2>/dev/null > $(RESULTS)/jobmaster_run1.jsonl; \
-	  $(BIN)/python bench/queue_vs_peers.py all 2>/dev/null > $(RESULTS)/jobsmith_run1.jsonl'
+	  $(BIN)/python bench/queue_vs_peers.py all 2>/dev/null > $(RESULTS)/jobsmith_run1.jsonl; \
+	  $(BIN)/python bench/queue_mixed.py --peers-python $(PEERS)/bin/python \
+	    --peers-dir $(PEER_SCRIPTS) 2>/dev/null > $(RESULTS)/mixed_run1.jsonl'
 	$(BIN)/python bench/summarize_queue.py $(RESULTS)
 
 clean:

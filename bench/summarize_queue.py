@@ -79,6 +79,65 @@ def _latency_ratio(rows: dict, ours: str, peer: str, metric: str) -> str:
     return f"{b['p50_ms'] / a['p50_ms']:.1f}x faster"
 
 
+MIXED = (
+    ("jobsmith_pg", "**jobsmith (PostgreSQL)**"),
+    ("jobsmith_sqlite", "**jobsmith (SQLite)**"),
+    ("pgqueuer_b1", "PgQueuer 1.6.0, batch 1"),
+    ("pgqueuer_b10", "PgQueuer 1.6.0, batch 10 (default)"),
+    ("procrastinate", "Procrastinate 3.10.0"),
+)
+
+
+def mixed_tables(rows: dict) -> list[str]:
+    """The mixed workload (makespan ÷ ideal) and the priority run (queue_mixed.py)."""
+    out = [
+        "Mixed workload: 2 processes x 4 slots, makespan (first start to last end) ÷ ideal"
+        " (sum of sleeps / 8)\n",
+        "| | jobs done | makespan s | ideal s | ÷ ideal | jobs per process | slots used |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for lib, name in MIXED:
+        row = rows.get((lib, "mixed_makespan"))
+        if row is None:
+            continue
+        mark = _incomplete(row)
+        split = " / ".join(str(n) for n in row.get("per_proc", [])) or "—"
+        out.append(
+            f"| {name} | {row['done']}/{row.get('jobs', row['done'])}{mark} | "
+            f"{row['seconds']:.2f} | {row['ideal']:.2f} | {row['ratio_to_ideal']:.2f}x | "
+            f"{split} | {_slots(row)} |"
+        )
+    out += [
+        "",
+        "Priority: a backlog of low-priority 20 ms jobs, then high-priority jobs posted one by"
+        " one; post-to-start of each high job\n",
+        "| | backlog | high jobs | p50 ms | max ms | one low job ms | started within it |"
+        " low jobs started while a high one waited |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for lib, name in MIXED[:2]:
+        row = rows.get((lib, "priority_wait"))
+        if row is None:
+            continue
+        out.append(
+            f"| {name} | {row['backlog']} | {row['high']}{_incomplete(row)} | {row['p50_ms']} | "
+            f"{row['max_ms']} | "
+            f"{row['low_job_ms']:.0f} | {row['within_one_low_job']}/{row['high']} | "
+            f"{row['low_started_while_high_waited']} |"
+        )
+    return out
+
+
+def _incomplete(row: dict) -> str:
+    return "" if row.get("ok", True) else " (incomplete)"
+
+
+def _slots(row: dict) -> str:
+    if "slots_used" not in row:
+        return "—"
+    return f"{row['slots_used']} of {row['slots']}" if "slots" in row else str(row["slots_used"])
+
+
 def main(folder: str) -> None:
     rows = load(Path(folder))
     print("PostgreSQL\n")
@@ -87,6 +146,9 @@ def main(folder: str) -> None:
         "\nSQLite (Huey's latency with consumer delays -d 0.01 -m 0.01; default delays give ~54 ms)\n"
     )
     print("\n".join(table(rows, "jobsmith_sqlite", "jobsmith (SQLite)", PEERS_SQLITE)))
+    if any(metric in ("mixed_makespan", "priority_wait") for _, metric in rows):
+        print()
+        print("\n".join(mixed_tables(rows)))
 
 
 if __name__ == "__main__":

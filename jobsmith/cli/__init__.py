@@ -78,7 +78,9 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except JobsmithError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             raise SystemExit(1) from None
 
 

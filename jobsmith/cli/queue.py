@@ -104,7 +104,7 @@ def _post_task(ctx: Context, name: str, args: list[str]) -> None:
         parser.epilog = _task_help(ctx, name)
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
     options = parser.parse_args(args)
-    arguments = json.loads(options.json_arguments) if options.json_arguments else {}
+    arguments = _json_object(options.json_arguments) if options.json_arguments else {}
     arguments.update(_key_values(options.values))
     store = ctx.store()
     job = post_job_of_task(
@@ -125,6 +125,19 @@ def _post_task(ctx: Context, name: str, args: list[str]) -> None:
             f"job [bold]{job.id}[/] {job.name} {shown} is already {queue_status(job.status)}: "
             "not posted again (--allow-duplicate to post anyway)"
         )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        found = json.loads(text)
+    except ValueError as exc:
+        raise JobsmithError(f"--json {text!r} is not JSON: {exc}") from None
+    if not isinstance(found, dict):
+        raise JobsmithError(
+            f"--json {text!r} is a JSON {type(found).__name__}, expected an object of "
+            'arguments such as \'{"name": "value"}\''
+        )
+    return found
 
 
 def _key_values(items: Sequence[str]) -> dict[str, Any]:
@@ -171,6 +184,18 @@ def _task_help(ctx: Context, name: str) -> str:
     return f"task {name}\narguments:\n  " + "\n  ".join(lines)
 
 
+def _process_units(text: str | None) -> int | None:
+    from jobsmith.queue.worker import parse_process_units
+
+    if text is None:
+        return None
+    source = click.get_current_context().get_parameter_source("process_units")
+    from_env = source is click.core.ParameterSource.ENVIRONMENT
+    return parse_process_units(
+        text, "JOBSMITH_SYSTEM_PROCESS_UNITS" if from_env else "--process-units"
+    )
+
+
 # -- worker ----------------------------------------------------------------------------------
 @cli.command()
 @modules_option
@@ -184,7 +209,6 @@ def _task_help(ctx: Context, name: str) -> str:
 )
 @click.option(
     "--process-units",
-    type=int,
     envvar="JOBSMITH_SYSTEM_PROCESS_UNITS",
     help="This host's process units (default 10,000).",
 )
@@ -237,7 +261,7 @@ def worker(
     ctx: Context,
     modules: tuple[str, ...],
     concurrency: int,
-    process_units: int | None,
+    process_units: str | None,
     queues: tuple[str, ...],
     tasks: tuple[str, ...],
     lease: float,
@@ -253,7 +277,7 @@ def worker(
     store = ctx.store() if home_dir is None else _home_store(ctx, home_dir)
     options: dict[str, Any] = {
         "concurrency": concurrency,
-        "system_units": process_units,
+        "system_units": _process_units(process_units),
         "lease": lease,
         "grace": grace,
         "queues": queues or None,

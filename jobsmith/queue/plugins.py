@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import traceback
 from argparse import ArgumentParser, Namespace
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
@@ -58,12 +59,32 @@ def parse_arguments(parser: ArgumentParser, args: Sequence[str] | None = None) -
 
 
 def import_modules(modules: Iterable[str]) -> None:
-    """Import modules that define tasks or plugins; a failure names the module."""
+    """Import modules that define tasks or plugins; a failure (the module is missing, does
+    not parse, or raises) is one line naming the module, and the file and line."""
     for module in modules:
         try:
             importlib.import_module(module)
-        except ImportError as exc:
+        except JobsmithError as exc:
             raise JobsmithError(f"cannot import module {module!r}: {exc}") from exc
+        except SyntaxError as exc:
+            where = f"{exc.filename}, line {exc.lineno}"
+            raise JobsmithError(
+                f"cannot import module {module!r}: {where}: {type(exc).__name__}: {exc.msg}"
+            ) from exc
+        except Exception as exc:
+            raise JobsmithError(f"cannot import module {module!r}: {_failure(exc)}") from exc
+
+
+def _failure(exc: BaseException) -> str:
+    """``file, line N: Error: message`` for the innermost frame of an exception."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    inner = [
+        f
+        for f in frames
+        if not f.filename.startswith("<") and f.filename not in (__file__, importlib.__file__)
+    ]
+    where = f"{inner[-1].filename}, line {inner[-1].lineno}: " if inner else ""
+    return f"{where}{type(exc).__name__}: {exc}"
 
 
 def load_entry_points() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobsmith.queue.arguments import Arguments, arguments_from_definition
+from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
@@ -133,12 +133,20 @@ def _new_job(
         target.type_key,
         target.task_key,
         target.arguments.check(arguments),
-        target.priority if priority is None else int(priority),
+        target.priority if priority is None else _priority(target, priority),
         target.process_units,
         queue or target.queue,
         target.unique if unique is None else unique,
         run_after,
     )
+
+
+def _priority(target: _Target, priority: Any) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise ArgumentError(
+            f"task {target.name}: priority is {priority!r}, expected an integer (higher runs first)"
+        )
+    return priority
 
 
 def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:

@@ -70,6 +70,12 @@ class Dependency:
     it ends. ``same`` copies the dependant's argument of the same name."""
 
     def __init__(self, _task_: Task | str, _hours_: float | None = None, **arguments: Any):
+        if not isinstance(_task_, Task | str):
+            shown = getattr(_task_, "__qualname__", None) or repr(_task_)
+            raise JobsmithError(
+                f"Dependency({shown}): expected a task (a function decorated with @task) or "
+                f"its name 'TYPE.TASK', got {type(_task_).__name__} {shown}"
+            )
         self.task = _task_
         hours = MAX_HOURS if not _hours_ else float(_hours_)
         self.hours = min(max(hours, MIN_HOURS), MAX_HOURS)
@@ -150,7 +156,19 @@ class Task:
         self.kind = kind
         self.help = (function.__doc__ or "").strip() or None
         self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
+        self._check_same()
         functools.update_wrapper(self, function)
+
+    def _check_same(self) -> None:
+        """A dependency's ``same`` must name one of this task's parameters."""
+        for dep in self.dependencies:
+            for name, value in dep.arguments.items():
+                if value is same and name not in self.arguments.names:
+                    expected = ", ".join(self.arguments.names) or "no parameters"
+                    raise JobsmithError(
+                        f"task {self.name}: dependency {dep.name} takes '{name}' as `same`, "
+                        f"but {self.name} has no parameter '{name}' (it has: {expected})"
+                    )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)

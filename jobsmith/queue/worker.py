@@ -50,16 +50,28 @@ SLOW_JOB = 0.02
 
 def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
     """The host's process units: the argument, else ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
-    ``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000 (an unreadable value counts as unset)."""
+    ``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000; a value that is not a whole number
+    is an error naming the variable."""
     if value is not None:
         return int(value)
     env = os.environ if environ is None else environ
     for name in ("JOBSMITH_SYSTEM_PROCESS_UNITS", "JOBMASTER_SYSTEM_PROCESS_UNITS"):
-        try:
-            return int(env[name].replace("_", ""))
-        except (KeyError, ValueError):
-            continue
+        if name in env:
+            return parse_process_units(env[name], name)
     return DEFAULT_SYSTEM_UNITS
+
+
+def parse_process_units(text: str, source: str) -> int:
+    """A number of process units written as text (``10000``, ``10_000``)."""
+    try:
+        units = int(text.strip().replace("_", ""))
+    except ValueError:
+        units = -1
+    if units < 0:
+        raise JobsmithError(
+            f"{source} is {text!r}: expected a whole number of process units (e.g. 10000)"
+        )
+    return units
 
 
 @dataclass

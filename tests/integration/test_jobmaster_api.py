@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy
 
 from jobsmith import JobMaster
+from jobsmith.errors import JobsmithError
 from jobsmith.queue import system_process_units
 from jobsmith.queue.jobmaster import engine_url
 from tests.conftest import StoreTarget
@@ -41,8 +42,14 @@ def test_process_units_come_from_the_argument_then_the_environment() -> None:
     assert system_process_units(None, {"JOBMASTER_SYSTEM_PROCESS_UNITS": "300"}) == 300
     both = {"JOBSMITH_SYSTEM_PROCESS_UNITS": "20", "JOBMASTER_SYSTEM_PROCESS_UNITS": "300"}
     assert system_process_units(None, both) == 20
-    assert system_process_units(None, {"JOBMASTER_SYSTEM_PROCESS_UNITS": "lots"}) == 10_000
     assert system_process_units(None, {}) == 10_000
+    for bad in ("lots", "-5", ""):
+        with pytest.raises(JobsmithError) as caught:
+            system_process_units(None, {"JOBMASTER_SYSTEM_PROCESS_UNITS": bad})
+        assert str(caught.value) == (
+            f"JOBMASTER_SYSTEM_PROCESS_UNITS is {bad!r}: expected a whole number of process "
+            "units (e.g. 10000)"
+        )
 
 
 def test_an_unsupported_engine_is_a_clear_error() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
 
 import pytest
 
@@ -78,3 +81,77 @@ def test_positional_only_and_star_parameters_cannot_be_tasks() -> None:
 
         @Registry().task
         def f(*args: int) -> None: ...
+
+
+@registry.task
+def untyped(value, options: dict[str, Any] | None = None, items: list | None = None) -> None: ...
+
+
+@registry.task
+def measured(ratio: float = 1.0, when: datetime | None = None, day: date | None = None) -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (datetime(2024, 3, 1, 12, 0), "datetime.datetime(2024, 3, 1, 12, 0)"),
+        (Decimal("1.5"), "Decimal('1.5')"),
+        (UUID("12345678-1234-5678-1234-567812345678"), "UUID('12345678-1234-5678-"),
+        (Path("/tmp/x"), "Path('/tmp/x')"),
+        (b"raw", "b'raw'"),
+        ({1, 2}, "{1, 2}"),
+        (object(), "<object object at"),
+    ],
+)
+def test_values_json_cannot_hold_are_refused_naming_the_argument(value: Any, shown: str) -> None:
+    for arguments, where in [
+        ({"value": value}, "argument 'value' is "),
+        ({"value": 1, "options": {"k": [1, value]}}, "argument 'options' at ['k'][1] is "),
+        ({"value": 1, "items": ["a", value]}, "argument 'items' at [1] is "),
+    ]:
+        with pytest.raises(ArgumentError) as caught:
+            untyped.arguments.check(arguments)
+        message = str(caught.value)
+        assert message.startswith(f"task test_job_arguments.untyped: {where}"), message
+        assert shown in message and "not a JSON value" in message
+
+
+def test_nan_and_infinity_are_refused_typed_or_not() -> None:
+    for arguments, name in [
+        ({"value": float("nan")}, "value"),
+        ({"value": 1, "options": {"x": float("inf")}}, "options' at ['x']"),
+        ({"value": 1, "items": [float("-inf")]}, "items' at [0]"),
+    ]:
+        with pytest.raises(ArgumentError, match="not a JSON number") as caught:
+            untyped.arguments.check(arguments)
+        assert f"argument '{name}" in str(caught.value)
+    with pytest.raises(ArgumentError) as caught:
+        measured.arguments.check({"ratio": float("nan")})
+    assert str(caught.value) == (
+        "task test_job_arguments.measured: argument 'ratio' is nan, not a JSON number "
+        "(NaN and infinity have no JSON form)"
+    )
+
+
+def test_json_values_pass_untouched_and_hinted_types_convert() -> None:
+    value = {"a": [1, 2.5, None, True, "x"], "b": {}}
+    assert untyped.arguments.check({"value": value}) == {
+        "value": value,
+        "options": None,
+        "items": None,
+    }
+    checked = measured.arguments.check(
+        {"when": datetime(2024, 3, 1, 12, 30), "day": date(2024, 3, 1)}
+    )
+    assert checked == {"ratio": 1.0, "when": "2024-03-01T12:30:00", "day": "2024-03-01"}
+    loaded = measured.arguments.load(checked)
+    assert (loaded["when"], loaded["day"]) == (datetime(2024, 3, 1, 12, 30), date(2024, 3, 1))
+
+
+def test_the_definition_says_which_parameters_take_null() -> None:
+    nullable = {d["name"]: d.get("nullable", False) for d in measured.definition()["parameters"]}
+    assert nullable == {"ratio": False, "when": True, "day": True}
+    rebuilt = arguments_from_definition("m", measured.definition())
+    assert rebuilt.check({"when": None})["when"] is None
+    with pytest.raises(ArgumentError, match="argument 'ratio' is None"):
+        rebuilt.check({"ratio": None})

@@ -125,3 +125,33 @@ def test_dependencies_naming_unknown_tasks_or_parameters_are_found() -> None:
 def test_retry_waits_grow_and_are_capped() -> None:
     policy = RetryPolicy(retries=5, delay=1.0, backoff=3.0, max_delay=20.0)
     assert [policy.wait(n) for n in (1, 2, 3, 4)] == [1.0, 3.0, 9.0, 20.0]
+
+
+def test_a_dependency_on_a_plain_function_is_refused() -> None:
+    def plain(a: int) -> None: ...
+
+    with pytest.raises(JobsmithError) as caught:
+        Dependency(plain)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("Dependency(")
+    assert "expected a task (a function decorated with @task) or its name 'TYPE.TASK'" in str(
+        caught.value
+    )
+    assert "\n" not in str(caught.value)
+
+
+def test_same_on_a_parameter_the_dependant_lacks_is_refused_when_the_task_is_defined() -> None:
+    registry = Registry()
+
+    @registry.task
+    def base(a: int, b: int = 0) -> None: ...
+
+    with pytest.raises(JobsmithError) as caught:
+
+        @registry.task(dependencies=Dependency(base, a=same, b=same))
+        def dependant(a: int) -> None: ...
+
+    assert str(caught.value) == (
+        "task test_task_registry.dependant: dependency test_task_registry.base takes 'b' as "
+        "`same`, but test_task_registry.dependant has no parameter 'b' (it has: a)"
+    )
+    assert "test_task_registry.dependant" not in registry

@@ -1,0 +1,89 @@
+"""Bad input on the command line is one line naming what was wrong, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, StoreTarget
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
+
+TASKS = "-m", "tests.integration.queue_tasks"
+
+
+def jobsmith(
+    target: StoreTarget, cwd: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = {**target.env(), "PYTHONPATH": str(REPO), "COLUMNS": "80", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "jobsmith", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_bad_json_arguments(sqlite_target: StoreTarget, tmp_path: Path) -> None:
+    bad = jobsmith(sqlite_target, tmp_path, "post", *TASKS, "qt.record", "--json", "{bad")
+    assert one_error_line(bad).startswith("error: --json '{bad' is not JSON: Expecting property")
+    listed = jobsmith(sqlite_target, tmp_path, "post", *TASKS, "qt.record", "--json", "[1,2]")
+    assert one_error_line(listed) == (
+        "error: --json '[1,2]' is a JSON list, expected an object of arguments such as "
+        '\'{"name": "value"}\''
+    )
+
+
+def test_a_module_that_raises_or_does_not_parse(sqlite_target: StoreTarget, tmp_path: Path) -> None:
+    (tmp_path / "raising.py").write_text("x = 1\nraise RuntimeError('no database here')\n")
+    (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+    (tmp_path / "wrong_dep.py").write_text(
+        "from jobsmith import Dependency, task\n\n"
+        "def plain(a):\n    pass\n\n"
+        "@task(dependencies=Dependency(plain))\ndef later(a: int):\n    pass\n"
+    )
+    raising = jobsmith(sqlite_target, tmp_path, "post", "-m", "raising", "x.y")
+    assert one_error_line(raising) == (
+        f"error: cannot import module 'raising': {tmp_path / 'raising.py'}, line 2: "
+        "RuntimeError: no database here"
+    )
+    broken = jobsmith(sqlite_target, tmp_path, "worker", "-m", "broken", "--burst")
+    assert one_error_line(broken) == (
+        f"error: cannot import module 'broken': {tmp_path / 'broken.py'}, line 1: "
+        "SyntaxError: invalid syntax"
+    )
+    missing = jobsmith(sqlite_target, tmp_path, "post", "-m", "not_a_module_here", "x.y")
+    assert one_error_line(missing) == (
+        "error: cannot import module 'not_a_module_here': ModuleNotFoundError: No module "
+        "named 'not_a_module_here'"
+    )
+    dep = jobsmith(sqlite_target, tmp_path, "post", "-m", "wrong_dep", "wrong_dep.later", "a=1")
+    assert one_error_line(dep) == (
+        "error: cannot import module 'wrong_dep': Dependency(plain): expected a task (a "
+        "function decorated with @task) or its name 'TYPE.TASK', got function plain"
+    )
+
+
+def test_process_units_that_are_not_a_number(sqlite_target: StoreTarget, tmp_path: Path) -> None:
+    env = {"JOBSMITH_SYSTEM_PROCESS_UNITS": "abc"}
+    bad = jobsmith(sqlite_target, tmp_path, "worker", *TASKS, "--burst", **env)
+    assert one_error_line(bad) == (
+        "error: JOBSMITH_SYSTEM_PROCESS_UNITS is 'abc': expected a whole number of process "
+        "units (e.g. 10000)"
+    )
+    flag = jobsmith(sqlite_target, tmp_path, "worker", *TASKS, "--burst", "--process-units", "x")
+    assert one_error_line(flag).startswith("error: --process-units is 'x'")

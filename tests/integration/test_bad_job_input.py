@@ -1,0 +1,123 @@
+"""Bad input to posting is refused before anything is queued, the same on both stores:
+values JSON cannot hold, NaN and infinity, a priority that is not a number, and (SQL
+procedure) null for a typed argument."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+
+from jobsmith.flow import LinearFlow
+from jobsmith.queue import ArgumentError, Registry, Worker, post, post_job
+from jobsmith.store import Store
+from tests.conftest import StoreTarget
+
+pytestmark = pytest.mark.timeout(60)
+
+registry = Registry()
+received: list[Any] = []
+
+
+@registry.task(type_key="bad")
+def keep(value, day: date | None = None, ratio: float = 1.0) -> None:  # type: ignore[no-untyped-def]
+    received.append((value, day, ratio))
+
+
+@registry.task(type_key="bad")
+def typed(path: str, n: int = 0, note: str | None = None, anything=None) -> None: ...  # type: ignore[no-untyped-def]
+
+
+def empty_flow() -> LinearFlow:
+    """A flow factory for post_job (importable by name)."""
+    return LinearFlow("empty")
+
+
+def test_a_value_json_cannot_hold_queues_nothing(store: Store) -> None:
+    for value in (datetime(2024, 3, 1), Decimal("2.5"), {1, 2}, object()):
+        with pytest.raises(
+            ArgumentError, match=r"task bad\.keep: argument 'value' is .*, not a JSON value"
+        ):
+            keep.post(value=value, store=store)
+    assert store.jobs.counts() == []
+
+
+def test_nan_and_infinity_are_refused_with_the_same_error_on_both_stores(store: Store) -> None:
+    messages = []
+    for arguments in ({"value": float("nan")}, {"value": 1, "ratio": float("inf")}):
+        with pytest.raises(ArgumentError) as caught:
+            post(keep, arguments, store=store)
+        messages.append(str(caught.value))
+    assert messages == [
+        "task bad.keep: argument 'value' is nan, not a JSON number (NaN and infinity have no "
+        "JSON form)",
+        "task bad.keep: argument 'ratio' is inf, not a JSON number (NaN and infinity have no "
+        "JSON form)",
+    ]
+    assert store.jobs.counts() == []
+
+
+def test_a_hinted_type_is_stored_as_json_and_received_as_itself(store: Store) -> None:
+    received.clear()
+    job = keep.post(value={"k": [1, None]}, day=date(2024, 3, 1), store=store)
+    assert store.jobs.get(job.id).arguments == {
+        "value": {"k": [1, None]},
+        "day": "2024-03-01",
+        "ratio": 1.0,
+    }
+    Worker(store, registry, burst=True, lease=5).run()
+    assert received == [({"k": [1, None]}, date(2024, 3, 1), 1.0)]
+
+
+def test_post_job_refuses_a_store_or_factory_argument_json_cannot_hold(store: Store) -> None:
+    with pytest.raises(ArgumentError, match=r"argument 'store' at \['when'\] is datetime"):
+        post_job(empty_flow, store={"when": datetime(2024, 3, 1)}, backend=store)
+    with pytest.raises(ArgumentError, match=r"argument 'factory_args' at \[0\] is Decimal"):
+        post_job(empty_flow, factory_args=(Decimal(1),), backend=store)
+    with pytest.raises(ArgumentError, match=r"argument 'factory_kwargs' at \['n'\] is nan"):
+        post_job(empty_flow, factory_kwargs={"n": float("nan")}, backend=store)
+    assert store.jobs.counts() == []
+    assert post_job(empty_flow, store={"when": "2024-03-01"}, backend=store).created
+
+
+def test_a_priority_that_is_not_an_integer_is_refused(store: Store) -> None:
+    for priority in ("high", 1.5, True):
+        with pytest.raises(ArgumentError) as caught:
+            keep.post(value=1, priority=priority, store=store)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"task bad.keep: priority is {priority!r}, expected an integer (higher runs first)"
+        )
+    assert store.jobs.counts() == []
+
+
+@pytest.mark.postgres
+def test_the_sql_procedure_refuses_null_where_post_refuses_none(pg_target: StoreTarget) -> None:
+    store = pg_target.open()
+    store.jobs.publish([typed.definition()])
+    call = f"CALL {pg_target.schema}.insert_job('bad', 'typed', 1, %s::json)"
+    with psycopg.connect(pg_target.url, autocommit=True) as conn:
+        for bad, name, kind in [
+            ('{"path": null}', "path", "string"),
+            ('{"path": "x", "n": null}', "n", "integer"),
+        ]:
+            with pytest.raises(psycopg.errors.InvalidParameterValue) as caught:
+                conn.execute(call, (bad,))
+            assert str(caught.value).splitlines()[0] == (
+                f"task bad.typed: argument '{name}' is null, expected {kind}"
+            )
+            with pytest.raises(ArgumentError, match=f"argument '{name}' is None"):
+                post(typed, {"path": "x", name: None}, store=store)
+        # None where the hint allows it (Optional, untyped) is accepted by both.
+        good = '{"path": "x", "note": null, "anything": null}'
+        job_id = conn.execute(call, (good,)).fetchone()[0]
+    assert store.jobs.get(job_id).arguments == {
+        "path": "x",
+        "n": 0,
+        "note": None,
+        "anything": None,
+    }
+    assert post(typed, {"path": "y", "note": None, "anything": None}, store=store).created
+    store.close()
