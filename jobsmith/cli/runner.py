@@ -162,7 +162,7 @@ def create_job(
         )
     click.echo(LINE)
     spec = JobSpec(**{k: v for k, v in values.items() if v is not None}, active=active, file=file_)
-    scaffold(home, home_source(ctx, home), spec, say)
+    scaffold(home, home_source(ctx, home), spec, say, home_store(ctx, home))
 
 
 _TIMES = ("month_day", "week_day", "hour", "minute", "second")
@@ -352,7 +352,7 @@ def delete_job(ctx: Context, entry_id: str, yes: bool, home_dir: str | None) -> 
     if not yes and not click.confirm("ARE YOU SURE Y/N?", default=False):
         say("Request canceled.")
         return
-    scaffold(home, source, entry.id, say)
+    scaffold(home, source, entry.id, say, home_store(ctx, home))
     say("Done!")
 
 

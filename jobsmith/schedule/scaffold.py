@@ -22,6 +22,7 @@ from jobsmith.schedule.entries import COLUMNS, entry_from_cells
 from jobsmith.schedule.home import CONFIG_INI, Home
 from jobsmith.schedule.sources import ScheduleSource
 from jobsmith.schedule.tsv import ScheduleFile
+from jobsmith.store import Store, utcnow
 
 __all__ = [
     "JobSpec",
@@ -186,8 +187,14 @@ def next_job_id(home: Home, source: ScheduleSource) -> int:
     return max(ids, default=-1) + 1
 
 
-def create_job(home: Home, source: ScheduleSource, spec: JobSpec, say: Say) -> int:
-    """runner's ``create job``: the job's folder and files, and its line in the schedule."""
+def create_job(
+    home: Home, source: ScheduleSource, spec: JobSpec, say: Say, store: Store | None = None
+) -> int:
+    """runner's ``create job``: the job's folder and files, and its line in the schedule.
+
+    With ``store``, whatever the store recorded under the new id (a job deleted by hand
+    from schedule.tsv) is set apart as that deleted job's: the new job starts unpaused,
+    with an empty history."""
     job_id = next_job_id(home, source)
     name = spec.name or f"job_{job_id:03}"
     cells = {
@@ -214,17 +221,25 @@ def create_job(home: Home, source: ScheduleSource, spec: JobSpec, say: Say) -> i
         _write(folder / "job.py", JOB_PY.format(id=job_id, name=name), say)
         _write(folder / "config.ini", JOB_CONFIG, say)
         _write(folder / "script.py", SCRIPT_PY, say)
+    if store is not None:
+        store.schedules.retire_entry(home.settings.name, job_id, utcnow())
     source.add({c: cells[c] for c in cells if c in COLUMNS or cells[c]})
     say(f"Job {name} successfully added to schedule!")
     return job_id
 
 
-def delete_job(home: Home, source: ScheduleSource, job_id: int, say: Say) -> None:
-    """runner's ``delete job``: the schedule line and the job's generated folder."""
+def delete_job(
+    home: Home, source: ScheduleSource, job_id: int, say: Say, store: Store | None = None
+) -> None:
+    """runner's ``delete job``: the schedule line and the job's generated folder; with
+    ``store``, its pause ends and its fires stay the deleted job's (a job created later
+    with the same id does not inherit them)."""
     folder = home.jobs_folder / str(job_id)
     removed = source.remove(job_id)
     if not removed and not folder.exists():
         raise ScheduleError(f"there is no job {job_id} in {source.description}")
+    if store is not None:
+        store.schedules.retire_entry(home.settings.name, job_id, utcnow())
     if removed:
         say(f"Record of job {job_id} in {source.description} removed.")
     if folder.is_dir():
