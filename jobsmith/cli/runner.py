@@ -4,11 +4,13 @@ edit, run and delete, and ``help`` (:data:`RUNNER_HELP` lists them as runner did
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,14 +147,31 @@ def create_job(
 
     home = load_home(home_dir)
     values = {k: v for k, v in given.items() if v}
-    timed = bool(values.get("cron") or values.get("every"))
+    timed = [f"--{k}" for k in ("cron", "every") if values.get(k)]
+    fields = [f"--{k.replace('_', '-')}" for k in _TIMES if values.get(k)]
+    if len(timed) > 1 or (timed and fields):
+        raise ScheduleError(
+            f"{' and '.join(timed + fields)}: give either --cron, --every or the five fields "
+            "(--month-day, --week-day, --hour, --minute, --second), not several"
+        )
+    checks = _answer_checks(home, bool(file_))
+    for key, value in {**values, "file": file_}.items():  # options are checked before asking
+        if key in checks and value:
+            _check_option(key, value, checks[key])
     asking = not no_input and any(values.get(k) is None for k, _, _ in JOB_PROMPTS)
     if asking:
         click.echo("\nFollow the instructions to create the job.\nInputs with * are mandatory.")
     for key, question, default in JOB_PROMPTS:
         if key not in values and not (timed and key in _TIMES):
             values[key] = (
-                default if no_input else click.prompt(question, default=default, show_default=False)
+                default
+                if no_input
+                else click.prompt(
+                    question,
+                    default=default,
+                    show_default=False,
+                    value_proc=_asking_again(checks.get(key), default),
+                )
             )
     if active is None:
         active = (
@@ -163,6 +182,61 @@ def create_job(
     click.echo(LINE)
     spec = JobSpec(**{k: v for k, v in values.items() if v is not None}, active=active, file=file_)
     scaffold(home, home_source(ctx, home), spec, say, home_store(ctx, home))
+
+
+Check = Callable[[str], object]
+
+
+def _answer_checks(home: Home, own_file: bool) -> dict[str, Check]:
+    """How each answer of ``create job`` is checked (each raises ScheduleError)."""
+    from jobsmith.schedule.entries import parse_persons
+    from jobsmith.schedule.expressions import Schedule, parse_duration
+    from jobsmith.schedule.fields import parse_field
+    from jobsmith.schedule.scaffold import check_environment, check_file, job_kind
+
+    def name(text: str) -> None:
+        if any(c in text for c in "/\\\0"):
+            raise ScheduleError(f"{text!r}: expected a name without / or \\ (it names log files)")
+
+    def environment(text: str) -> None:
+        if own_file:
+            check_environment(home, text or "python")
+        else:
+            job_kind(home, text or "python")
+
+    checks: dict[str, Check] = {
+        "name": name,
+        "environment": environment,
+        "cron": lambda text: Schedule.cron(text, tz=home.settings.timezone),
+        "every": parse_duration,
+        "persons": lambda text: parse_persons(text, ScheduleError),
+        "file": lambda text: check_file(home, text),
+    }
+    for key in _TIMES:
+        checks[key] = functools.partial(parse_field, key)
+    return checks
+
+
+def _check_option(key: str, value: str, check: Check) -> None:
+    try:
+        check(value)
+    except (ScheduleError, ValueError) as exc:
+        raise ScheduleError(f"--{key.replace('_', '-')} {value}: {exc}") from None
+
+
+def _asking_again(check: Check | None, default: str) -> Callable[[str], str]:
+    """A prompt's ``value_proc``: a wrong answer is shown and the question asked again."""
+
+    def checked(text: str) -> str:
+        text = text.strip()
+        if check is not None:
+            try:
+                check(text or default)
+            except (ScheduleError, ValueError) as exc:
+                raise click.BadParameter(str(exc)) from None
+        return text
+
+    return checked
 
 
 _TIMES = ("month_day", "week_day", "hour", "minute", "second")
