@@ -72,9 +72,7 @@ def test_a_missing_file_is_refused_when_the_job_is_created(
     assert "--file /missing.py: no such file /missing.py" in message
 
 
-def test_cron_beside_the_time_fields_is_refused(
-    tmp_path: Path, sqlite_target: StoreTarget
-) -> None:
+def test_cron_beside_the_time_fields_is_refused(tmp_path: Path, sqlite_target: StoreTarget) -> None:
     home = scheduler_home(tmp_path, sqlite_target)
     message = refused(home, sqlite_target, "--cron", "0 8 * * *", "--hour", "9", "--minute", "5")
     assert "--cron and --hour and --minute" in message and "not several" in message
