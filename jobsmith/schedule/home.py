@@ -62,6 +62,11 @@ class SchedulerSettings:
     showtime: bool = False
     showdelay: bool = False
     console: bool = True
+    limit_by_day: bool = True
+    """[LOG]: a new ``logs/<name>.log`` when the day changes."""
+    limit_by_size: bool = True
+    """[LOG]: a new ``logs/<name>.log`` when it has reached ``max_size`` bytes."""
+    max_size: int = 10_485_760
     editor: str | None = None
     owner: tuple[str, ...] = ()
     """Persons who get every job's alarms (runner's [INFO] owner)."""
@@ -232,6 +237,15 @@ def _flag(values: Mapping[str, str], key: str, where: Path, default: bool) -> bo
     raise ConfigError(f"{where}: {key} = {text!r}: expected True or False")
 
 
+def _size(values: Mapping[str, str], key: str, where: Path, default: int) -> int:
+    text = values.get(key)
+    if text is None:
+        return default
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ConfigError(f"{where}: [LOG] {key} = {text!r}: expected a number of bytes, 1 or more")
+    return int(text)
+
+
 def _with_flags(
     settings: SchedulerSettings,
     log: Mapping[str, str],
@@ -247,6 +261,9 @@ def _with_flags(
         showtime=_flag(log, "showtime", where, settings.showtime),
         showdelay=_flag(log, "showdelay", where, settings.showdelay),
         console=_flag(log, "console", where, settings.console),
+        limit_by_day=_flag(log, "limit_by_day", where, settings.limit_by_day),
+        limit_by_size=_flag(log, "limit_by_size", where, settings.limit_by_size),
+        max_size=_size(log, "max_size", where, settings.max_size),
         editor=manager.get("editor") or settings.editor,
         owner=owner,
     )
