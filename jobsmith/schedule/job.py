@@ -33,6 +33,7 @@ import time
 import traceback
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from jobsmith.clock import Clock, clock_from_env
 from jobsmith.errors import ScheduleError
@@ -104,10 +105,12 @@ class Job:
         self.file = Path(file or sys.argv[0]).resolve()
         self.folder = self.file.parent
         self.clock = clock or clock_from_env()
+        options, self.args = _arguments(
+            argv if argv is not None else sys.argv[1:], self.file.name, exit_on_error=argv is None
+        )
         self.home = Home.load(os.environ.get("JOBSMITH_HOME") or _home_of(self.folder))
         self.managed = "JOBSMITH_RUN_LOG" in os.environ
         """True when a scheduler or ``jobsmith run job`` runs this job and keeps its log."""
-        options, self.args = _arguments(argv if argv is not None else sys.argv[1:])
         self.entry = self._entry()
         self.id, self.name, self.description = (
             self.entry.id,
@@ -115,11 +118,16 @@ class Job:
             self.entry.description,
         )
         tz = self.home.settings.timezone
-        self.trigger: datetime = (
-            parse_trigger(options.trigger, tz)
-            if options.trigger
-            else self.clock.now().astimezone(tz)
-        )
+        try:
+            self.trigger: datetime = (
+                parse_trigger(options.trigger, tz)
+                if options.trigger
+                else self.clock.now().astimezone(tz)
+            )
+        except ScheduleError as exc:
+            if argv is not None:
+                raise
+            raise SystemExit(f"{self.file.name}: error: -t/--trigger: {exc}") from None
         self.persons = _persons(self.entry, self.home)
         self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
         self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
@@ -251,10 +259,34 @@ def _log_to(logger: logging.Logger, handler: logging.Handler, clock: Clock, home
     logger.propagate = False
 
 
-def _arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("-t", "-r", "--trigger", default=None)
-    parser.add_argument("-a", "--auto", action="store_true")
+class _Arguments(argparse.ArgumentParser):
+    """A job's command line; a mistake is one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _arguments(
+    argv: list[str], prog: str, exit_on_error: bool = True
+) -> tuple[argparse.Namespace, list[str]]:
+    """The options of ``job.py``; whatever else is given is passed on to the script."""
+    parser = _Arguments(
+        prog=prog,
+        usage=f"{prog} [-h] [-t TRIGGER] [PARAMETER ...]",
+        description="Run this job now, or for a trigger time, as the scheduler would.",
+        epilog="Other arguments are passed on to the job's script (sys.argv, job.args).",
+        exit_on_error=exit_on_error,
+    )
+    parser.add_argument(
+        "-t",
+        "-r",
+        "--trigger",
+        default=None,
+        help="the time to run the job for: yyyy-mm-dd/hh24:mi:ss or yyyy-mm-dd (default: now)",
+    )
+    parser.add_argument(
+        "-a", "--auto", action="store_true", help="runner's flag for runs the scheduler starts"
+    )
     return parser.parse_known_args(argv)
 
 
