@@ -441,7 +441,8 @@ def _open_editor(home: Home, path: Path) -> None:
 
 
 def _edit_store_schedule(ctx: Context, home: Home) -> None:
-    """Edit a schedule kept in the store as a schedule.tsv; a broken edit changes nothing."""
+    """Edit a schedule kept in the store as a schedule.tsv; a broken edit changes nothing
+    in the store and is kept in a file of the home, to be fixed and imported."""
     from jobsmith.schedule.sources import StoreSource
     from jobsmith.schedule.tsv import ScheduleFile
 
@@ -453,6 +454,25 @@ def _edit_store_schedule(ctx: Context, home: Home) -> None:
         for entry in source.read(home.settings.timezone):
             file.add(entry.cells)
         _open_editor(home, file.path)
-        entries = file.read(home.settings.timezone)  # raises, naming the line, if broken
+        try:
+            entries = file.read(home.settings.timezone)
+        except ScheduleError as exc:
+            kept = _keep_rejected_edit(home, file.path)
+            raise ScheduleError(
+                f"{str(exc).replace(str(file.path), str(kept))}; nothing was saved to "
+                f"{source.description}. Your edit is kept in {kept}: fix it and load it with "
+                f"`jobsmith schedule import {kept}`"
+            ) from None
         source.replace([e.cells for e in entries])
     say(f"{len(entries)} jobs saved to {source.description}.")
+
+
+def _keep_rejected_edit(home: Home, edited: Path) -> Path:
+    """Copy a schedule edit the store refused to ``schedule.rejected.tsv`` (``_2`` … when
+    an earlier one is still there) in the home."""
+    for number in range(1, 1000):
+        kept = home.folder / f"schedule.rejected{'' if number == 1 else f'_{number}'}.tsv"
+        if not kept.exists():
+            shutil.copyfile(edited, kept)
+            return kept
+    raise ScheduleError(f"{home.folder}: too many schedule.rejected_N.tsv files; remove some")
