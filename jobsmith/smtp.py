@@ -104,11 +104,18 @@ class SmtpSettings:
 
     @classmethod
     def from_config(
-        cls, config: Config | None = None, parameters: Mapping[str, Any] | None = None
+        cls,
+        config: Config | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        where: str | None = None,
     ) -> SmtpSettings:
         """Settings from a config's ``smtp:`` section, with the ``smtp_server`` parameter
-        (when ``parameters`` has one) over its host, port and login."""
-        source = f"{config.path}: section 'smtp'" if config and config.path else "smtp settings"
+        (when ``parameters`` has one) over its host, port and login. Errors start with
+        ``where`` (default: the config's path and section)."""
+        source = where or (
+            f"{config.path}: section 'smtp'" if config and config.path else "smtp settings"
+        )
         values = _settings(config.smtp if config else {}, source)
         server = bind_names([(SMTP_SERVER_PARAMETER, True)], parameters or {}).get(
             SMTP_SERVER_PARAMETER

@@ -9,6 +9,7 @@ EMAIL, INFO, plus STORE) or from ``jobsmith.yml`` (``scheduler:``, ``environment
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import sys
@@ -95,9 +96,6 @@ def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
     """Validate settings given as text (config.ini) or YAML values; errors name ``where``."""
     found: dict[str, Any] = {}
 
-    def fail(key: str, expected: str) -> ConfigError:
-        return ConfigError(f"{where}: {key} = {values[key]!r}: expected {expected}")
-
     for key, raw in values.items():
         name = SETTING_KEYS.get(key.lower())
         if name is None or raw is None or str(raw).strip() == "":
@@ -105,8 +103,11 @@ def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
         text = str(raw).strip()
         try:
             found[name] = _setting(name, text)
-        except (ScheduleError, ValueError) as exc:
-            raise fail(key, str(exc)) from None
+        except ValueError as exc:  # says what was expected
+            raise ConfigError(f"{where}: {key} = {text!r}: expected {exc}") from None
+        except ScheduleError as exc:  # a whole sentence, with its own "expected"
+            problem = str(exc).removeprefix(f"{text!r}: ").removeprefix(f"'{text}': ")
+            raise ConfigError(f"{where}: {key} = {text!r}: {problem}") from None
     return SchedulerSettings(**found)
 
 
@@ -215,8 +216,26 @@ def _read_ini(path: Path) -> configparser.ConfigParser:
         try:
             parser.read(path, encoding="utf-8")
         except configparser.Error as exc:
-            raise ConfigError(f"{path}: {exc}".replace("\n", " ")) from None
+            raise ConfigError(ini_problem(path, exc)) from None
     return parser
+
+
+def ini_problem(path: Path, error: configparser.Error) -> str:
+    """A configparser error as one line naming the file and line, without Python reprs."""
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return (
+            f"{path}:{error.lineno}: {error.line.strip()!r} comes before any [SECTION] "
+            "header; expected a header such as [SCHEDULER] first"
+        )
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"{path}:{error.lineno}: section [{error.section}] appears twice"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return f"{path}:{error.lineno}: [{error.section}] {error.option} is set twice"
+    if isinstance(error, configparser.ParsingError):
+        lineno, line = error.errors[0]  # configparser keeps the line as its repr
+        text = ast.literal_eval(line) if line[:1] in "'\"" else line
+        return f"{path}:{lineno}: {str(text).strip()!r} is not understood; expected key = value"
+    return f"{path}: {error}".replace("\n", " ")
 
 
 def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
@@ -226,7 +245,9 @@ def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
     return {}
 
 
-def _flag(values: Mapping[str, str], key: str, where: Path, default: bool) -> bool:
+def _flag(
+    values: Mapping[str, str], key: str, where: Path, default: bool, section: str = "LOG"
+) -> bool:
     text = values.get(key)
     if text is None:
         return default
@@ -234,7 +255,7 @@ def _flag(values: Mapping[str, str], key: str, where: Path, default: bool) -> bo
         return True
     if text.strip().lower() in ("false", "no", "0", "off", "n"):
         return False
-    raise ConfigError(f"{where}: {key} = {text!r}: expected True or False")
+    raise ConfigError(f"{where}: [{section}] {key} = {text!r}: expected True or False")
 
 
 def _size(values: Mapping[str, str], key: str, where: Path, default: int) -> int:
@@ -287,4 +308,4 @@ def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings
     from jobsmith.smtp import SmtpSettings  # smtplib and email load only where mail is set
 
     source = replace(config, path=where if email else config.path, smtp=values)
-    return SmtpSettings.from_config(source)
+    return SmtpSettings.from_config(source, where=f"{where}: [EMAIL]" if email else None)

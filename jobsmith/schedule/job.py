@@ -29,6 +29,7 @@ import logging
 import os
 import runpy
 import sys
+import sysconfig
 import time
 import traceback
 from datetime import datetime
@@ -77,9 +78,27 @@ def failure_line(error: BaseException | None = None) -> str:
     error = error or sys.exc_info()[1]
     if error is None:
         return "FAIL!"
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" FILE: {frames[-1].filename}. LINE: {frames[-1].lineno}." if frames else ""
+    frame = user_frame(traceback.extract_tb(error.__traceback__))
+    where = f" FILE: {frame.filename}. LINE: {frame.lineno}." if frame else ""
     return f"FAIL! ERROR: {type(error).__name__}.{where} REASON: {error}."
+
+
+_LIBRARIES = tuple(
+    os.path.join(folder, "")
+    for folder in {str(Path(__file__).resolve().parent.parent)}  # jobsmith itself
+    | {sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def user_frame(frames: traceback.StackSummary) -> traceback.FrameSummary | None:
+    """The innermost frame in the user's code (not in jobsmith, Python's library or an
+    installed package): where the job's script went wrong. The innermost frame when all
+    are library frames."""
+    for frame in reversed(frames):
+        name = frame.filename
+        if not name.startswith("<") and not name.startswith(_LIBRARIES):
+            return frame
+    return frames[-1] if frames else None
 
 
 class Notifier:
