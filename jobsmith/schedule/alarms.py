@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jobsmith.errors import EmailError
+from jobsmith.errors import ConfigError, EmailError
 from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.home import Home
 from jobsmith.smtp import SmtpSettings, send_email
@@ -38,9 +38,10 @@ OPENINGS = {
 }
 
 
-def persons_for(entry: Entry, home: Home) -> tuple[str, ...]:
+def persons_for(entry: Entry, home: Home, *, strict: bool = False) -> tuple[str, ...]:
     """Who gets the job's alarms: the entry's PERSONS, the job folder's config.ini
-    ([JOB] persons, as in runner) and the home's owner, without repeats."""
+    ([JOB] persons, as in runner) and the home's owner, without repeats. A [JOB] persons
+    that is not a list of addresses is logged (a ConfigError with ``strict``)."""
     found = list(entry.persons)
     job_config = home.path(entry.file).parent / "config.ini"
     if job_config.is_file() and job_config.parent != home.folder:
@@ -50,6 +51,8 @@ def persons_for(entry: Entry, home: Home) -> tuple[str, ...]:
             text = parser.get("JOB", "persons", fallback="") or ""
             found += parse_persons(text, lambda p: ValueError(p))
         except (configparser.Error, ValueError) as exc:
+            if strict:
+                raise ConfigError(f"{job_config}: [JOB] persons: {exc}") from None
             log.warning("%s: [JOB] persons not read: %s", job_config, exc)
     found += home.settings.owner
     return tuple(dict.fromkeys(found))

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from jobsmith.clock import Clock, clock_from_env
-from jobsmith.errors import ScheduleError
+from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.runlog import RunLog, Status
 from jobsmith.schedule.alarms import alarm_message, persons_for, send_mail
 from jobsmith.schedule.entries import Entry, parse_persons
@@ -147,7 +147,12 @@ class Job:
             if argv is not None:
                 raise
             raise SystemExit(f"{self.file.name}: error: -t/--trigger: {exc}") from None
-        self.persons = _persons(self.entry, self.home)
+        try:
+            self.persons = _persons(self.entry, self.home)
+        except ConfigError as exc:
+            if argv is not None:
+                raise
+            raise SystemExit(f"{self.file.name}: error: {exc}") from None
         self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
         self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
         self.log = JobLog(self.logger)
@@ -321,4 +326,4 @@ def _persons(entry: Entry, home: Home) -> tuple[str, ...]:
     env = os.environ.get("JOBSMITH_PERSONS")
     if env is not None and "JOBSMITH_RUN_LOG" in os.environ:
         return parse_persons(env, lambda p: ScheduleError(p))
-    return persons_for(entry, home)
+    return persons_for(entry, home, strict=True)
