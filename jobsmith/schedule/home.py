@@ -13,7 +13,7 @@ import ast
 import configparser
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
@@ -24,6 +24,7 @@ from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
+from jobsmith.schedule.inikeys import LOG_KEYS, SCHEDULER_KEYS
 from jobsmith.schedule.zones import zone
 
 if TYPE_CHECKING:
@@ -155,18 +156,33 @@ class Home:
     schema: str
     ini_path: Path
 
+    extra_configs: tuple[Path, ...] = ()
+    """Files given as ``Scheduler(config=...)``, read after ``config.ini``."""
+
     @classmethod
-    def load(cls, folder: str | os.PathLike[str] | None = None) -> Home:
-        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory)."""
+    def load(
+        cls,
+        folder: str | os.PathLike[str] | None = None,
+        *,
+        configs: Sequence[str | os.PathLike[str]] = (),
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Home:
+        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory).
+
+        ``configs`` are more config.ini files, read after the home's own (their options win);
+        ``overrides`` are [SCHEDULER] and [LOG] options given to the constructor, which win
+        over every file (runner: "direct write to instances has a higher priority")."""
         root = Path(folder or os.environ.get(HOME_VARIABLE) or Path.cwd()).resolve()
         config = load_config(folder=root)
         ini_path = root / CONFIG_INI
-        ini = _read_ini(ini_path)
+        extra = tuple(root / Path(p).expanduser() for p in configs)
+        ini = read_ini([ini_path, *extra])
+        scheduler_given, log_given = _split_overrides(overrides or {})
         yml = config.sections.get("scheduler") or {}
         if not isinstance(yml, dict):
             raise ConfigError(f"{config.path}: section 'scheduler': expected a mapping")
-        merged = {**yml, **_section(ini, "SCHEDULER")}
-        log = _section(ini, "LOG")
+        merged = {**yml, **_section(ini, "SCHEDULER"), **scheduler_given}
+        log = {**_section(ini, "LOG"), **log_given}
         settings = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
         settings = _with_flags(
             settings, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
@@ -183,7 +199,15 @@ class Home:
             store_url=store_url,
             schema=schema,
             ini_path=ini_path,
+            extra_configs=extra,
         )
+
+    def mail_with(self, email: Mapping[str, str], where: Path) -> SmtpSettings | None:
+        """The mail server with a job's own [EMAIL] options (from ``where``) over the home's."""
+        if not email:
+            return self.mail
+        home_email = _section(read_ini([self.ini_path, *self.extra_configs]), "EMAIL")
+        return _mail(self.config, {**home_email, **email}, where)
 
     @property
     def schedule_path(self) -> Path:
@@ -209,15 +233,43 @@ def default_home() -> Path:
     return Path(script).resolve().parent if script else Path.cwd()
 
 
-def _read_ini(path: Path) -> configparser.ConfigParser:
+def read_ini(paths: Sequence[Path], required: int = 1) -> configparser.ConfigParser:
+    """runner's ini files, read in order (a later file's options win). The first
+    ``required`` may be missing (a home's config.ini); a missing later one is an error."""
     # Option names are lower-cased: ConfigParser's own optionxform does exactly that.
     parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
-    if path.is_file():
+    for index, path in enumerate(paths):
+        if not path.is_file():
+            if index < required:
+                continue
+            raise ConfigError(f"{path}: no such configuration file")
         try:
             parser.read(path, encoding="utf-8")
         except configparser.Error as exc:
             raise ConfigError(ini_problem(path, exc)) from None
     return parser
+
+
+def section_of(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
+    """The options of one section (any case), those with a value."""
+    return _section(ini, name)
+
+
+def _split_overrides(given: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Constructor settings as [SCHEDULER] and [LOG] options; an unknown one is a TypeError."""
+    scheduler: dict[str, str] = {}
+    log: dict[str, str] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key.lower() in SCHEDULER_KEYS:
+            scheduler[key.lower()] = str(value)
+        elif key.lower() in LOG_KEYS:
+            log[key.lower()] = str(value)
+        else:
+            known = ", ".join(sorted(SCHEDULER_KEYS | LOG_KEYS))
+            raise TypeError(f"Scheduler() got an unknown setting {key!r}; known: {known}")
+    return scheduler, log
 
 
 def ini_problem(path: Path, error: configparser.Error) -> str:

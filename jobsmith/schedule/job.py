@@ -32,17 +32,19 @@ import sys
 import sysconfig
 import time
 import traceback
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from jobsmith.clock import Clock, clock_from_env
 from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.runlog import RunLog, Status
-from jobsmith.schedule.alarms import alarm_message, persons_for, send_mail
+from jobsmith.schedule.alarms import alarm_message, send_mail
 from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.expressions import Schedule
 from jobsmith.schedule.home import Home
+from jobsmith.schedule.jobconfig import JobSettings, job_settings
 from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, machine_items, timestamp
 from jobsmith.schedule.manual import parse_trigger
 from jobsmith.schedule.sources import open_source
@@ -109,7 +111,7 @@ class Notifier:
 
     def notify(self, subject: str, text: str, recipient: str | list[str]) -> None:
         to = (recipient,) if isinstance(recipient, str) else tuple(recipient)
-        send_mail(self.job.home.mail, to, subject, text)
+        send_mail(self.job.mail, to, subject, text)
 
 
 class Job:
@@ -120,7 +122,13 @@ class Job:
         file: str | os.PathLike[str] | None = None,
         argv: list[str] | None = None,
         clock: Clock | None = None,
+        *,
+        config: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        **settings: Any,
     ) -> None:
+        """``config``: more config.ini files for this job, read after its own
+        (runner's ``Job(config=[...])``); ``settings``: ``name=``, ``desc=``, ``version=``,
+        ``persons=``, which win over every file (see :mod:`jobsmith.schedule.jobconfig`)."""
         self.file = Path(file or sys.argv[0]).resolve()
         self.folder = self.file.parent
         self.clock = clock or clock_from_env()
@@ -130,7 +138,18 @@ class Job:
         self.home = Home.load(os.environ.get("JOBSMITH_HOME") or _home_of(self.folder))
         self.managed = "JOBSMITH_RUN_LOG" in os.environ
         """True when a scheduler or ``jobsmith run job`` runs this job and keeps its log."""
-        self.entry = self._entry()
+        configs = [config] if isinstance(config, (str, os.PathLike)) else list(config or ())
+        entry = self._entry()
+        try:
+            self.settings = job_settings(entry, self.home, configs, settings)
+            self.persons = _persons(entry, self.home, self.settings)
+        except ConfigError as exc:
+            if argv is not None:
+                raise
+            raise SystemExit(f"{self.file.name}: error: {exc}") from None
+        self.entry = self.settings.apply(entry)
+        self.mail = self.settings.mail(self.home)
+        """The mail server of ``job.email`` and ``job.alarm()`` (the job's [EMAIL] first)."""
         self.id, self.name, self.description = (
             self.entry.id,
             self.entry.name,
@@ -147,12 +166,6 @@ class Job:
             if argv is not None:
                 raise
             raise SystemExit(f"{self.file.name}: error: -t/--trigger: {exc}") from None
-        try:
-            self.persons = _persons(self.entry, self.home)
-        except ConfigError as exc:
-            if argv is not None:
-                raise
-            raise SystemExit(f"{self.file.name}: error: {exc}") from None
         self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
         self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
         self.log = JobLog(self.logger)
@@ -197,7 +210,7 @@ class Job:
                 "alarm not sent: the job has no persons ([JOB] persons in its config.ini)"
             )
             return
-        send_mail(self.home.mail, self.persons, subject, text)
+        send_mail(self.mail, self.persons, subject, text)
         self.log.info(f"ALARM SENT TO {', '.join(self.persons)}.")
 
     # -- running the script ------------------------------------------------------------
@@ -236,7 +249,8 @@ class Job:
         store = open_store(self.home.store_url, self.home.schema, config=self.home.config)
         run = RunLog(store).start_job(self.name, self.home.config.environment, kind="schedule")
         logfile.header([
-            ("APP", self.name), ("DESC", self.description), ("TIMESTAMP", timestamp(self.clock.now(), tz)),
+            ("APP", self.name), ("DESC", self.description),
+            ("VERSION", self.settings.version or "None"), ("TIMESTAMP", timestamp(self.clock.now(), tz)),
             ("FILE", logfile.path), ("SCRIPT", self.file), *machine_items(), ("ID", self.id),
             ("TRIGGER", timestamp(self.trigger, tz)), ("CONFIGS", self.home.ini_path),
             ("PERSONS", ", ".join(self.persons) or "None"), ("RUN", run.id),
@@ -251,7 +265,7 @@ class Job:
         RunLog(store).end_job(
             run, Status.COMPLETED if ok else Status.FAILED, None if ok else "the script failed"
         )
-        if not ok and self.persons and self.home.mail is not None:
+        if not ok and self.persons and self.mail is not None:
             self.alarm()
         self.logger.removeHandler(handler)
         logfile.close()
@@ -322,8 +336,12 @@ def _home_of(folder: Path) -> Path:
     return folder
 
 
-def _persons(entry: Entry, home: Home) -> tuple[str, ...]:
+def _persons(entry: Entry, home: Home, settings: JobSettings) -> tuple[str, ...]:
+    """The scheduler's list when it runs the job, else the entry's PERSONS, the job's
+    configuration's and the home's owner; the job's constructor and extra files add theirs."""
     env = os.environ.get("JOBSMITH_PERSONS")
     if env is not None and "JOBSMITH_RUN_LOG" in os.environ:
-        return parse_persons(env, lambda p: ScheduleError(p))
-    return persons_for(entry, home, strict=True)
+        found = list(parse_persons(env, lambda p: ScheduleError(p)))
+    else:
+        found = [*entry.persons, *home.settings.owner]
+    return tuple(dict.fromkeys([*found, *settings.persons]))

@@ -28,11 +28,13 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jobsmith.clock import Clock, clock_from_env
 from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
@@ -77,8 +79,20 @@ class Scheduler:
         store: Store | None = None,
         clock: Clock | None = None,
         poster: Poster | None = None,
+        config: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        **settings: Any,
     ) -> None:
-        self.home = home if isinstance(home, Home) else Home.load(home or default_home())
+        """``config``: more config.ini files read after the home's (runner's
+        ``Scheduler(config='C:/configs/myconfig.ini')``); ``settings``: [SCHEDULER] and
+        [LOG] options (``name=``, ``desc=``, ``timezone=``, ``console=`` …), which win over
+        every file."""
+        configs = [config] if isinstance(config, (str, os.PathLike)) else list(config or ())
+        if isinstance(home, Home):
+            if configs or settings:
+                raise TypeError("Scheduler(Home, config=/settings): give them to Home.load()")
+            self.home = home
+        else:
+            self.home = Home.load(home or default_home(), configs=configs, overrides=settings)
         self.settings = self.home.settings
         self.name = self.settings.name
         self.clock = clock or clock_from_env()

@@ -59,6 +59,7 @@ def test_runners_notify_refuses_a_recipient_that_is_not_an_address(
 
     job = FakeJob()
     job.home = home  # type: ignore[attr-defined]
+    job.mail = home.mail  # type: ignore[attr-defined]
     notifier = Notifier(job)  # type: ignore[arg-type]
     with pytest.raises(EmailError, match="'not' is not an e-mail address"):
         notifier.notify("Help me", "You are my only hope", "not an address")
