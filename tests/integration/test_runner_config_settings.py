@@ -22,7 +22,7 @@ from tests.conftest import SmtpServer, StoreTarget
 
 
 def test_the_known_keys_are_those_the_readers_take() -> None:
-    assert inikeys.SCHEDULER_KEYS == set(SETTING_KEYS)
+    assert set(SETTING_KEYS) == inikeys.SCHEDULER_KEYS
     assert inikeys.JOB_KEYS["JOB"] == CONSTRUCTOR_KEYS
     assert {normalize(k) for k in inikeys.EMAIL_KEYS} <= set(SMTP_KEYS)
 
@@ -52,7 +52,7 @@ def test_scheduler_config_files_and_constructor_settings(
     )
     with pytest.raises(TypeError, match="unknown setting 'colour'"):
         Scheduler(home, store=sqlite_store, colour="blue")
-    with pytest.raises(ConfigError, match="missing.ini: no such configuration file"):
+    with pytest.raises(ConfigError, match=r"missing\.ini: no such configuration file"):
         Scheduler(home, store=sqlite_store, config=tmp_path / "missing.ini")
     with pytest.raises(ConfigError, match="max_runs = 'many'"):
         Scheduler(home, store=sqlite_store, max_runs="many")
