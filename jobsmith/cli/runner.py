@@ -177,7 +177,10 @@ def create_job(
         active = (
             False
             if no_input
-            else click.prompt("Activate job (Y/N)? *", type=click.Choice(["Y", "N"])) == "Y"
+            else click.prompt(
+                "Activate job (Y/N)? *", type=click.Choice(["Y", "N"], case_sensitive=False)
+            ).upper()
+            == "Y"
         )
     click.echo(LINE)
     spec = JobSpec(**{k: v for k, v in values.items() if v is not None}, active=active, file=file_)

@@ -96,7 +96,8 @@ def test_each_answer_is_checked_when_it_is_given(
         "8",
         "0",  # minute
         "0",  # second
-        "N",
+        "maybe",  # activate: asked again
+        "y",
     ]
     result = jobsmith(home, sqlite_target, "create", "job", stdin="\n".join(answers) + "\n")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -108,3 +109,4 @@ def test_each_answer_is_checked_when_it_is_given(
     assert "environment 'nosuch' is unknown" in out
     line = (home / "schedule.tsv").read_text().splitlines()[1].split("\t")
     assert line[1:3] == ["test", "Test Job"] and line[3] == "python" and line[7] == "8"
+    assert line[11] == "Y"  # STATUS
