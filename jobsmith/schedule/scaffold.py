@@ -263,8 +263,15 @@ def create_job(
         "STATUS": "Y" if spec.active else "N", "CRON": spec.cron, "EVERY": spec.every,
         "PERSONS": spec.persons,
     }  # fmt: skip
+    fields = ("MONTH_DAY", "WEEK_DAY", "HOUR", "MINUTE", "SECOND")
+    given = [f for f in fields if cells[f] not in ("", "*")]
+    if (spec.cron and spec.every) or ((spec.cron or spec.every) and given):
+        raise ScheduleError(
+            f"the new job: {', '.join(['CRON'] * bool(spec.cron) + ['EVERY'] * bool(spec.every) + given)}"
+            ": give either a cron expression, an interval or the five time fields, not several"
+        )
     if spec.cron or spec.every:
-        cells.update(dict.fromkeys(("MONTH_DAY", "WEEK_DAY", "HOUR", "MINUTE", "SECOND"), "*"))
+        cells.update(dict.fromkeys(fields, "*"))
     folder = home.jobs_folder / str(job_id)
     check_file(home, spec.file)
     check_environment(home, cells["ENVIRONMENT"])

@@ -110,3 +110,20 @@ def test_each_answer_is_checked_when_it_is_given(
     line = (home / "schedule.tsv").read_text().splitlines()[1].split("\t")
     assert line[1:3] == ["test", "Test Job"] and line[3] == "python" and line[7] == "8"
     assert line[11] == "Y"  # STATUS
+
+
+def test_the_python_api_refuses_cron_beside_the_fields_too(tmp_path: Path) -> None:
+    import pytest
+
+    from jobsmith.errors import ScheduleError
+    from jobsmith.schedule.home import Home
+    from jobsmith.schedule.scaffold import JobSpec, create_job, create_scheduler
+    from jobsmith.schedule.sources import open_source
+
+    create_scheduler(tmp_path, "s", "S", lambda text: None)
+    home = Home.load(tmp_path)
+    source = open_source("file", home.schedule_path, None, "s")
+    with pytest.raises(ScheduleError, match="CRON, HOUR: give either a cron expression"):
+        create_job(home, source, JobSpec(cron="0 8 * * *", hour="9"), lambda text: None)
+    assert source.read(home.settings.timezone) == []
+    assert create_job(home, source, JobSpec(cron="0 8 * * *"), lambda text: None) == 0
