@@ -24,6 +24,7 @@ section's host, port and login.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
@@ -104,11 +105,18 @@ class SmtpSettings:
 
     @classmethod
     def from_config(
-        cls, config: Config | None = None, parameters: Mapping[str, Any] | None = None
+        cls,
+        config: Config | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        where: str | None = None,
     ) -> SmtpSettings:
         """Settings from a config's ``smtp:`` section, with the ``smtp_server`` parameter
-        (when ``parameters`` has one) over its host, port and login."""
-        source = f"{config.path}: section 'smtp'" if config and config.path else "smtp settings"
+        (when ``parameters`` has one) over its host, port and login. Errors start with
+        ``where`` (default: the config's path and section)."""
+        source = where or (
+            f"{config.path}: section 'smtp'" if config and config.path else "smtp settings"
+        )
         values = _settings(config.smtp if config else {}, source)
         server = bind_names([(SMTP_SERVER_PARAMETER, True)], parameters or {}).get(
             SMTP_SERVER_PARAMETER
@@ -209,10 +217,23 @@ def build_message(
 
 
 def addresses(value: Recipients) -> list[str]:
-    """Addresses from a list, or from one string separated by commas or semicolons."""
+    """Addresses from a list, or from one string separated by commas or semicolons; one
+    that is not ``name@domain`` (or ``Name <name@domain>``) is an :class:`EmailError`."""
     items = [value] if isinstance(value, str) else list(value)
-    found = getaddresses([item.replace(";", ",") for item in items])
-    return [_formatted(name, address) for name, address in found if address]
+    found = []
+    for item in items:
+        for name, address in getaddresses([str(item).replace(";", ",")]):
+            if address and not _ADDRESS.match(address):
+                raise EmailError(
+                    f"recipient {item!r}: {address!r} is not an e-mail address; expected "
+                    "name@domain or Name <name@domain>, several separated by commas or semicolons"
+                )
+            if address:
+                found.append(_formatted(name, address))
+    return found
+
+
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

@@ -17,6 +17,9 @@ import click
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
 
 from jobsmith.config import Config, load_config
 from jobsmith.errors import JobsmithError
@@ -31,10 +34,52 @@ COMMAND_MODULES = (
 )
 """Modules whose import adds commands to :func:`cli`."""
 
-# Piped output (a file, CI logs) is not squeezed into 80 columns; COLUMNS still wins.
-_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
-console = Console(width=_PIPED_WIDTH)
-err_console = Console(stderr=True, width=_PIPED_WIDTH)
+PIPED_WIDTH = 100_000
+"""The width of standard output when it is not a terminal (a pipe, a file): tables are
+printed whole, one line per row, so `jobsmith list jobs | grep …` finds what it shows."""
+RULE_WIDTH = 80
+
+
+class CliConsole(Console):
+    """rich's console for the commands' output. With ``plain`` (``jobsmith --plain …``),
+    a table is printed as tab-separated lines: a header line, then one line per row."""
+
+    plain = False
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self.plain and len(objects) == 1 and isinstance(objects[0], Table):
+            self.file.write("".join(f"{line}\n" for line in tab_separated(objects[0])))
+            return
+        super().print(*objects, **options)
+
+    def rule(self, title: Any = "", **options: Any) -> None:
+        """A rule as wide as a terminal, also when the output is a pipe or a file."""
+        if self.width <= RULE_WIDTH or self.is_terminal:
+            super().rule(title, **options)
+        else:
+            self.print(Rule(title, **options), width=RULE_WIDTH)
+
+
+def tab_separated(table: Table) -> list[str]:
+    """A table as lines of tab-separated plain text (markup and styles dropped)."""
+
+    def text(cell: object) -> str:
+        plain = Text.from_markup(cell).plain if isinstance(cell, str) else str(cell)
+        if isinstance(cell, Text):
+            plain = cell.plain
+        return " ".join(plain.split("\t")).replace("\n", " ")
+
+    rows = [[text(column.header) for column in table.columns]]
+    cells = [list(column.cells) for column in table.columns]
+    rows += [[text(c[index]) for c in cells] for index in range(table.row_count)]
+    return ["\t".join(row) for row in rows]
+
+
+_piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ  # COLUMNS still wins
+console = CliConsole(width=PIPED_WIDTH if _piped else None)
+err_console = Console(
+    stderr=True, width=None if sys.stderr.isatty() or "COLUMNS" in os.environ else 120
+)
 
 
 @dataclass
@@ -106,6 +151,12 @@ class Group(click.Group):
     type=click.Path(dir_okay=False),
     help="Config file (default ./jobsmith.yml)",
 )
+@click.option(
+    "--plain",
+    is_flag=True,
+    envvar="JOBSMITH_PLAIN",
+    help="Print tables as tab-separated lines (a header, then a line per row) [env JOBSMITH_PLAIN]",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(package_name="jobsmith")
 @click.pass_context
@@ -114,9 +165,11 @@ def cli(
     store_url: str | None,
     schema: str | None,
     config_path: str | None,
+    plain: bool,
     verbose: int,
 ) -> None:
     """Run jobs written as Python code, and keep one log of every run."""
+    console.plain = plain
     level = logging.WARNING - 10 * min(verbose, 2) if verbose else logging.INFO
     logging.basicConfig(
         level=level,

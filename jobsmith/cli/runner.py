@@ -4,11 +4,13 @@ edit, run and delete, and ``help`` (:data:`RUNNER_HELP` lists them as runner did
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,24 +147,99 @@ def create_job(
 
     home = load_home(home_dir)
     values = {k: v for k, v in given.items() if v}
-    timed = bool(values.get("cron") or values.get("every"))
+    timed = [f"--{k}" for k in ("cron", "every") if values.get(k)]
+    fields = [f"--{k.replace('_', '-')}" for k in _TIMES if values.get(k)]
+    if len(timed) > 1 or (timed and fields):
+        raise ScheduleError(
+            f"{' and '.join(timed + fields)}: give either --cron, --every or the five fields "
+            "(--month-day, --week-day, --hour, --minute, --second), not several"
+        )
+    checks = _answer_checks(home, bool(file_))
+    for key, value in {**values, "file": file_}.items():  # options are checked before asking
+        if key in checks and value:
+            _check_option(key, value, checks[key])
     asking = not no_input and any(values.get(k) is None for k, _, _ in JOB_PROMPTS)
     if asking:
         click.echo("\nFollow the instructions to create the job.\nInputs with * are mandatory.")
     for key, question, default in JOB_PROMPTS:
         if key not in values and not (timed and key in _TIMES):
             values[key] = (
-                default if no_input else click.prompt(question, default=default, show_default=False)
+                default
+                if no_input
+                else click.prompt(
+                    question,
+                    default=default,
+                    show_default=False,
+                    value_proc=_asking_again(checks.get(key), default),
+                )
             )
     if active is None:
         active = (
             False
             if no_input
-            else click.prompt("Activate job (Y/N)? *", type=click.Choice(["Y", "N"])) == "Y"
+            else click.prompt(
+                "Activate job (Y/N)? *", type=click.Choice(["Y", "N"], case_sensitive=False)
+            ).upper()
+            == "Y"
         )
     click.echo(LINE)
     spec = JobSpec(**{k: v for k, v in values.items() if v is not None}, active=active, file=file_)
-    scaffold(home, home_source(ctx, home), spec, say)
+    scaffold(home, home_source(ctx, home), spec, say, home_store(ctx, home))
+
+
+Check = Callable[[str], object]
+
+
+def _answer_checks(home: Home, own_file: bool) -> dict[str, Check]:
+    """How each answer of ``create job`` is checked (each raises ScheduleError)."""
+    from jobsmith.schedule.entries import parse_persons
+    from jobsmith.schedule.expressions import Schedule, parse_duration
+    from jobsmith.schedule.fields import parse_field
+    from jobsmith.schedule.scaffold import check_environment, check_file, job_kind
+
+    def name(text: str) -> None:
+        if any(c in text for c in "/\\\0"):
+            raise ScheduleError(f"{text!r}: expected a name without / or \\ (it names log files)")
+
+    def environment(text: str) -> None:
+        if own_file:
+            check_environment(home, text or "python")
+        else:
+            job_kind(home, text or "python")
+
+    checks: dict[str, Check] = {
+        "name": name,
+        "environment": environment,
+        "cron": lambda text: Schedule.cron(text, tz=home.settings.timezone),
+        "every": parse_duration,
+        "persons": lambda text: parse_persons(text, ScheduleError),
+        "file": lambda text: check_file(home, text),
+    }
+    for key in _TIMES:
+        checks[key] = functools.partial(parse_field, key)
+    return checks
+
+
+def _check_option(key: str, value: str, check: Check) -> None:
+    try:
+        check(value)
+    except (ScheduleError, ValueError) as exc:
+        raise ScheduleError(f"--{key.replace('_', '-')} {value}: {exc}") from None
+
+
+def _asking_again(check: Check | None, default: str) -> Callable[[str], str]:
+    """A prompt's ``value_proc``: a wrong answer is shown and the question asked again."""
+
+    def checked(text: str) -> str:
+        text = text.strip()
+        if check is not None:
+            try:
+                check(text or default)
+            except (ScheduleError, ValueError) as exc:
+                raise click.BadParameter(str(exc)) from None
+        return text
+
+    return checked
 
 
 _TIMES = ("month_day", "week_day", "hour", "minute", "second")
@@ -352,7 +429,7 @@ def delete_job(ctx: Context, entry_id: str, yes: bool, home_dir: str | None) -> 
     if not yes and not click.confirm("ARE YOU SURE Y/N?", default=False):
         say("Request canceled.")
         return
-    scaffold(home, source, entry.id, say)
+    scaffold(home, source, entry.id, say, home_store(ctx, home))
     say("Done!")
 
 
@@ -367,7 +444,8 @@ def _open_editor(home: Home, path: Path) -> None:
 
 
 def _edit_store_schedule(ctx: Context, home: Home) -> None:
-    """Edit a schedule kept in the store as a schedule.tsv; a broken edit changes nothing."""
+    """Edit a schedule kept in the store as a schedule.tsv; a broken edit changes nothing
+    in the store and is kept in a file of the home, to be fixed and imported."""
     from jobsmith.schedule.sources import StoreSource
     from jobsmith.schedule.tsv import ScheduleFile
 
@@ -379,6 +457,25 @@ def _edit_store_schedule(ctx: Context, home: Home) -> None:
         for entry in source.read(home.settings.timezone):
             file.add(entry.cells)
         _open_editor(home, file.path)
-        entries = file.read(home.settings.timezone)  # raises, naming the line, if broken
+        try:
+            entries = file.read(home.settings.timezone)
+        except ScheduleError as exc:
+            kept = _keep_rejected_edit(home, file.path)
+            raise ScheduleError(
+                f"{str(exc).replace(str(file.path), str(kept))}; nothing was saved to "
+                f"{source.description}. Your edit is kept in {kept}: fix it and load it with "
+                f"`jobsmith schedule import {kept}`"
+            ) from None
         source.replace([e.cells for e in entries])
     say(f"{len(entries)} jobs saved to {source.description}.")
+
+
+def _keep_rejected_edit(home: Home, edited: Path) -> Path:
+    """Copy a schedule edit the store refused to ``schedule.rejected.tsv`` (``_2`` … when
+    an earlier one is still there) in the home."""
+    for number in range(1, 1000):
+        kept = home.folder / f"schedule.rejected{'' if number == 1 else f'_{number}'}.tsv"
+        if not kept.exists():
+            shutil.copyfile(edited, kept)
+            return kept
+    raise ScheduleError(f"{home.folder}: too many schedule.rejected_N.tsv files; remove some")

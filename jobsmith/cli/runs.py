@@ -9,6 +9,7 @@ from rich.table import Table
 
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.errors import NotFoundError
+from jobsmith.runlog import Status
 
 STATUS_STYLE = {
     "Completed": "green",
@@ -18,6 +19,22 @@ STATUS_STYLE = {
     "Reverted": "magenta",
     "Cancelled": "dim red",
 }
+
+
+RUN_STATUSES = tuple(
+    value for name, value in vars(Status).items() if name.isupper() and isinstance(value, str)
+)
+"""The statuses of the run log, for ``--status``."""
+
+
+def known_status(value: str | None) -> str | None:
+    """``--status`` as the run log spells it (any case); an unknown one is an error."""
+    if value is None:
+        return None
+    for status in RUN_STATUSES:
+        if status.lower() == value.strip().lower():
+            return status
+    raise click.BadParameter(f"unknown status {value!r}: expected one of {', '.join(RUN_STATUSES)}")
 
 
 def status_text(status: str) -> str:
@@ -64,7 +81,12 @@ def deploy(ctx: Context, reset: bool, yes: bool) -> None:
 @cli.group(invoke_without_command=True)
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
 @click.option("--job", "job_name", metavar="NAME", help="Only runs of this job.")
-@click.option("--status", metavar="STATUS", help="Only runs with this status (e.g. Failed).")
+@click.option(
+    "--status",
+    metavar="STATUS",
+    callback=lambda ctx, param, value: known_status(value),
+    help="Only runs with this status: " + ", ".join(RUN_STATUSES) + ".",
+)
 @click.pass_context
 def runs(click_ctx: click.Context, limit: int, job_name: str | None, status: str | None) -> None:
     """Recent job runs, newest first; `runs show ID` for one run's tasks."""

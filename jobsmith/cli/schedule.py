@@ -145,10 +145,7 @@ def scheduler(ctx: Context, home_dir: str | None, once: bool, stop_after: str | 
         runner.close()
         return
     until = clock.now() + timedelta(seconds=parse_duration(stop_after)) if stop_after else None
-    if until is None:
-        runner.start()
-    else:
-        runner.run(until=until)
+    runner.start(until)  # the same start-up and stop, with or without --stop-after
 
 
 @cli.group(cls=HelpGroup)

@@ -14,16 +14,16 @@ the scheduler.
 
 from __future__ import annotations
 
-import configparser
 import logging
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jobsmith.errors import EmailError
-from jobsmith.schedule.entries import Entry, parse_persons
+from jobsmith.errors import ConfigError, EmailError
+from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.home import Home
+from jobsmith.schedule.jobconfig import job_settings
 from jobsmith.smtp import SmtpSettings, send_email
 
 __all__ = ["AlarmDigest", "alarm_message", "persons_for", "raise_alarm", "send_mail"]
@@ -38,21 +38,28 @@ OPENINGS = {
 }
 
 
-def persons_for(entry: Entry, home: Home) -> tuple[str, ...]:
-    """Who gets the job's alarms: the entry's PERSONS, the job folder's config.ini
-    ([JOB] persons, as in runner) and the home's owner, without repeats."""
+def persons_for(entry: Entry, home: Home, *, strict: bool = False) -> tuple[str, ...]:
+    """Who gets the job's alarms: the entry's PERSONS, the job's own config.ini
+    ([JOB] or [GENERAL] persons, as in runner) and the home's owner, without repeats. A
+    job config.ini that cannot be read is logged (a ConfigError with ``strict``)."""
     found = list(entry.persons)
-    job_config = home.path(entry.file).parent / "config.ini"
-    if job_config.is_file() and job_config.parent != home.folder:
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(job_config, encoding="utf-8")
-            text = parser.get("JOB", "persons", fallback="") or ""
-            found += parse_persons(text, lambda p: ValueError(p))
-        except (configparser.Error, ValueError) as exc:
-            log.warning("%s: [JOB] persons not read: %s", job_config, exc)
+    try:
+        found += job_settings(entry, home).persons
+    except ConfigError as exc:
+        if strict:
+            raise
+        log.warning("%s: its config.ini is not read: %s", entry.label, exc)
     found += home.settings.owner
     return tuple(dict.fromkeys(found))
+
+
+def mail_for(entry: Entry, home: Home) -> SmtpSettings | None:
+    """The mail server of a job's alarms: its own config.ini's [EMAIL] over the home's."""
+    try:
+        return job_settings(entry, home).mail(home)
+    except ConfigError as exc:
+        log.warning("%s: its [EMAIL] is not read: %s", entry.label, exc)
+        return home.mail
 
 
 def alarm_message(
@@ -89,14 +96,15 @@ def raise_alarm(
     if not persons:
         log.warning("%s %s, but it has no persons to alarm", entry.label, event)
         return False
-    if home.mail is None:
+    mail = mail_for(entry, home)
+    if mail is None:
         log.warning(
             "%s %s: no mail server configured ([EMAIL] ip), alarm not sent", entry.label, event
         )
         return False
     subject, text = alarm_message(entry, event, trigger, log_path, detail)
     try:
-        send_mail(home.mail, persons, subject, text)
+        send_mail(mail, persons, subject, text)
     except EmailError as exc:
         log.error("Alarm for %s not sent to %s: %s", entry.label, ", ".join(persons), exc)
         return False

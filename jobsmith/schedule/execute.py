@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import IO
 
 from jobsmith.clock import Clock, SystemClock
-from jobsmith.errors import JobsmithError, ScheduleError
+from jobsmith.errors import ConfigError, JobsmithError, ScheduleError
 from jobsmith.process import MAX_OUTPUT, BoundedOutput
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.schedule.alarms import persons_for, raise_alarm
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.home import Home
+from jobsmith.schedule.jobconfig import JobSettings, job_settings
 from jobsmith.schedule.logfile import RunLogFile, machine_items, timestamp
 from jobsmith.store import Store, utcnow
 
@@ -115,6 +116,8 @@ class _Run:
     echo: Callable[[str], None] | None
     detach: bool
     on_start: Callable[[subprocess.Popen[bytes]], None] | None
+    version: str | None = None
+    """[JOB] version of the job's config.ini, for the header."""
     stopped: str | None = None
     """Why the run was stopped before its job ended (set when it was interrupted)."""
 
@@ -142,9 +145,11 @@ class EntryRunner:
         (manual runs show them); ``detach`` starts the job in a session of its own, so a
         Ctrl+C meant for the scheduler leaves it running; ``on_start`` gets the process."""
         tz = self.home.settings.timezone
+        own = self._own_settings(entry)
+        entry = own.apply(entry)  # [JOB] name and desc of the job's config.ini
         logfile = RunLogFile.create(log_folder(entry, self.home), entry.name, self.clock, tz)
         job_run = self.run_log.start_job(entry.name, self.home.config.environment, kind="schedule")
-        run = _Run(entry, trigger, job_run, logfile, echo, detach, on_start)
+        run = _Run(entry, trigger, job_run, logfile, echo, detach, on_start, own.version)
         logfile.header(self._header(run))
         if fire_id is not None:
             self.store.schedules.update(
@@ -196,6 +201,14 @@ class EntryRunner:
         )
         return RunOutcome(status, code, run.job_run.id, logfile.path, seconds, error)
 
+    def _own_settings(self, entry: Entry) -> JobSettings:
+        """The job's own config.ini; one that cannot be read is logged and left out."""
+        try:
+            return job_settings(entry, self.home)
+        except ConfigError as exc:
+            log.warning("%s: its config.ini is not read: %s", entry.label, exc)
+            return JobSettings()
+
     def _header(self, run: _Run) -> list[tuple[str, object]]:
         tz, entry = self.home.settings.timezone, run.entry
         configs = [str(p) for p in (self.home.ini_path, self.home.config.path) if p and p.is_file()]
@@ -205,6 +218,7 @@ class EntryRunner:
         return [
             ("APP", entry.name),
             ("DESC", entry.description),
+            ("VERSION", run.version or "None"),
             ("TIMESTAMP", timestamp(self.clock.now(), tz)),
             ("FILE", run.logfile.path),
             ("SCRIPT", self.home.path(entry.file)),

@@ -9,10 +9,11 @@ EMAIL, INFO, plus STORE) or from ``jobsmith.yml`` (``scheduler:``, ``environment
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
@@ -23,6 +24,7 @@ from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
+from jobsmith.schedule.inikeys import LOG_KEYS, SCHEDULER_KEYS
 from jobsmith.schedule.zones import zone
 
 if TYPE_CHECKING:
@@ -62,6 +64,11 @@ class SchedulerSettings:
     showtime: bool = False
     showdelay: bool = False
     console: bool = True
+    limit_by_day: bool = True
+    """[LOG]: a new ``logs/<name>.log`` when the day changes."""
+    limit_by_size: bool = True
+    """[LOG]: a new ``logs/<name>.log`` when it has reached ``max_size`` bytes."""
+    max_size: int = 10_485_760
     editor: str | None = None
     owner: tuple[str, ...] = ()
     """Persons who get every job's alarms (runner's [INFO] owner)."""
@@ -90,9 +97,6 @@ def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
     """Validate settings given as text (config.ini) or YAML values; errors name ``where``."""
     found: dict[str, Any] = {}
 
-    def fail(key: str, expected: str) -> ConfigError:
-        return ConfigError(f"{where}: {key} = {values[key]!r}: expected {expected}")
-
     for key, raw in values.items():
         name = SETTING_KEYS.get(key.lower())
         if name is None or raw is None or str(raw).strip() == "":
@@ -100,8 +104,11 @@ def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
         text = str(raw).strip()
         try:
             found[name] = _setting(name, text)
-        except (ScheduleError, ValueError) as exc:
-            raise fail(key, str(exc)) from None
+        except ValueError as exc:  # says what was expected
+            raise ConfigError(f"{where}: {key} = {text!r}: expected {exc}") from None
+        except ScheduleError as exc:  # a whole sentence, with its own "expected"
+            problem = str(exc).removeprefix(f"{text!r}: ").removeprefix(f"'{text}': ")
+            raise ConfigError(f"{where}: {key} = {text!r}: {problem}") from None
     return SchedulerSettings(**found)
 
 
@@ -149,18 +156,33 @@ class Home:
     schema: str
     ini_path: Path
 
+    extra_configs: tuple[Path, ...] = ()
+    """Files given as ``Scheduler(config=...)``, read after ``config.ini``."""
+
     @classmethod
-    def load(cls, folder: str | os.PathLike[str] | None = None) -> Home:
-        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory)."""
+    def load(
+        cls,
+        folder: str | os.PathLike[str] | None = None,
+        *,
+        configs: Sequence[str | os.PathLike[str]] = (),
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Home:
+        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory).
+
+        ``configs`` are more config.ini files, read after the home's own (their options win);
+        ``overrides`` are [SCHEDULER] and [LOG] options given to the constructor, which win
+        over every file (runner: "direct write to instances has a higher priority")."""
         root = Path(folder or os.environ.get(HOME_VARIABLE) or Path.cwd()).resolve()
         config = load_config(folder=root)
         ini_path = root / CONFIG_INI
-        ini = _read_ini(ini_path)
+        extra = tuple(root / Path(p).expanduser() for p in configs)
+        ini = read_ini([ini_path, *extra])
+        scheduler_given, log_given = _split_overrides(overrides or {})
         yml = config.sections.get("scheduler") or {}
         if not isinstance(yml, dict):
             raise ConfigError(f"{config.path}: section 'scheduler': expected a mapping")
-        merged = {**yml, **_section(ini, "SCHEDULER")}
-        log = _section(ini, "LOG")
+        merged = {**yml, **_section(ini, "SCHEDULER"), **scheduler_given}
+        log = {**_section(ini, "LOG"), **log_given}
         settings = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
         settings = _with_flags(
             settings, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
@@ -177,7 +199,15 @@ class Home:
             store_url=store_url,
             schema=schema,
             ini_path=ini_path,
+            extra_configs=extra,
         )
+
+    def mail_with(self, email: Mapping[str, str], where: Path) -> SmtpSettings | None:
+        """The mail server with a job's own [EMAIL] options (from ``where``) over the home's."""
+        if not email:
+            return self.mail
+        home_email = _section(read_ini([self.ini_path, *self.extra_configs]), "EMAIL")
+        return _mail(self.config, {**home_email, **email}, where)
 
     @property
     def schedule_path(self) -> Path:
@@ -203,15 +233,61 @@ def default_home() -> Path:
     return Path(script).resolve().parent if script else Path.cwd()
 
 
-def _read_ini(path: Path) -> configparser.ConfigParser:
+def read_ini(paths: Sequence[Path], required: int = 1) -> configparser.ConfigParser:
+    """runner's ini files, read in order (a later file's options win). The first
+    ``required`` may be missing (a home's config.ini); a missing later one is an error."""
     # Option names are lower-cased: ConfigParser's own optionxform does exactly that.
     parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
-    if path.is_file():
+    for index, path in enumerate(paths):
+        if not path.is_file():
+            if index < required:
+                continue
+            raise ConfigError(f"{path}: no such configuration file")
         try:
             parser.read(path, encoding="utf-8")
         except configparser.Error as exc:
-            raise ConfigError(f"{path}: {exc}".replace("\n", " ")) from None
+            raise ConfigError(ini_problem(path, exc)) from None
     return parser
+
+
+def section_of(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
+    """The options of one section (any case), those with a value."""
+    return _section(ini, name)
+
+
+def _split_overrides(given: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Constructor settings as [SCHEDULER] and [LOG] options; an unknown one is a TypeError."""
+    scheduler: dict[str, str] = {}
+    log: dict[str, str] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key.lower() in SCHEDULER_KEYS:
+            scheduler[key.lower()] = str(value)
+        elif key.lower() in LOG_KEYS:
+            log[key.lower()] = str(value)
+        else:
+            known = ", ".join(sorted(SCHEDULER_KEYS | LOG_KEYS))
+            raise TypeError(f"Scheduler() got an unknown setting {key!r}; known: {known}")
+    return scheduler, log
+
+
+def ini_problem(path: Path, error: configparser.Error) -> str:
+    """A configparser error as one line naming the file and line, without Python reprs."""
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return (
+            f"{path}:{error.lineno}: {error.line.strip()!r} comes before any [SECTION] "
+            "header; expected a header such as [SCHEDULER] first"
+        )
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"{path}:{error.lineno}: section [{error.section}] appears twice"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return f"{path}:{error.lineno}: [{error.section}] {error.option} is set twice"
+    if isinstance(error, configparser.ParsingError):
+        lineno, line = error.errors[0]  # configparser keeps the line as its repr
+        text = ast.literal_eval(line) if line[:1] in "'\"" else line
+        return f"{path}:{lineno}: {str(text).strip()!r} is not understood; expected key = value"
+    return f"{path}: {error}".replace("\n", " ")
 
 
 def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
@@ -221,7 +297,9 @@ def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
     return {}
 
 
-def _flag(values: Mapping[str, str], key: str, where: Path, default: bool) -> bool:
+def _flag(
+    values: Mapping[str, str], key: str, where: Path, default: bool, section: str = "LOG"
+) -> bool:
     text = values.get(key)
     if text is None:
         return default
@@ -229,7 +307,16 @@ def _flag(values: Mapping[str, str], key: str, where: Path, default: bool) -> bo
         return True
     if text.strip().lower() in ("false", "no", "0", "off", "n"):
         return False
-    raise ConfigError(f"{where}: {key} = {text!r}: expected True or False")
+    raise ConfigError(f"{where}: [{section}] {key} = {text!r}: expected True or False")
+
+
+def _size(values: Mapping[str, str], key: str, where: Path, default: int) -> int:
+    text = values.get(key)
+    if text is None:
+        return default
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ConfigError(f"{where}: [LOG] {key} = {text!r}: expected a number of bytes, 1 or more")
+    return int(text)
 
 
 def _with_flags(
@@ -247,6 +334,9 @@ def _with_flags(
         showtime=_flag(log, "showtime", where, settings.showtime),
         showdelay=_flag(log, "showdelay", where, settings.showdelay),
         console=_flag(log, "console", where, settings.console),
+        limit_by_day=_flag(log, "limit_by_day", where, settings.limit_by_day),
+        limit_by_size=_flag(log, "limit_by_size", where, settings.limit_by_size),
+        max_size=_size(log, "max_size", where, settings.max_size),
         editor=manager.get("editor") or settings.editor,
         owner=owner,
     )
@@ -270,4 +360,4 @@ def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings
     from jobsmith.smtp import SmtpSettings  # smtplib and email load only where mail is set
 
     source = replace(config, path=where if email else config.path, smtp=values)
-    return SmtpSettings.from_config(source)
+    return SmtpSettings.from_config(source, where=f"{where}: [EMAIL]" if email else None)

@@ -29,18 +29,22 @@ import logging
 import os
 import runpy
 import sys
+import sysconfig
 import time
 import traceback
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from jobsmith.clock import Clock, clock_from_env
-from jobsmith.errors import ScheduleError
+from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.runlog import RunLog, Status
-from jobsmith.schedule.alarms import alarm_message, persons_for, send_mail
+from jobsmith.schedule.alarms import alarm_message, send_mail
 from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.expressions import Schedule
 from jobsmith.schedule.home import Home
+from jobsmith.schedule.jobconfig import JobSettings, job_settings
 from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, machine_items, timestamp
 from jobsmith.schedule.manual import parse_trigger
 from jobsmith.schedule.sources import open_source
@@ -76,9 +80,27 @@ def failure_line(error: BaseException | None = None) -> str:
     error = error or sys.exc_info()[1]
     if error is None:
         return "FAIL!"
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" FILE: {frames[-1].filename}. LINE: {frames[-1].lineno}." if frames else ""
+    frame = user_frame(traceback.extract_tb(error.__traceback__))
+    where = f" FILE: {frame.filename}. LINE: {frame.lineno}." if frame else ""
     return f"FAIL! ERROR: {type(error).__name__}.{where} REASON: {error}."
+
+
+_LIBRARIES = tuple(
+    os.path.join(folder, "")
+    for folder in {str(Path(__file__).resolve().parent.parent)}  # jobsmith itself
+    | {sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def user_frame(frames: traceback.StackSummary) -> traceback.FrameSummary | None:
+    """The innermost frame in the user's code (not in jobsmith, Python's library or an
+    installed package): where the job's script went wrong. The innermost frame when all
+    are library frames."""
+    for frame in reversed(frames):
+        name = frame.filename
+        if not name.startswith("<") and not name.startswith(_LIBRARIES):
+            return frame
+    return frames[-1] if frames else None
 
 
 class Notifier:
@@ -89,7 +111,7 @@ class Notifier:
 
     def notify(self, subject: str, text: str, recipient: str | list[str]) -> None:
         to = (recipient,) if isinstance(recipient, str) else tuple(recipient)
-        send_mail(self.job.home.mail, to, subject, text)
+        send_mail(self.job.mail, to, subject, text)
 
 
 class Job:
@@ -100,27 +122,50 @@ class Job:
         file: str | os.PathLike[str] | None = None,
         argv: list[str] | None = None,
         clock: Clock | None = None,
+        *,
+        config: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        **settings: Any,
     ) -> None:
+        """``config``: more config.ini files for this job, read after its own
+        (runner's ``Job(config=[...])``); ``settings``: ``name=``, ``desc=``, ``version=``,
+        ``persons=``, which win over every file (see :mod:`jobsmith.schedule.jobconfig`)."""
         self.file = Path(file or sys.argv[0]).resolve()
         self.folder = self.file.parent
         self.clock = clock or clock_from_env()
+        options, self.args = _arguments(
+            argv if argv is not None else sys.argv[1:], self.file.name, exit_on_error=argv is None
+        )
         self.home = Home.load(os.environ.get("JOBSMITH_HOME") or _home_of(self.folder))
         self.managed = "JOBSMITH_RUN_LOG" in os.environ
         """True when a scheduler or ``jobsmith run job`` runs this job and keeps its log."""
-        options, self.args = _arguments(argv if argv is not None else sys.argv[1:])
-        self.entry = self._entry()
+        configs = [config] if isinstance(config, (str, os.PathLike)) else list(config or ())
+        entry = self._entry()
+        try:
+            self.settings = job_settings(entry, self.home, configs, settings)
+            self.persons = _persons(entry, self.home, self.settings)
+        except ConfigError as exc:
+            if argv is not None:
+                raise
+            raise SystemExit(f"{self.file.name}: error: {exc}") from None
+        self.entry = self.settings.apply(entry)
+        self.mail = self.settings.mail(self.home)
+        """The mail server of ``job.email`` and ``job.alarm()`` (the job's [EMAIL] first)."""
         self.id, self.name, self.description = (
             self.entry.id,
             self.entry.name,
             self.entry.description,
         )
         tz = self.home.settings.timezone
-        self.trigger: datetime = (
-            parse_trigger(options.trigger, tz)
-            if options.trigger
-            else self.clock.now().astimezone(tz)
-        )
-        self.persons = _persons(self.entry, self.home)
+        try:
+            self.trigger: datetime = (
+                parse_trigger(options.trigger, tz)
+                if options.trigger
+                else self.clock.now().astimezone(tz)
+            )
+        except ScheduleError as exc:
+            if argv is not None:
+                raise
+            raise SystemExit(f"{self.file.name}: error: -t/--trigger: {exc}") from None
         self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
         self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
         self.log = JobLog(self.logger)
@@ -165,7 +210,7 @@ class Job:
                 "alarm not sent: the job has no persons ([JOB] persons in its config.ini)"
             )
             return
-        send_mail(self.home.mail, self.persons, subject, text)
+        send_mail(self.mail, self.persons, subject, text)
         self.log.info(f"ALARM SENT TO {', '.join(self.persons)}.")
 
     # -- running the script ------------------------------------------------------------
@@ -204,7 +249,8 @@ class Job:
         store = open_store(self.home.store_url, self.home.schema, config=self.home.config)
         run = RunLog(store).start_job(self.name, self.home.config.environment, kind="schedule")
         logfile.header([
-            ("APP", self.name), ("DESC", self.description), ("TIMESTAMP", timestamp(self.clock.now(), tz)),
+            ("APP", self.name), ("DESC", self.description),
+            ("VERSION", self.settings.version or "None"), ("TIMESTAMP", timestamp(self.clock.now(), tz)),
             ("FILE", logfile.path), ("SCRIPT", self.file), *machine_items(), ("ID", self.id),
             ("TRIGGER", timestamp(self.trigger, tz)), ("CONFIGS", self.home.ini_path),
             ("PERSONS", ", ".join(self.persons) or "None"), ("RUN", run.id),
@@ -219,7 +265,7 @@ class Job:
         RunLog(store).end_job(
             run, Status.COMPLETED if ok else Status.FAILED, None if ok else "the script failed"
         )
-        if not ok and self.persons and self.home.mail is not None:
+        if not ok and self.persons and self.mail is not None:
             self.alarm()
         self.logger.removeHandler(handler)
         logfile.close()
@@ -251,10 +297,34 @@ def _log_to(logger: logging.Logger, handler: logging.Handler, clock: Clock, home
     logger.propagate = False
 
 
-def _arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("-t", "-r", "--trigger", default=None)
-    parser.add_argument("-a", "--auto", action="store_true")
+class _Arguments(argparse.ArgumentParser):
+    """A job's command line; a mistake is one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _arguments(
+    argv: list[str], prog: str, exit_on_error: bool = True
+) -> tuple[argparse.Namespace, list[str]]:
+    """The options of ``job.py``; whatever else is given is passed on to the script."""
+    parser = _Arguments(
+        prog=prog,
+        usage=f"{prog} [-h] [-t TRIGGER] [PARAMETER ...]",
+        description="Run this job now, or for a trigger time, as the scheduler would.",
+        epilog="Other arguments are passed on to the job's script (sys.argv, job.args).",
+        exit_on_error=exit_on_error,
+    )
+    parser.add_argument(
+        "-t",
+        "-r",
+        "--trigger",
+        default=None,
+        help="the time to run the job for: yyyy-mm-dd/hh24:mi:ss or yyyy-mm-dd (default: now)",
+    )
+    parser.add_argument(
+        "-a", "--auto", action="store_true", help="runner's flag for runs the scheduler starts"
+    )
     return parser.parse_known_args(argv)
 
 
@@ -266,8 +336,12 @@ def _home_of(folder: Path) -> Path:
     return folder
 
 
-def _persons(entry: Entry, home: Home) -> tuple[str, ...]:
+def _persons(entry: Entry, home: Home, settings: JobSettings) -> tuple[str, ...]:
+    """The scheduler's list when it runs the job, else the entry's PERSONS, the job's
+    configuration's and the home's owner; the job's constructor and extra files add theirs."""
     env = os.environ.get("JOBSMITH_PERSONS")
     if env is not None and "JOBSMITH_RUN_LOG" in os.environ:
-        return parse_persons(env, lambda p: ScheduleError(p))
-    return persons_for(entry, home)
+        found = list(parse_persons(env, lambda p: ScheduleError(p)))
+    else:
+        found = [*entry.persons, *home.settings.owner]
+    return tuple(dict.fromkeys([*found, *settings.persons]))

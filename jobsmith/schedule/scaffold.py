@@ -12,16 +12,20 @@ A home after ``create scheduler`` and ``create job``::
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobsmith.errors import ScheduleError
+from jobsmith.environments import Environment
+from jobsmith.errors import ScheduleError, UnknownEnvironmentError
+from jobsmith.params import normalize
 from jobsmith.schedule.entries import COLUMNS, entry_from_cells
 from jobsmith.schedule.home import CONFIG_INI, Home
 from jobsmith.schedule.sources import ScheduleSource
 from jobsmith.schedule.tsv import ScheduleFile
+from jobsmith.store import Store, utcnow
 
 __all__ = [
     "JobSpec",
@@ -124,6 +128,61 @@ from job import job
 # Write the code to be executed by job down below.
 """
 
+JOB_SH = """\
+#!{shell}
+# Job {id} ({name}), run by the scheduler or `jobsmith run job {id}` as
+#   {program} job.sh [PARAMETERS] --trigger 2019-01-01/08:00:00
+# with JOBSMITH_TRIGGER, JOBSMITH_JOB_ID, JOBSMITH_JOB_NAME and JOBSMITH_HOME set.
+# Its output goes to the run's log file; a status other than 0 fails the run.
+set -eu
+
+# Write the commands to be executed by the job down below.
+"""
+
+SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh"})
+"""Environments whose jobs ``create job`` writes as a shell script (``job.sh``)."""
+
+
+def check_environment(home: Home, environment: str) -> Environment:
+    """The environment called ``environment``; an unknown one is a ScheduleError."""
+    try:
+        return home.environments.get(environment)
+    except UnknownEnvironmentError:
+        known = ", ".join(home.environments.names())
+        raise ScheduleError(
+            f"environment {environment!r} is unknown (known: {known}); add "
+            f"`{environment} = /path/to/program` under [ENVIRONMENT] in {home.ini_path}"
+        ) from None
+
+
+def job_kind(home: Home, environment: str) -> str:
+    """What ``create job`` generates for ``environment``: ``python`` (job.py and
+    script.py) or ``shell`` (job.sh). An unknown environment, or one for which jobsmith
+    writes no job (Java, R …), is a :class:`ScheduleError` saying what to do instead."""
+    found = check_environment(home, environment)
+    program = found.candidates[0][0]
+    base = Path(program).name.lower().removesuffix(".exe")
+    if normalize(found.name) == "python" or base.startswith(("python", "pypy")):
+        return "python"
+    if Path(program).is_dir():  # a virtualenv folder: its python runs the job
+        return "python"
+    if base in SHELLS:
+        return "shell"
+    raise ScheduleError(
+        f"environment {environment!r} ({program}): jobsmith generates jobs for Python and "
+        "shell environments only; write the program yourself and schedule it with "
+        "--file PATH (create job --file … --environment …)"
+    )
+
+
+def check_file(home: Home, file: str) -> None:
+    """An existing file to schedule (``create job --file``), else a ScheduleError."""
+    if file and not home.path(file).is_file():
+        raise ScheduleError(
+            f"no such file {home.path(file)}; give the file the job runs, "
+            "or leave --file out to generate one"
+        )
+
 
 def ensure_config(folder: Path, name: str = "scheduler", description: str = "Scheduler") -> bool:
     """Write the default ``config.ini`` unless there is one; True when written."""
@@ -186,8 +245,14 @@ def next_job_id(home: Home, source: ScheduleSource) -> int:
     return max(ids, default=-1) + 1
 
 
-def create_job(home: Home, source: ScheduleSource, spec: JobSpec, say: Say) -> int:
-    """runner's ``create job``: the job's folder and files, and its line in the schedule."""
+def create_job(
+    home: Home, source: ScheduleSource, spec: JobSpec, say: Say, store: Store | None = None
+) -> int:
+    """runner's ``create job``: the job's folder and files, and its line in the schedule.
+
+    With ``store``, whatever the store recorded under the new id (a job deleted by hand
+    from schedule.tsv) is set apart as that deleted job's: the new job starts unpaused,
+    with an empty history."""
     job_id = next_job_id(home, source)
     name = spec.name or f"job_{job_id:03}"
     cells = {
@@ -198,11 +263,21 @@ def create_job(home: Home, source: ScheduleSource, spec: JobSpec, say: Say) -> i
         "STATUS": "Y" if spec.active else "N", "CRON": spec.cron, "EVERY": spec.every,
         "PERSONS": spec.persons,
     }  # fmt: skip
+    fields = ("MONTH_DAY", "WEEK_DAY", "HOUR", "MINUTE", "SECOND")
+    given = [f for f in fields if cells[f] not in ("", "*")]
+    if (spec.cron and spec.every) or ((spec.cron or spec.every) and given):
+        raise ScheduleError(
+            f"the new job: {', '.join(['CRON'] * bool(spec.cron) + ['EVERY'] * bool(spec.every) + given)}"
+            ": give either a cron expression, an interval or the five time fields, not several"
+        )
     if spec.cron or spec.every:
-        cells.update(dict.fromkeys(("MONTH_DAY", "WEEK_DAY", "HOUR", "MINUTE", "SECOND"), "*"))
+        cells.update(dict.fromkeys(fields, "*"))
     folder = home.jobs_folder / str(job_id)
+    check_file(home, spec.file)
+    check_environment(home, cells["ENVIRONMENT"])
+    kind = job_kind(home, cells["ENVIRONMENT"]) if not spec.file else ""
     if not spec.file:
-        cells["FILE"] = str(folder / "job.py")
+        cells["FILE"] = str(folder / ("job.sh" if kind == "shell" else "job.py"))
     entry_from_cells(cells, "the new job", home.settings.timezone)  # check before writing anything
     say("Creating job...")
     say(f"Job ID: {job_id}")
@@ -211,25 +286,54 @@ def create_job(home: Home, source: ScheduleSource, spec: JobSpec, say: Say) -> i
             raise ScheduleError(f"{folder} already exists; an existing job is never replaced")
         folder.mkdir(parents=True)
         say(f"Folder {folder} created.")
-        _write(folder / "job.py", JOB_PY.format(id=job_id, name=name), say)
-        _write(folder / "config.ini", JOB_CONFIG, say)
-        _write(folder / "script.py", SCRIPT_PY, say)
+        _write_job_files(home, folder, kind, cells, say)
+    if store is not None:
+        store.schedules.retire_entry(home.settings.name, job_id, utcnow())
     source.add({c: cells[c] for c in cells if c in COLUMNS or cells[c]})
     say(f"Job {name} successfully added to schedule!")
     return job_id
 
 
-def delete_job(home: Home, source: ScheduleSource, job_id: int, say: Say) -> None:
-    """runner's ``delete job``: the schedule line and the job's generated folder."""
+def delete_job(
+    home: Home, source: ScheduleSource, job_id: int, say: Say, store: Store | None = None
+) -> None:
+    """runner's ``delete job``: the schedule line and the job's generated folder; with
+    ``store``, its pause ends and its fires stay the deleted job's (a job created later
+    with the same id does not inherit them)."""
     folder = home.jobs_folder / str(job_id)
     removed = source.remove(job_id)
     if not removed and not folder.exists():
         raise ScheduleError(f"there is no job {job_id} in {source.description}")
+    if store is not None:
+        store.schedules.retire_entry(home.settings.name, job_id, utcnow())
     if removed:
         say(f"Record of job {job_id} in {source.description} removed.")
     if folder.is_dir():
         shutil.rmtree(folder)
         say(f"Folder {folder} removed.")
+
+
+def _write_job_files(
+    home: Home, folder: Path, kind: str, cells: Mapping[str, str], say: Say
+) -> None:
+    job_id, name = cells["ID"], cells["NAME"]
+    if kind == "shell":
+        program = home.environments.get(cells["ENVIRONMENT"]).candidates[0][0]
+        shell = f"/usr/bin/env {Path(program).name}" if not Path(program).is_absolute() else program
+        text = JOB_SH.format(id=job_id, name=name, program=program, shell=shell)
+        _write(folder / "job.sh", text, say)
+        (folder / "job.sh").chmod((folder / "job.sh").stat().st_mode | 0o111 & ~_umask())
+    else:
+        _write(folder / "job.py", JOB_PY.format(id=job_id, name=name), say)
+    _write(folder / "config.ini", JOB_CONFIG, say)
+    if kind != "shell":
+        _write(folder / "script.py", SCRIPT_PY, say)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _write(path: Path, text: str, say: Say) -> None:

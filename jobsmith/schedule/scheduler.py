@@ -28,12 +28,13 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from logging.handlers import TimedRotatingFileHandler
 from pathlib import Path
+from typing import Any
 
 from jobsmith.clock import Clock, clock_from_env
 from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
@@ -41,8 +42,9 @@ from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.execute import EntryRunner
 from jobsmith.schedule.fires import Claimed, FireClaimer, Poster
 from jobsmith.schedule.home import Home, default_home
-from jobsmith.schedule.logfile import LINE_FORMAT, timestamp
+from jobsmith.schedule.logfile import timestamp
 from jobsmith.schedule.policies import plan_fires
+from jobsmith.schedule.schedulerlog import SchedulerLog
 from jobsmith.schedule.sources import Changes, ScheduleWatcher, open_source
 from jobsmith.store import Store, open_store, utcnow
 
@@ -77,8 +79,20 @@ class Scheduler:
         store: Store | None = None,
         clock: Clock | None = None,
         poster: Poster | None = None,
+        config: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        **settings: Any,
     ) -> None:
-        self.home = home if isinstance(home, Home) else Home.load(home or default_home())
+        """``config``: more config.ini files read after the home's (runner's
+        ``Scheduler(config='C:/configs/myconfig.ini')``); ``settings``: [SCHEDULER] and
+        [LOG] options (``name=``, ``desc=``, ``timezone=``, ``console=`` …), which win over
+        every file."""
+        configs = [config] if isinstance(config, (str, os.PathLike)) else list(config or ())
+        if isinstance(home, Home):
+            if configs or settings:
+                raise TypeError("Scheduler(Home, config=/settings): give them to Home.load()")
+            self.home = home
+        else:
+            self.home = Home.load(home or default_home(), configs=configs, overrides=settings)
         self.settings = self.home.settings
         self.name = self.settings.name
         self.clock = clock or clock_from_env()
@@ -113,14 +127,20 @@ class Scheduler:
         self._registered = False
 
     # -- life ------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Run until Ctrl+C or SIGTERM (a second one stops running jobs too); runner's name."""
+    def start(self, until: datetime | None = None) -> None:
+        """Run until Ctrl+C or SIGTERM (a second one stops running jobs too), or until the
+        clock reaches ``until``; runner's name. With ``[LOG] console = False`` the
+        scheduler's messages also go to ``logs/<name>.log``."""
         if threading.current_thread() is threading.main_thread():
             for number in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(number, self._on_signal)
-        if not self.settings.console:
-            _log_to_file(self.home.logs_folder / f"{self.name}.log")
-        self.run()
+        handler = None if self.settings.console else self._log_file()
+        try:
+            self.run(until)
+        finally:
+            if handler is not None:
+                logging.getLogger("jobsmith").removeHandler(handler)
+                handler.close()
 
     def run(self, until: datetime | None = None) -> None:
         """Tick until stopped (or until the clock reaches ``until``), then wait for runs."""
@@ -406,15 +426,24 @@ class Scheduler:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGTERM)
 
+    def _log_file(self) -> SchedulerLog:
+        """runner's scheduler log, ``logs/<name>.log``, rolled over as [LOG] says."""
+        settings = self.settings
+        handler = SchedulerLog(
+            self.home.logs_folder / f"{self.name}.log",
+            self.clock,
+            settings.timezone,
+            by_day=settings.limit_by_day,
+            max_size=settings.max_size if settings.limit_by_size else None,
+        )
+        _log_to(handler)
+        return handler
+
     def _shown(self, moment: datetime) -> str:
         return timestamp(moment, self.settings.timezone)
 
 
-def _log_to_file(path: Path) -> None:
-    """runner's scheduler log: ``logs/<name>.log``, a new file each day."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = TimedRotatingFileHandler(path, when="midnight", backupCount=30, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LINE_FORMAT, "%Y-%m-%d %H:%M:%S"))
+def _log_to(handler: logging.Handler) -> None:
     logging.getLogger("jobsmith").addHandler(handler)
     logging.getLogger("jobsmith").setLevel(
         min(logging.getLogger("jobsmith").level or logging.INFO, logging.INFO)

@@ -158,12 +158,21 @@ class ScheduleFile:
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
                 file.write("\n".join(lines) + "\n")
-            if self.path.exists():
-                os.chmod(temporary, self.path.stat().st_mode & 0o777)
+            # mkstemp makes the file 0600: keep the schedule's mode, or the umask's for a new one
+            os.chmod(
+                temporary, self.path.stat().st_mode & 0o777 if self.path.exists() else _new_mode()
+            )
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _new_mode() -> int:
+    """The mode ``open()`` gives a new file under this process's umask (0644 under 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _is_header(line: str) -> bool:

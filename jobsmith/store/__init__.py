@@ -18,7 +18,7 @@ from pathlib import Path
 from jobsmith.config import DEFAULT_SCHEMA, Config
 from jobsmith.errors import StoreError
 from jobsmith.store import migrate
-from jobsmith.store.base import Connector, as_datetime, utcnow
+from jobsmith.store.base import Connector, as_datetime, public_url, utcnow
 from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
@@ -93,7 +93,7 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path or path == ":memory:" or url.startswith("sqlite://:"):
             raise StoreError(
-                f"store URL {url!r}: give a file, e.g. sqlite:///jobs.db "
+                f"store URL {public_url(url)!r}: give a file, e.g. sqlite:///jobs.db "
                 "(in-memory SQLite cannot be shared between threads and processes)"
             )
         return SQLiteConnector(path)
@@ -106,7 +106,7 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
             url = "postgresql://" + url.split("://", 1)[1]
         return PostgresConnector(url, schema or DEFAULT_SCHEMA)
     raise StoreError(
-        f"store URL {url!r} is not understood: expected sqlite:///path/file.db "
+        f"store URL {public_url(url)!r} is not understood: expected sqlite:///path/file.db "
         "or postgresql://user@host/db"
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from jobsmith.errors import StoreError
 
@@ -161,3 +162,18 @@ class ThreadConnections(Generic[C]):
             self._close(conn)
         except Exception:  # closing a connection that already broke must not hide the cause
             log.debug("closing a stale connection failed", exc_info=True)
+
+
+def public_url(url: str) -> str:
+    """A store URL as messages show it: without its password (``user:secret@`` or a
+    ``password=`` query parameter)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        user = user.split(":", 1)[0]
+        netloc = f"{user}@{host}" if user else host
+    query = "&".join(
+        item for item in parts.query.split("&") if item and not item.lower().startswith("password=")
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

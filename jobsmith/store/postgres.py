@@ -12,7 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from jobsmith.errors import StoreError
-from jobsmith.store.base import Params, Row, ThreadConnections
+from jobsmith.store.base import Params, Row, ThreadConnections, public_url
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -27,7 +27,9 @@ def check_identifier(name: str, what: str = "schema") -> str:
 
 
 def public_dsn(conninfo: str) -> str:
-    """The DSN without its password, for messages."""
+    """The store as messages show it: its URL (or key=value DSN) without the password."""
+    if "://" in conninfo:
+        return public_url(conninfo)
     try:
         parts = psycopg.conninfo.conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError:

@@ -58,6 +58,8 @@ class FireRecord:
     status: str | None = None
     log_path: str | None = None
     note: str | None = None
+    entry_deleted_at: datetime | None = None
+    """When the job this fire belonged to was deleted (None while it exists)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class InstanceRecord:
 
 def _fire(row: Row) -> FireRecord:
     values = dict(row)
-    for name in ("planned_at", "claimed_at", "started_at", "ended_at"):
+    for name in ("planned_at", "claimed_at", "started_at", "ended_at", "entry_deleted_at"):
         values[name] = as_datetime(values[name])
     values["job_id"] = None if values["job_id"] is None else str(values["job_id"])
     return FireRecord(**values)
@@ -126,6 +128,14 @@ class ScheduleRepository:
         """Resume a paused entry; False when it was not paused."""
         params = {"schedule": schedule, "entry_id": entry_id}
         return self.db.fetchone(self.q.resume_entry, params) is not None
+
+    def retire_entry(self, schedule: str, entry_id: int, at: datetime) -> None:
+        """A job is deleted: its pause ends and its fires stay its own, apart from any job
+        created later with the same id (whose history, pause and fires start empty)."""
+        params = {"schedule": schedule, "entry_id": entry_id}
+        with self.db.transaction():
+            self.db.fetchone(self.q.resume_entry, params)
+            self.db.execute(self.q.retire_entry_fires, {**params, "deleted_at": at})
 
     def paused(self, schedule: str) -> dict[int, tuple[datetime, str]]:
         """Paused entries: id → (since, by whom)."""

@@ -111,3 +111,23 @@ def test_catch_up_spelling() -> None:
     assert str(CatchUp.parse("all 90m 4")) == "all 1h30m 4"
     with pytest.raises(ScheduleError, match="expected none, latest or all"):
         CatchUp.parse("sometimes")
+
+
+def test_a_new_schedule_file_gets_the_mode_of_the_umask(tmp_path: Path) -> None:
+    """`create scheduler` writes schedule.tsv through a temporary file (0600): it gets the
+    mode the umask gives, as config.ini does, and a later change keeps the user's mode."""
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        schedule = ScheduleFile(tmp_path / "schedule.tsv")
+        assert schedule.create()
+        (tmp_path / "config.ini").write_text("")
+        mode = stat.S_IMODE((tmp_path / "schedule.tsv").stat().st_mode)
+        assert mode == stat.S_IMODE((tmp_path / "config.ini").stat().st_mode) == 0o644
+        os.chmod(tmp_path / "schedule.tsv", 0o640)
+        schedule.add({"ID": "0", "NAME": "a", "FILE": "a.py"})
+        assert stat.S_IMODE((tmp_path / "schedule.tsv").stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)

@@ -49,6 +49,11 @@ DELETE FROM schedule_pause WHERE schedule = :schedule AND entry_id = :entry_id R
 -- The paused entries of one schedule.
 SELECT entry_id, paused_at, paused_by FROM schedule_pause WHERE schedule = :schedule;
 
+-- name: retire_entry_fires
+-- A job is deleted: its fires keep its id but no longer belong to a job created later with it.
+UPDATE schedule_fire SET entry_deleted_at = :deleted_at
+WHERE schedule = :schedule AND entry_id = :entry_id AND entry_deleted_at IS NULL;
+
 -- name: lock_entry [sqlite]
 -- Serialize decisions about one entry (SQLite's write lock already does).
 SELECT 1;
@@ -90,14 +95,15 @@ SELECT * FROM schedule_fire WHERE id = :id;
 -- name: open_fires
 -- The planned fires of an entry still queued, buffered, starting or running.
 SELECT * FROM schedule_fire
-WHERE schedule = :schedule AND entry_id = :entry_id
+WHERE schedule = :schedule AND entry_id = :entry_id AND entry_deleted_at IS NULL
   AND state IN ('queued', 'buffered', 'starting', 'running')
   AND kind IN ('scheduled', 'catch-up')
 ORDER BY planned_at;
 
 -- name: buffered_entries
 -- The entries of one schedule with a fire waiting for the previous run to end.
-SELECT DISTINCT entry_id FROM schedule_fire WHERE schedule = :schedule AND state = 'buffered';
+SELECT DISTINCT entry_id FROM schedule_fire
+WHERE schedule = :schedule AND state = 'buffered' AND entry_deleted_at IS NULL;
 
 -- name: take_fire
 -- Take a fire from one state to another for one owner; returns it when this caller won.
@@ -108,13 +114,13 @@ RETURNING *;
 -- name: fire_watermarks
 -- The newest planned time claimed for each entry (where catch-up after downtime starts).
 SELECT entry_id, max(planned_at) AS planned_at FROM schedule_fire
-WHERE schedule = :schedule AND kind IN ('scheduled', 'catch-up')
+WHERE schedule = :schedule AND kind IN ('scheduled', 'catch-up') AND entry_deleted_at IS NULL
 GROUP BY entry_id;
 
 -- name: fire_history
--- One entry's fires, newest first.
+-- One entry's fires, newest first (not those of a deleted job that had the same id).
 SELECT * FROM schedule_fire
-WHERE schedule = :schedule AND entry_id = :entry_id
+WHERE schedule = :schedule AND entry_id = :entry_id AND entry_deleted_at IS NULL
 ORDER BY planned_at DESC, id DESC LIMIT :limit;
 
 -- name: orphaned_fires
