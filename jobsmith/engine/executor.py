@@ -49,8 +49,12 @@ class Engine:
         no_act: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        workers: int = 1,
     ) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a whole number >= 1, not {workers!r}")
         self.no_act = no_act
+        self.workers = workers
         self.events = Dispatch(listeners)
         self._sleep = sleep
         self._clock = clock

@@ -1,0 +1,280 @@
+"""Flows that resume: a flow run's state kept in the store as it goes.
+
+With a ``flow_id`` (``run(flow, store, flow_id="nightly-42")``; a flow job uses
+``job:ID``) every task's state is written as it changes: ``pending`` → ``running`` →
+``done`` (with its result, as JSON) or ``failed``; ``reverting`` → ``reverted`` when it is
+undone. A task's end and its row in the run log are written in one transaction.
+
+Run the same flow again under the same ``flow_id`` after the process died and it
+continues: completed tasks are not executed again (their results are read back into the
+flow's values); the task that was running is executed again — tasks run *at least once*,
+and ``self.attempt`` tells a task which execution this is, so it can be idempotent. A
+revert that was interrupted continues with the tasks not yet reverted, newest first, and
+the flow then fails as it would have. A flow that completed returns its values without
+running anything; one that failed (fully reverted) starts afresh.
+
+Results of tasks in such flows must be JSON values (a task returning something else
+fails with a clear error). A retry controller's count starts again after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from jobsmith.engine import Listener, NodeReport, Outcome, Report
+from jobsmith.errors import FlowError
+from jobsmith.flow.compile import Compiled, TaskRun
+from jobsmith.flow.task import Failure, Task, split_result
+
+if TYPE_CHECKING:
+    from jobsmith.engine.dag import Plan
+    from jobsmith.engine.record import RunLogRecorder
+    from jobsmith.flow.patterns import Flow
+    from jobsmith.store import Store
+    from jobsmith.store.flows import FlowRunRecord, FlowTaskRecord
+
+log = logging.getLogger("jobsmith.flow")
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+REVERTING, REVERTED = "reverting", "reverted"
+COMPLETED = "completed"
+
+
+def encode(task: str, result: Any) -> str:
+    try:
+        return json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        raise FlowError(
+            f"task {task!r} returned {type(result).__name__} {result!r:.80}, which a flow that "
+            f"keeps its state cannot store: return JSON values (numbers, text, lists, dicts) "
+            f"({exc})"
+        ) from None
+
+
+def initial_store(flow: str, values: Mapping[str, Any] | None) -> str:
+    try:
+        return json.dumps(dict(values or {}))
+    except (TypeError, ValueError) as exc:
+        raise FlowError(
+            f"flow {flow!r}: a flow that keeps its state needs a store of JSON values ({exc})"
+        ) from None
+
+
+class Resume:
+    """What the store says about a flow run before it starts."""
+
+    def __init__(self, store: Store, flow_id: str) -> None:
+        self.store, self.flow_id = store, flow_id
+        self.record: FlowRunRecord | None = store.flows.get(flow_id)
+        self.tasks: dict[str, FlowTaskRecord] = (
+            {t.name: t for t in store.flows.tasks(flow_id)} if self.record is not None else {}
+        )
+
+    @property
+    def status(self) -> str | None:
+        return self.record.status if self.record is not None else None
+
+    def done(self) -> list[FlowTaskRecord]:
+        """Tasks whose result stands (done, or being reverted), in completion order."""
+        return sorted(
+            (t for t in self.tasks.values() if t.state in (DONE, REVERTING)),
+            key=lambda t: t.seq,
+        )
+
+    def read_back(self, compiled: Compiled) -> None:
+        """Put completed tasks' results back: into the values, and into the tasks so the
+        engine does not execute them again; interrupted tasks count their executions."""
+        self._check_names(compiled)
+        for name, record in self.tasks.items():
+            run = compiled.runs[name]
+            run.executions = record.attempt
+        for record in self.done():
+            run = compiled.runs[record.name]
+            run.resumed, run.encoded = (_decode(record),), record.result
+
+    def values_after(self, compiled: Compiled) -> None:
+        """Set the values every completed task provided (nothing runs)."""
+        self._check_names(compiled)
+        for record in self.done():
+            run = compiled.runs[record.name]
+            for name, value in split_result(run.task, _decode(record)):
+                compiled.values.set(name, value)
+
+    def _check_names(self, compiled: Compiled) -> None:
+        unknown = sorted(set(self.tasks) - set(compiled.runs))
+        if unknown:
+            raise FlowError(
+                f"flow state {self.flow_id!r} has tasks {unknown} that flow "
+                f"{compiled.name!r} does not: the flow changed since it was interrupted"
+            )
+
+
+def _decode(record: FlowTaskRecord) -> Any:
+    return json.loads(record.result) if record.result is not None else None
+
+
+class FlowState(Listener):
+    """Writes a flow run's state as the engine runs it; wraps the run log's recorder so a
+    task's end and its state are written in one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        flow_id: str,
+        compiled: Compiled,
+        recorder: RunLogRecorder | None,
+        resume: Resume,
+    ) -> None:
+        self.store, self.flow_id, self.compiled = store, flow_id, compiled
+        self.recorder = recorder
+        self.seqs = {t.name: t.seq for t in resume.done()}
+        self.seq = max((t.seq for t in resume.tasks.values()), default=0)
+        self.reverting = False
+        self.skip = {r.name for r in resume.done()}
+        for run in compiled.runs.values():
+            run.encode = self._encoder(run)
+            run.watch_reverts(self._reverting)
+
+    def _encoder(self, run: TaskRun) -> Any:
+        name = run.task.name
+        return lambda result: encode(name, result)
+
+    # -- events ----------------------------------------------------------------------------
+    def run_started(self, plan: Plan) -> None:
+        if self.recorder is not None:
+            self.recorder.run_started(plan)
+
+    def try_started(self, report: NodeReport) -> None:
+        name = report.node.name
+        if name in self.skip:
+            return
+        run: TaskRun = report.node.payload
+        flows = self.store.flows
+        with self.store.connector.transaction():
+            flows.set_task(self.flow_id, name, RUNNING, attempt=run.executions + 1)
+            if self.reverting:  # a retry controller runs the flow again
+                self.reverting = False
+                flows.set_status(self.flow_id, "running", current=name)
+            else:
+                flows.set_current(self.flow_id, name)
+        if self.recorder is not None:
+            self.recorder.try_started(report)
+
+    def phase_done(self, node: Any, phase: str, error: BaseException | None) -> None:
+        if self.recorder is not None and node.name not in self.skip:
+            self.recorder.phase_done(node, phase, error)
+
+    def try_done(self, report: NodeReport) -> None:
+        name = report.node.name
+        if name in self.skip:
+            self.skip.discard(name)  # a retry may run it again
+            return
+        run: TaskRun = report.node.payload
+        flows = self.store.flows
+        with self.store.connector.transaction():
+            if self.recorder is not None:
+                self.recorder.try_done(report)
+                self.recorder.flush()
+            if report.outcome.succeeded:
+                self.seq += 1
+                self.seqs[name] = self.seq
+                flows.set_task(
+                    self.flow_id,
+                    name,
+                    DONE,
+                    seq=self.seq,
+                    attempt=run.executions,
+                    result=run.encoded,
+                )
+            else:
+                flows.set_task(self.flow_id, name, FAILED, attempt=run.executions)
+                if not self.reverting:
+                    self.reverting = True
+                    error = str(report.error) if report.error is not None else None
+                    flows.set_status(self.flow_id, REVERTING, error=f"{name}: {error}")
+
+    def _reverting(self, run: TaskRun) -> None:
+        name = run.task.name
+        if run.failure is not None:
+            return  # the failed task's own revert: it stays failed
+        self.store.flows.set_task(
+            self.flow_id,
+            name,
+            REVERTING,
+            seq=self.seqs.get(name, 0),
+            attempt=run.executions,
+            result=run.encoded,
+        )
+
+    def node_reverted(self, report: NodeReport, error: BaseException | None) -> None:
+        name = report.node.name
+        run: TaskRun = report.node.payload
+        with self.store.connector.transaction():
+            if self.recorder is not None:
+                self.recorder.node_reverted(report, error)
+            if report.outcome is not Outcome.FAILED or error is not None:
+                state = REVERTED if error is None else FAILED
+                self.store.flows.set_task(self.flow_id, name, state, attempt=run.executions)
+        run.encoded = None
+
+    def run_finished(self, report: Report) -> None:
+        with self.store.connector.transaction():
+            if self.recorder is not None:
+                self.recorder.run_finished(report)
+            if report.error is None and report.succeeded:
+                self.store.flows.set_status(self.flow_id, COMPLETED)
+            elif report.revert_error is not None or _reverted_all(report):
+                error = report.error if report.error is not None else report.revert_error
+                self.store.flows.set_status(self.flow_id, FAILED, error=str(error))
+            # otherwise an interrupt escaped: the state stays as it is, to be resumed
+
+
+def _reverted_all(report: Report) -> bool:
+    """The run failed and every completed task was reverted (not an escaped interrupt)."""
+    return report.error is not None and not any(r.outcome.succeeded for r in report.nodes.values())
+
+
+def continue_revert(compiled: Compiled, resume: Resume) -> FlowError:
+    """Finish a revert that a crash interrupted: revert the tasks not yet reverted, newest
+    first; returns the error the flow fails with."""
+    assert resume.record is not None
+    store, flow_id = resume.store, resume.flow_id
+    resume.values_after(compiled)
+    cause = resume.record.error or "a task failed"
+    failed_task, _, message = cause.partition(": ")
+    failures = {failed_task: Failure(FlowError(message or cause), failed_task)}
+    reverted = []
+    for record in reversed(resume.done()):
+        run = compiled.runs[record.name]
+        run.failures.update(failures)
+        try:
+            run.inputs = run.bind()
+        except Exception:
+            run.inputs = {}
+        store.flows.set_task(
+            flow_id, record.name, REVERTING, seq=record.seq, attempt=record.attempt
+        )
+        if run.task.reverts:
+            run.revert(_decode(record), failures[failed_task].exception)
+        store.flows.set_task(flow_id, record.name, REVERTED, attempt=record.attempt)
+        reverted.append(record.name)
+    store.flows.set_status(flow_id, FAILED, error=cause)
+    return FlowError(
+        f"flow {compiled.name!r} failed in {failed_task!r} ({message or cause}); its revert "
+        f"was interrupted and has been continued: reverted {', '.join(reverted) or 'nothing'}"
+    )
+
+
+def cancel_revert(
+    flow: Flow | Task, values: Mapping[str, Any] | None, store: Store, flow_id: str
+) -> None:
+    """Revert the completed tasks of a flow run that was cancelled, newest first."""
+    resume = Resume(store, flow_id)
+    if resume.record is None or resume.status in (COMPLETED, FAILED):
+        return
+    store.flows.set_status(flow_id, REVERTING, error="cancelled: the job was cancelled")
+    error = continue_revert(Compiled(flow, values), Resume(store, flow_id))
+    log.info("%s", error)

@@ -1,0 +1,127 @@
+"""Flows that survive crashes: a worker (or an in-process run) SIGKILLed in the middle of
+a 5-task flow, during an execute or during a revert; the flow continues where it stopped.
+Every side effect happens once, except the interrupted step's, at most twice."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from jobsmith import post_job
+from jobsmith.flow import run
+from jobsmith.queue.flows import flow_state_id
+from tests.conftest import REPO, StoreTarget
+from tests.integration.flow_crash import crash_flow
+from tests.integration.queue_tasks import lines
+from tests.integration.worker_processes import start_worker, stop_all, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+EXECUTED_ONCE = [f"execute task_{n} attempt 1" for n in (1, 2, 4, 5)]
+
+
+def _hung(out: str, mode: str) -> bool:
+    wanted = "execute task_3" if mode == "execute" else "revert task_3"
+    return any(line.startswith(wanted) for line in lines(out))
+
+
+def _check_side_effects(out: str, mode: str) -> None:
+    events = lines(out)
+    counts = Counter(events)
+    if mode == "execute":
+        assert events == [
+            "execute task_1 attempt 1",
+            "execute task_2 attempt 1",
+            "execute task_3 attempt 1",
+            "execute task_3 attempt 2",
+            "execute task_4 attempt 1",
+            "execute task_5 attempt 1",
+        ]
+    else:
+        assert [e for e in events if e.startswith("execute")] == [
+            f"execute task_{n} attempt 1" for n in range(1, 6)
+        ]
+        reverts = [e for e in events if e.startswith("revert")]
+        assert reverts == [
+            "revert task_5 result failure",
+            "revert task_4 result 40",
+            "revert task_3 result 30",
+            "revert task_3 result 30",
+            "revert task_2 result 20",
+            "revert task_1 result 10",
+        ]
+    assert all(n <= 2 for n in counts.values())
+
+
+@pytest.mark.parametrize("mode", ["execute", "revert"])
+def test_a_flow_job_whose_worker_is_killed_continues_on_another(
+    target: StoreTarget, tmp_path: Path, mode: str
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    job = post_job(crash_flow, store={"path": out}, factory_args=(mode,), backend=store)
+    doomed = start_worker(target, tmp_path / "doomed.log", "--lease", "2")
+    survivor = None
+    try:
+        wait_for(lambda: _hung(out, mode), 60, f"task_3 to hang in its {mode}")
+        state = store.flows.get(flow_state_id(job.id))
+        assert state is not None and state.name == "crash_flow"
+        if mode == "execute":
+            assert (state.status, state.current) == ("running", "task_3")
+        else:
+            assert state.status == "reverting"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        survivor = start_worker(target, tmp_path / "survivor.log", "--lease", "2")
+        wait_for(
+            lambda: store.jobs.get(job.id).status in ("completed", "failed"), 60, "the job to end"
+        )
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(30) == 0
+    finally:
+        stop_all([doomed] + ([survivor] if survivor else []))
+    _check_side_effects(out, mode)
+    stored = store.jobs.get(job.id)
+    flow_state = store.flows.get(flow_state_id(job.id))
+    assert flow_state is not None
+    tasks = {t.name: (t.state, t.attempt) for t in store.flows.tasks(flow_state_id(job.id))}
+    if mode == "execute":
+        assert (stored.status, flow_state.status) == ("completed", "completed")
+        assert tasks["task_3"] == ("done", 2)
+        assert {tasks[f"task_{n}"] for n in (1, 2, 4, 5)} == {("done", 1)}
+    else:
+        assert (stored.status, flow_state.status) == ("failed", "failed")
+        assert "task_5 fails" in (stored.error or "")
+        assert [tasks[f"task_{n}"][0] for n in range(1, 6)] == ["reverted"] * 4 + ["failed"]
+    store.close()
+
+
+@pytest.mark.parametrize("mode", ["execute", "revert"])
+def test_an_in_process_run_killed_and_run_again_continues(
+    target: StoreTarget, tmp_path: Path, mode: str
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    argv = [sys.executable, "-m", "tests.integration.flow_crash"]
+    argv += [target.url, target.schema, out, mode]
+    with open(tmp_path / "run.log", "ab") as log:
+        process = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=log)
+    try:
+        wait_for(lambda: _hung(out, mode), 60, f"task_3 to hang in its {mode}")
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stop_all([process])
+    if mode == "execute":
+        values = run(crash_flow(mode), {"path": out}, run_log=store, flow_id="in-process")
+        assert values["task_1_result"] == 10 and values["task_5_result"] == 50
+    else:
+        with pytest.raises(Exception, match="task_5 fails"):
+            run(crash_flow(mode), {"path": out}, run_log=store, flow_id="in-process")
+    _check_side_effects(out, mode)
+    store.close()
