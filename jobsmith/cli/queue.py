@@ -374,6 +374,26 @@ def _show_counts(store: Any) -> None:
     for name in sorted(counts):
         table.add_row(name, *(str(counts[name].get(s, "")) for s in STATUSES))
     console.print(table)
+    _show_running_flows(store)
+
+
+def _show_running_flows(store: Any) -> None:
+    """Running flow jobs with their flow's name and the task running now (jobrunner's
+    ``show``)."""
+    from jobsmith.queue.flows import flow_state_id
+
+    jobs = store.jobs.of_task("jobsmith", "flow", "running", 100)
+    states = store.flows.many([flow_state_id(job.id) for job in jobs])
+    if not states:
+        return
+    table = Table(title="Running flows", title_justify="left")
+    for column in ("job", "flow", "state", "task", "worker"):
+        table.add_column(column)
+    for job in jobs:
+        state = states.get(flow_state_id(job.id))
+        if state is not None:
+            table.add_row(str(job.id), state.name, state.status, state.current or "", job.worker)
+    console.print(table)
 
 
 def _show_task(store: Any, type_key: str, task_key: str, status: str | None, limit: int) -> None:
@@ -426,6 +446,8 @@ def _show_job(store: Any, job_id: int) -> None:
     )
     if job.status == "running":
         console.print(f"held by {job.worker} until {when(job.lease_until)}")
+    if (job.type_key, job.task_key) == ("jobsmith", "flow"):
+        _show_flow_state(store, job.id)
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
     if job.run_after and job.status == "waiting":
@@ -453,6 +475,25 @@ def _show_job(store: Any, job_id: int) -> None:
                 run.error or "",
             )
         console.print(table)
+
+
+def _show_flow_state(store: Any, job_id: int) -> None:
+    from jobsmith.queue.flows import flow_state_id
+
+    state = store.flows.get(flow_state_id(job_id))
+    if state is None:
+        return
+    console.print(
+        f"flow [bold]{state.name}[/]: {state.status}"
+        + (f" · task [bold]{state.current}[/]" if state.current else ""),
+        highlight=False,
+    )
+    table = Table(title="Flow tasks", title_justify="left")
+    for column in ("task", "state", "executions"):
+        table.add_column(column)
+    for task in store.flows.tasks(flow_state_id(job_id)):
+        table.add_row(task.name, task.state, str(task.attempt))
+    console.print(table)
 
 
 @cli.command()

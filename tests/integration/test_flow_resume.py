@@ -73,6 +73,22 @@ def test_a_flow_job_whose_worker_is_killed_continues_on_another(
         assert state is not None and state.name == "crash_flow"
         if mode == "execute":
             assert (state.status, state.current) == ("running", "task_3")
+            shown = subprocess.run(
+                [sys.executable, "-m", "jobsmith", "show"],
+                cwd=REPO,
+                env={**target.env(), "COLUMNS": "200"},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert "Running flows" in shown.stdout, shown.stderr
+            row = [ln for ln in shown.stdout.splitlines() if "crash_flow" in ln]
+            assert [c.strip() for c in row[0].split("│")[1:5]] == [
+                str(job.id),
+                "crash_flow",
+                "running",
+                "task_3",
+            ]
         else:
             assert state.status == "reverting"
         doomed.send_signal(signal.SIGKILL)
