@@ -292,7 +292,9 @@ class Compiled:
                     )
                 provider[name] = i
         for i, part in enumerate(parts):
-            edges[i] += [provider[n] for n in part.needs if n in provider and provider[n] != i]
+            edges[i] += [
+                provider[n] for n in sorted(part.needs) if n in provider and provider[n] != i
+            ]
         dependency_order(
             range(len(parts)), lambda i: edges[i], name=lambda i: _label(flow.items[i])
         )

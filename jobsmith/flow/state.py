@@ -93,14 +93,14 @@ class Resume:
             run.executions = record.attempt
         for record in self.done():
             run = compiled.runs[record.name]
-            run.resumed, run.encoded = (_decode(record),), record.result
+            run.resumed, run.encoded = (decode(record),), record.result
 
     def values_after(self, compiled: Compiled) -> None:
         """Set the values every completed task provided (nothing runs)."""
         self._check_names(compiled)
         for record in self.done():
             run = compiled.runs[record.name]
-            for name, value in split_result(run.task, _decode(record)):
+            for name, value in split_result(run.task, decode(record)):
                 compiled.values.set(name, value)
 
     def _check_names(self, compiled: Compiled) -> None:
@@ -112,7 +112,8 @@ class Resume:
             )
 
 
-def _decode(record: FlowTaskRecord) -> Any:
+def decode(record: FlowTaskRecord) -> Any:
+    """A stored result."""
     return json.loads(record.result) if record.result is not None else None
 
 
@@ -258,7 +259,7 @@ def continue_revert(compiled: Compiled, resume: Resume) -> FlowError:
             flow_id, record.name, REVERTING, seq=record.seq, attempt=record.attempt
         )
         if run.task.reverts:
-            run.revert(_decode(record), failures[failed_task].exception)
+            run.revert(decode(record), failures[failed_task].exception)
         store.flows.set_task(flow_id, record.name, REVERTED, attempt=record.attempt)
         reverted.append(record.name)
     store.flows.set_status(flow_id, FAILED, error=cause)

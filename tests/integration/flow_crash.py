@@ -53,6 +53,22 @@ def crash_flow(mode: str) -> linear_flow.Flow:
     return flow
 
 
+class FailFirst(Task):
+    """Fails the first time it runs (anywhere): the file remembers."""
+
+    def execute(self, path: str) -> None:
+        if "fail_first failed" not in lines(path):
+            mark(path, "fail_first failed")
+            raise RuntimeError("fails the first time")
+        mark(path, "fail_first ok")
+
+
+def flaky_flow() -> linear_flow.Flow:
+    """task_1, then a task that fails the first time (no retry controller: the queue
+    retries the whole job)."""
+    return linear_flow.Flow("flaky_flow").add(Step("task_1", hang=""), FailFirst("fail_first"))
+
+
 if __name__ == "__main__":
     from jobsmith.flow import run
     from jobsmith.store import open_store

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from jobsmith import post_job
-from jobsmith.flow import run
+from jobsmith.flow import dry_run, run
 from jobsmith.queue.flows import flow_state_id
 from tests.conftest import REPO, StoreTarget
 from tests.integration.flow_crash import crash_flow
@@ -134,6 +134,14 @@ def test_an_in_process_run_killed_and_run_again_continues(
     finally:
         stop_all([process])
     if mode == "execute":
+        planned = dry_run(crash_flow(mode), {"path": out}, flow_id="in-process", run_log=store)
+        assert [(p.name, p.state, p.result) for p in planned] == [
+            ("task_1", "done", 10),
+            ("task_2", "done", 20),
+            ("task_3", "would run", None),
+            ("task_4", "would run", None),
+            ("task_5", "would run", None),
+        ]
         values = run(crash_flow(mode), {"path": out}, run_log=store, flow_id="in-process")
         assert values["task_1_result"] == 10 and values["task_5_result"] == 50
     else:
