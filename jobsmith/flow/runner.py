@@ -80,7 +80,7 @@ def run(
         inputs=compiled.inputs_of,
     )
     if resume is not None:
-        chosen.append(FlowState(resume.store, resume.flow_id, compiled, recorder, resume))
+        chosen.append(FlowState(resume.store, resume.flow_id, compiled, recorder, resume, workers))
     elif recorder is not None:
         chosen.append(recorder)
     report = Engine(chosen, workers=workers).run_or_revert(compiled.plan)

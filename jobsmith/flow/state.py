@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jobsmith.engine import Listener, NodeReport, Outcome, Report
@@ -119,7 +119,13 @@ def decode(record: FlowTaskRecord) -> Any:
 
 class FlowState(Listener):
     """Writes a flow run's state as the engine runs it; wraps the run log's recorder so a
-    task's end and its state are written in one transaction."""
+    task's end and its state are written in one transaction.
+
+    With one worker, a task's end is committed together with the start of the next task
+    (or the revert, or the end of the run): nothing runs between the two, so a crash
+    cannot tell the difference, and a flow costs one transaction per task. With more
+    workers each end is committed at once (other tasks are running meanwhile).
+    """
 
     def __init__(
         self,
@@ -128,12 +134,17 @@ class FlowState(Listener):
         compiled: Compiled,
         recorder: RunLogRecorder | None,
         resume: Resume,
+        workers: int = 1,
     ) -> None:
         self.store, self.flow_id, self.compiled = store, flow_id, compiled
         self.recorder = recorder
+        if recorder is not None:  # its rows are written in this listener's transactions
+            recorder.flush_rows, recorder.flush_seconds = 2**62, float("inf")
         self.seqs = {t.name: t.seq for t in resume.done()}
         self.seq = max((t.seq for t in resume.tasks.values()), default=0)
         self.reverting = False
+        self.defer = workers == 1
+        self.pending: list[Callable[[], None]] = []
         self.skip = {r.name for r in resume.done()}
         for run in compiled.runs.values():
             run.encode = self._encoder(run)
@@ -142,6 +153,15 @@ class FlowState(Listener):
     def _encoder(self, run: TaskRun) -> Any:
         name = run.task.name
         return lambda result: encode(name, result)
+
+    def _write(self, *writes: Callable[[], None]) -> None:
+        """Commit what is pending and ``writes`` in one transaction."""
+        pending, self.pending = self.pending, []
+        with self.store.connector.transaction():
+            if self.recorder is not None:
+                self.recorder.flush()
+            for write in (*pending, *writes):
+                write()
 
     # -- events ----------------------------------------------------------------------------
     def run_started(self, plan: Plan) -> None:
@@ -153,14 +173,12 @@ class FlowState(Listener):
         if name in self.skip:
             return
         run: TaskRun = report.node.payload
-        flows = self.store.flows
-        with self.store.connector.transaction():
-            flows.set_task(self.flow_id, name, RUNNING, attempt=run.executions + 1)
-            if self.reverting:  # a retry controller runs the flow again
-                self.reverting = False
-                flows.set_status(self.flow_id, "running", current=name)
-            else:
-                flows.set_current(self.flow_id, name)
+        flows, flow_id, attempt = self.store.flows, self.flow_id, run.executions + 1
+        writes = [lambda: flows.set_task(flow_id, name, RUNNING, attempt=attempt)]
+        if self.reverting:  # a retry controller runs the flow again
+            self.reverting = False
+            writes.insert(0, lambda: flows.set_status(flow_id, "running"))
+        self._write(*writes)
         if self.recorder is not None:
             self.recorder.try_started(report)
 
@@ -174,63 +192,65 @@ class FlowState(Listener):
             self.skip.discard(name)  # a retry may run it again
             return
         run: TaskRun = report.node.payload
-        flows = self.store.flows
-        with self.store.connector.transaction():
-            if self.recorder is not None:
-                self.recorder.try_done(report)
-                self.recorder.flush()
-            if report.outcome.succeeded:
-                self.seq += 1
-                self.seqs[name] = self.seq
-                flows.set_task(
-                    self.flow_id,
-                    name,
-                    DONE,
-                    seq=self.seq,
-                    attempt=run.executions,
-                    result=run.encoded,
-                )
-            else:
-                flows.set_task(self.flow_id, name, FAILED, attempt=run.executions)
-                if not self.reverting:
-                    self.reverting = True
-                    error = str(report.error) if report.error is not None else None
-                    flows.set_status(self.flow_id, REVERTING, error=f"{name}: {error}")
+        flows, flow_id, attempt = self.store.flows, self.flow_id, run.executions
+        if self.recorder is not None:
+            self.recorder.try_done(report)
+        if report.outcome.succeeded:
+            self.seq += 1
+            seq = self.seqs[name] = self.seq
+            result = run.encoded
+            self.pending.append(
+                lambda: flows.set_task(flow_id, name, DONE, seq=seq, attempt=attempt, result=result)
+            )
+            if not self.defer:
+                self._write()
+            return
+        writes = [lambda: flows.set_task(flow_id, name, FAILED, attempt=attempt)]
+        if not self.reverting:
+            self.reverting = True
+            error = f"{name}: {report.error}"
+            writes.append(lambda: flows.set_status(flow_id, REVERTING, error=error))
+        self._write(*writes)
 
     def _reverting(self, run: TaskRun) -> None:
         name = run.task.name
-        if run.failure is not None:
-            return  # the failed task's own revert: it stays failed
-        self.store.flows.set_task(
-            self.flow_id,
-            name,
-            REVERTING,
-            seq=self.seqs.get(name, 0),
-            attempt=run.executions,
-            result=run.encoded,
+        if run.failure is not None:  # the failed task's own revert: it stays failed
+            self._write()
+            return
+        flows, flow_id, seq = self.store.flows, self.flow_id, self.seqs.get(name, 0)
+        attempt, result = run.executions, run.encoded
+        self._write(
+            lambda: flows.set_task(
+                flow_id, name, REVERTING, seq=seq, attempt=attempt, result=result
+            )
         )
 
     def node_reverted(self, report: NodeReport, error: BaseException | None) -> None:
         name = report.node.name
         run: TaskRun = report.node.payload
-        with self.store.connector.transaction():
-            if self.recorder is not None:
-                self.recorder.node_reverted(report, error)
-            if report.outcome is not Outcome.FAILED or error is not None:
-                state = REVERTED if error is None else FAILED
-                self.store.flows.set_task(self.flow_id, name, state, attempt=run.executions)
+        if self.recorder is not None:
+            self.recorder.node_reverted(report, error)
+        writes = []
+        if report.outcome is not Outcome.FAILED or error is not None:
+            state, attempt = (REVERTED if error is None else FAILED), run.executions
+            flows, flow_id = self.store.flows, self.flow_id
+            writes.append(lambda: flows.set_task(flow_id, name, state, attempt=attempt))
+        self._write(*writes)
         run.encoded = None
 
     def run_finished(self, report: Report) -> None:
+        flows, flow_id = self.store.flows, self.flow_id
+        writes = []
+        if report.error is None and report.succeeded:
+            writes.append(lambda: flows.set_status(flow_id, COMPLETED))
+        elif report.revert_error is not None or _reverted_all(report):
+            error = str(report.error if report.error is not None else report.revert_error)
+            writes.append(lambda: flows.set_status(flow_id, FAILED, error=error))
+        # else an interrupt escaped: the state stays as it is, to be resumed
         with self.store.connector.transaction():
+            self._write(*writes)
             if self.recorder is not None:
                 self.recorder.run_finished(report)
-            if report.error is None and report.succeeded:
-                self.store.flows.set_status(self.flow_id, COMPLETED)
-            elif report.revert_error is not None or _reverted_all(report):
-                error = report.error if report.error is not None else report.revert_error
-                self.store.flows.set_status(self.flow_id, FAILED, error=str(error))
-            # otherwise an interrupt escaped: the state stays as it is, to be resumed
 
 
 def _reverted_all(report: Report) -> bool:

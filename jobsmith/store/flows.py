@@ -22,7 +22,7 @@ class FlowRunRecord:
     """The initial store, as JSON text."""
     error: str | None
     current: str | None
-    """The task executing now (``jobsmith show``)."""
+    """The task executing now (``jobsmith show``), from the tasks' states."""
     updated_at: datetime
 
 
@@ -90,24 +90,10 @@ class FlowRepository:
                 },
             )
 
-    def set_status(
-        self, flow_id: str, status: str, error: str | None = None, current: str | None = None
-    ) -> None:
+    def set_status(self, flow_id: str, status: str, error: str | None = None) -> None:
         self.db.execute(
             self.q.set_flow_run,
-            {
-                "flow_id": flow_id,
-                "status": status,
-                "error": error,
-                "current": current,
-                "updated_at": utcnow(),
-            },
-        )
-
-    def set_current(self, flow_id: str, current: str | None) -> None:
-        self.db.execute(
-            self.q.set_flow_current,
-            {"flow_id": flow_id, "current": current, "updated_at": utcnow()},
+            {"flow_id": flow_id, "status": status, "error": error, "updated_at": utcnow()},
         )
 
     def set_task(

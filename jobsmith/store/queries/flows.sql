@@ -1,8 +1,10 @@
 -- Queries of flow state (flows that resume after a crash). Values are bound as :name.
 
 -- name: flow_run_by_id
--- One flow run's state.
-SELECT * FROM flow_run WHERE flow_id = :flow_id;
+-- One flow run's state, with the task it is executing now (if any).
+SELECT r.*, (SELECT min(t.name) FROM flow_task t
+             WHERE t.flow_id = r.flow_id AND t.state = 'running') AS current
+FROM flow_run r WHERE r.flow_id = :flow_id;
 
 -- name: flow_tasks_of
 -- The tasks of one flow run, in the order they completed.
@@ -18,22 +20,13 @@ DELETE FROM flow_task WHERE flow_id = :flow_id;
 
 -- name: insert_flow_run
 -- Start keeping a flow run's state.
-INSERT INTO flow_run (flow_id, name, status, store, error, current, updated_at)
-VALUES (:flow_id, :name, :status, :store, NULL, NULL, :updated_at);
+INSERT INTO flow_run (flow_id, name, status, store, error, updated_at)
+VALUES (:flow_id, :name, :status, :store, NULL, :updated_at);
 
 -- name: set_flow_run
--- Change a flow run's status, error and current task.
-UPDATE flow_run SET status = :status, error = :error, current = :current,
-    updated_at = :updated_at
+-- Change a flow run's status and error.
+UPDATE flow_run SET status = :status, error = :error, updated_at = :updated_at
 WHERE flow_id = :flow_id;
-
--- name: set_flow_store
--- Replace a flow run's stored values (the retry controllers' values change per try).
-UPDATE flow_run SET store = :store, updated_at = :updated_at WHERE flow_id = :flow_id;
-
--- name: set_flow_current
--- Record the task a flow run is executing now.
-UPDATE flow_run SET current = :current, updated_at = :updated_at WHERE flow_id = :flow_id;
 
 -- name: upsert_flow_task
 -- Record a task's state (and result, completion order, attempt).
@@ -44,9 +37,13 @@ ON CONFLICT (flow_id, name) DO UPDATE SET state = excluded.state, seq = excluded
 
 -- name: flow_runs_by_ids
 -- The flow runs among the given ids (a JSON array), for `jobsmith show`.
-SELECT * FROM flow_run WHERE flow_id IN (SELECT value FROM json_each(:ids));
+SELECT r.*, (SELECT min(t.name) FROM flow_task t
+             WHERE t.flow_id = r.flow_id AND t.state = 'running') AS current
+FROM flow_run r WHERE r.flow_id IN (SELECT value FROM json_each(:ids));
 
 -- name: flow_runs_by_ids [postgresql]
 -- The flow runs among the given ids (a JSON array), for `jobsmith show`.
-SELECT * FROM flow_run
-WHERE flow_id IN (SELECT value FROM json_array_elements_text(:ids::json));
+SELECT r.*, (SELECT min(t.name) FROM flow_task t
+             WHERE t.flow_id = r.flow_id AND t.state = 'running') AS current
+FROM flow_run r
+WHERE r.flow_id IN (SELECT value FROM json_array_elements_text(:ids::json));

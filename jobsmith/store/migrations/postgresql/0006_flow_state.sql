@@ -1,16 +1,14 @@
 -- Flow state, so a flow interrupted by a crash continues where it stopped.
 
 -- One row per flow run that keeps its state (a flow job: 'job:ID'; run(flow_id=...)).
--- status: running, reverting, completed, failed. `store` is the flow's initial store and
--- what its retry controllers provided (JSON); `error` the failure being reverted;
--- `current` the task running now (for `jobsmith show`).
+-- status: running, reverting, completed, failed. `store` is the flow's initial store
+-- (JSON); `error` the failure being reverted ("task: message").
 CREATE TABLE flow_run (
     flow_id    TEXT        NOT NULL PRIMARY KEY,
     name       TEXT        NOT NULL,
     status     TEXT        NOT NULL,
     store      TEXT        NOT NULL DEFAULT '{}',
     error      TEXT,
-    current    TEXT,
     updated_at TIMESTAMPTZ NOT NULL
 );
 

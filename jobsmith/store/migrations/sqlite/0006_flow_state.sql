@@ -8,7 +8,6 @@ CREATE TABLE flow_run (
     status     TEXT    NOT NULL,
     store      TEXT    NOT NULL DEFAULT '{}',
     error      TEXT,
-    current    TEXT,
     updated_at REAL    NOT NULL
 ) WITHOUT ROWID;
 
