@@ -10,8 +10,9 @@ continues: completed tasks are not executed again (their results are read back i
 flow's values); the task that was running is executed again — tasks run *at least once*,
 and ``self.attempt`` tells a task which execution this is, so it can be idempotent. A
 revert that was interrupted continues with the tasks not yet reverted, newest first, and
-the flow then fails as it would have. A flow that completed returns its values without
-running anything; one that failed (fully reverted) starts afresh.
+the flow then fails as it would have. A flow continues with the store it started with; one
+that completed returns its values without running anything; one that failed (fully
+reverted) starts afresh.
 
 Results of tasks in such flows must be JSON values (a task returning something else
 fails with a clear error). A retry controller's count starts again after a restart.
@@ -88,6 +89,7 @@ class Resume:
         """Put completed tasks' results back: into the values, and into the tasks so the
         engine does not execute them again; interrupted tasks count their executions."""
         self._check_names(compiled)
+        self._initial(compiled)
         for name, record in self.tasks.items():
             run = compiled.runs[name]
             run.executions = record.attempt
@@ -98,9 +100,16 @@ class Resume:
     def values_after(self, compiled: Compiled) -> None:
         """Set the values every completed task provided (nothing runs)."""
         self._check_names(compiled)
+        self._initial(compiled)
         for record in self.done():
             run = compiled.runs[record.name]
             for name, value in split_result(run.task, decode(record)):
+                compiled.values.set(name, value)
+
+    def _initial(self, compiled: Compiled) -> None:
+        """The store the flow run started with (it continues with the same values)."""
+        if self.record is not None:
+            for name, value in json.loads(self.record.store).items():
                 compiled.values.set(name, value)
 
     def _check_names(self, compiled: Compiled) -> None:
@@ -226,16 +235,21 @@ class FlowState(Listener):
         )
 
     def node_reverted(self, report: NodeReport, error: BaseException | None) -> None:
+        """Written with the next revert's start (or the run's end): nothing is undone in
+        between, so a crash cannot tell the difference."""
         name = report.node.name
         run: TaskRun = report.node.payload
-        if self.recorder is not None:
-            self.recorder.node_reverted(report, error)
-        writes = []
-        if report.outcome is not Outcome.FAILED or error is not None:
-            state, attempt = (REVERTED if error is None else FAILED), run.executions
-            flows, flow_id = self.store.flows, self.flow_id
-            writes.append(lambda: flows.set_task(flow_id, name, state, attempt=attempt))
-        self._write(*writes)
+        recorder, flows, flow_id = self.recorder, self.store.flows, self.flow_id
+        reverted = report.outcome is not Outcome.FAILED or error is not None
+        state, attempt = (REVERTED if error is None else FAILED), run.executions
+
+        def write() -> None:
+            if recorder is not None:
+                recorder.node_reverted(report, error)
+            if reverted:
+                flows.set_task(flow_id, name, state, attempt=attempt)
+
+        self.pending.append(write)
         run.encoded = None
 
     def run_finished(self, report: Report) -> None:

@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 
 from jobsmith import post_job
+from jobsmith.errors import FlowError
 from jobsmith.flow import dry_run, run
 from jobsmith.queue.flows import flow_state_id
+from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
 from tests.integration.flow_crash import crash_flow
+from tests.integration.queue_flows import my_flow_factory
 from tests.integration.queue_tasks import lines
 from tests.integration.worker_processes import start_worker, stop_all, wait_for
 
@@ -149,3 +152,50 @@ def test_an_in_process_run_killed_and_run_again_continues(
             run(crash_flow(mode), {"path": out}, run_log=store, flow_id="in-process")
     _check_side_effects(out, mode)
     store.close()
+
+
+def _task_statuses(store: Store, job_name: str) -> list[tuple[str, str]]:
+    found = [r for r in store.runs.recent(20) if r.job_name == job_name]
+    return [(t.name, t.status) for t in store.runs.tasks(found[0].id)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_flow_keeping_state_records_the_same_run_log_as_one_that_does_not(
+    store: Store, tmp_path: Path, workers: int
+) -> None:
+    for flow_id, out in ((None, "plain"), ("kept", "kept")):
+        path = str(tmp_path / out)
+        flow = my_flow_factory(3)
+        flow.name = out
+        values = run(flow, {"path": path, "message": "hi"}, run_log=store, flow_id=flow_id)
+        assert values["path"] == path
+    assert lines(str(tmp_path / "kept")) == lines(str(tmp_path / "plain"))
+    assert (
+        _task_statuses(store, "kept")
+        == _task_statuses(store, "plain")
+        == [
+            ("task_1", "Reverted"),
+            ("task_2", "Failed"),
+            ("task_1", "Completed"),
+            ("task_2", "Completed"),
+            ("task_3", "Completed"),
+        ]
+    )
+    tasks = {t.name: (t.state, t.attempt) for t in store.flows.tasks("kept")}
+    assert tasks == {"task_1": ("done", 2), "task_2": ("done", 2), "task_3": ("done", 1)}
+    state = store.flows.get("kept")
+    assert state is not None and (state.status, state.current) == ("completed", None)
+    flow = my_flow_factory(3)
+    flow.name = "kept"
+    again = run(flow, {"path": "elsewhere", "message": "x"}, run_log=store, flow_id="kept")
+    assert again["path"] == str(tmp_path / "kept")  # completed: read back, nothing runs
+
+
+def test_flow_state_needs_json_results(store: Store) -> None:
+    from jobsmith.flow import FunctorTask, LinearFlow
+
+    flow = LinearFlow("objects").add(FunctorTask(lambda: object(), name="make", provides="x"))
+    with pytest.raises(FlowError, match=r"task 'make' returned object .* return JSON values"):
+        run(flow, {}, run_log=store, flow_id="objects")
+    with pytest.raises(FlowError, match="run_log=False keeps nothing"):
+        run(flow, {}, run_log=False, flow_id="objects")
