@@ -310,6 +310,10 @@ def cancel_revert(
     resume = Resume(store, flow_id)
     if resume.record is None or resume.status in (COMPLETED, FAILED):
         return
-    store.flows.set_status(flow_id, REVERTING, error="cancelled: the job was cancelled")
+    with store.connector.transaction():
+        store.flows.set_status(flow_id, REVERTING, error="cancelled: the job was cancelled")
+        for record in resume.tasks.values():
+            if record.state == RUNNING:  # interrupted in the middle: not undone
+                store.flows.set_task(flow_id, record.name, FAILED, attempt=record.attempt)
     error = continue_revert(Compiled(flow, values), Resume(store, flow_id))
     log.info("%s", error)

@@ -20,6 +20,13 @@ from tests.integration.queue_tasks import lines, mark
 HANG = 60.0
 
 
+def hang() -> None:
+    """Wait (in short sleeps, so a cancel can interrupt it) until the test kills us."""
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class Step(Task):
     def __init__(self, name: str, hang: str, fail: bool = False) -> None:
         super().__init__(name, provides=f"{name}_result")
@@ -28,7 +35,7 @@ class Step(Task):
     def execute(self, path: str) -> int:
         mark(path, f"execute {self.name} attempt {self.attempt}")
         if self.hang == "execute" and self.attempt == 1:
-            time.sleep(HANG)
+            hang()
         if self.fail:
             raise RuntimeError(f"{self.name} fails")
         return int(self.name[-1]) * 10
@@ -37,7 +44,7 @@ class Step(Task):
         first = not any(line.startswith(f"revert {self.name}") for line in lines(path))
         mark(path, f"revert {self.name} result {result if isinstance(result, int) else 'failure'}")
         if self.hang == "revert" and first:
-            time.sleep(HANG)
+            hang()
 
 
 def crash_flow(mode: str) -> linear_flow.Flow:

@@ -199,3 +199,36 @@ def test_flow_state_needs_json_results(store: Store) -> None:
         run(flow, {}, run_log=store, flow_id="objects")
     with pytest.raises(FlowError, match="run_log=False keeps nothing"):
         run(flow, {}, run_log=False, flow_id="objects")
+
+
+def test_cancelling_a_running_flow_job_reverts_its_completed_tasks(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    job = post_job(crash_flow, store={"path": out}, factory_args=("execute",), backend=store)
+    worker = start_worker(target, tmp_path / "worker.log", "--lease", "5")
+    try:
+        wait_for(lambda: _hung(out, "execute"), 60, "task_3 to hang")
+        assert store.jobs.cancel(job.id) == "requested"
+        wait_for(lambda: store.jobs.get(job.id).status == "cancelled", 60, "the cancel")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+    finally:
+        stop_all([worker])
+    assert lines(out) == [
+        "execute task_1 attempt 1",
+        "execute task_2 attempt 1",
+        "execute task_3 attempt 1",
+        "revert task_2 result 20",
+        "revert task_1 result 10",
+    ]
+    state = store.flows.get(flow_state_id(job.id))
+    assert state is not None and state.status == "failed"
+    tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
+    assert (tasks["task_1"], tasks["task_2"], tasks["task_4"]) == (
+        "reverted",
+        "reverted",
+        "pending",
+    )
+    store.close()
