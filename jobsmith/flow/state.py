@@ -290,7 +290,12 @@ def continue_revert(compiled: Compiled, resume: Resume) -> FlowError:
         except Exception:
             run.inputs = {}
         store.flows.set_task(
-            flow_id, record.name, REVERTING, seq=record.seq, attempt=record.attempt
+            flow_id,
+            record.name,
+            REVERTING,
+            seq=record.seq,
+            attempt=record.attempt,
+            result=record.result,
         )
         if run.task.reverts:
             run.revert(decode(record), failures[failed_task].exception)

@@ -111,6 +111,9 @@ class JobExecutor:
         if task is None:
             return self._failed(job, started, f"no task named {job.name} in this worker")
         if job.cancel_requested:
+            on_cancelled = getattr(task.function, "on_cancelled", None)
+            if on_cancelled is not None:  # e.g. a flow job whose revert was interrupted
+                on_cancelled(self.store, job.id, job.arguments)
             return Outcome(job, "cancelled", started, time.time(), "cancelled before it started")
         try:
             kwargs = task.arguments.load(job.arguments)

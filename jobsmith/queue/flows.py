@@ -101,7 +101,22 @@ def _retries_of(arguments: Mapping[str, Any]) -> int:
     return retries if isinstance(retries, int) and not isinstance(retries, bool) else 0
 
 
+def _on_cancelled(store: Store, job_id: int, arguments: Mapping[str, Any]) -> None:
+    """A cancelled flow job claimed again (its worker died while reverting): go on
+    reverting its completed tasks."""
+    from jobsmith.flow.state import cancel_revert
+
+    if store.flows.get(flow_state_id(job_id)) is None:
+        return
+    factory = import_factory(str(arguments["factory"]))
+    flow = factory(
+        *(arguments.get("factory_args") or ()), **(arguments.get("factory_kwargs") or {})
+    )
+    cancel_revert(flow, dict(arguments.get("store") or {}), store, flow_state_id(job_id))
+
+
 run_flow.function.retries_of = _retries_of  # type: ignore[attr-defined]
+run_flow.function.on_cancelled = _on_cancelled  # type: ignore[attr-defined]
 
 
 def flow_state_id(job_id: int) -> str:

@@ -2,7 +2,8 @@
 and one step hangs the first time (so a test can kill the process right there).
 
 ``mode="execute"``: task_3 hangs on its first execution. ``mode="revert"``: task_5 fails,
-and task_3's revert hangs the first time it runs. Run as a script
+and task_3's revert hangs the first time it runs. ``mode="cancel"``: task_3 hangs on its
+first execution and task_2's revert the first time it runs (the job is cancelled). Run as a script
 (``python -m tests.integration.flow_crash URL SCHEMA PATH MODE``) it runs the flow
 in-process under ``flow_id="in-process"``.
 """
@@ -53,7 +54,9 @@ def crash_flow(mode: str) -> linear_flow.Flow:
         flow.add(
             Step(
                 f"task_{n}",
-                hang=mode if n == 3 else "",
+                hang={3: "execute" if mode == "cancel" else mode, 2: "revert"}.get(n, "")
+                if mode == "cancel"
+                else (mode if n == 3 else ""),
                 fail=mode == "revert" and n == 5,
             )
         )

@@ -167,7 +167,9 @@ def test_a_flow_keeping_state_records_the_same_run_log_as_one_that_does_not(
         path = str(tmp_path / out)
         flow = my_flow_factory(3)
         flow.name = out
-        values = run(flow, {"path": path, "message": "hi"}, run_log=store, flow_id=flow_id)
+        values = run(
+            flow, {"path": path, "message": "hi"}, run_log=store, flow_id=flow_id, workers=workers
+        )
         assert values["path"] == path
     assert lines(str(tmp_path / "kept")) == lines(str(tmp_path / "plain"))
     assert (
@@ -231,4 +233,37 @@ def test_cancelling_a_running_flow_job_reverts_its_completed_tasks(
         "reverted",
         "pending",
     )
+    store.close()
+
+
+def test_a_cancelled_flow_job_whose_worker_dies_while_reverting_is_reverted_by_another(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    job = post_job(crash_flow, store={"path": out}, factory_args=("cancel",), backend=store)
+    doomed = start_worker(target, tmp_path / "doomed.log", "--lease", "2")
+    survivor = None
+    try:
+        wait_for(lambda: _hung(out, "execute"), 60, "task_3 to hang")
+        assert store.jobs.cancel(job.id) == "requested"
+        wait_for(lambda: "revert task_2 result 20" in lines(out), 60, "task_2's revert")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        survivor = start_worker(target, tmp_path / "survivor.log", "--lease", "2")
+        wait_for(lambda: store.jobs.get(job.id).status == "cancelled", 60, "the cancel")
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(30) == 0
+    finally:
+        stop_all([doomed] + ([survivor] if survivor else []))
+    assert lines(out) == [
+        "execute task_1 attempt 1",
+        "execute task_2 attempt 1",
+        "execute task_3 attempt 1",
+        "revert task_2 result 20",
+        "revert task_2 result 20",
+        "revert task_1 result 10",
+    ]
+    tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
+    assert (tasks["task_1"], tasks["task_2"]) == ("reverted", "reverted")
     store.close()
