@@ -309,14 +309,19 @@ def continue_revert(compiled: Compiled, resume: Resume) -> FlowError:
 
 
 def cancel_revert(
-    flow: Flow | Task, values: Mapping[str, Any] | None, store: Store, flow_id: str
+    flow: Flow | Task,
+    values: Mapping[str, Any] | None,
+    store: Store,
+    flow_id: str,
+    reason: str = "cancelled",
 ) -> None:
-    """Revert the completed tasks of a flow run that was cancelled, newest first."""
+    """Revert the completed tasks of a flow run that was cancelled (or stopped for
+    ``reason``), newest first."""
     resume = Resume(store, flow_id)
     if resume.record is None or resume.status in (COMPLETED, FAILED):
         return
     with store.connector.transaction():
-        store.flows.set_status(flow_id, REVERTING, error="cancelled: the job was cancelled")
+        store.flows.set_status(flow_id, REVERTING, error=f"{reason}: the job was {reason}")
         for record in resume.tasks.values():
             if record.state == RUNNING:  # interrupted in the middle: not undone
                 store.flows.set_task(flow_id, record.name, FAILED, attempt=record.attempt)

@@ -70,11 +70,12 @@ def run_flow(
     """Build a flow with its factory and run it (a job posted with post_job); its task
     runs are recorded in the worker's store as a job run of kind ``flow``, and its state
     is kept there under ``job:ID`` so that another worker continues it if this one dies.
-    A cancelled flow job reverts its completed tasks, newest first."""
+    A cancelled (or timed out) flow job reverts its completed tasks, newest first; one
+    whose worker stops is given back to the queue and continued by the next worker."""
     from jobsmith.flow import run
     from jobsmith.flow.state import cancel_revert
     from jobsmith.queue.execute import current_job
-    from jobsmith.queue.interrupt import JobCancelled
+    from jobsmith.queue.interrupt import JobCancelled, JobTimeout
 
     flow = import_factory(factory)(*(factory_args or ()), **(factory_kwargs or {}))
     job = current_job()
@@ -92,6 +93,9 @@ def run_flow(
         )
     except JobCancelled:
         cancel_revert(flow, dict(store or {}), job.store, flow_id)
+        raise
+    except JobTimeout:
+        cancel_revert(flow, dict(store or {}), job.store, flow_id, "timed out")
         raise
 
 
