@@ -267,3 +267,24 @@ def test_a_cancelled_flow_job_whose_worker_dies_while_reverting_is_reverted_by_a
     tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
     assert (tasks["task_1"], tasks["task_2"]) == ("reverted", "reverted")
     store.close()
+
+
+def test_a_flow_job_given_back_by_a_stopping_worker_is_continued_by_the_next(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    job = post_job(crash_flow, store={"path": out}, factory_args=("execute",), backend=store)
+    stopping = start_worker(target, tmp_path / "stopping.log", "--grace", "0.2")
+    try:
+        wait_for(lambda: _hung(out, "execute"), 60, "task_3 to hang")
+        stopping.send_signal(signal.SIGTERM)
+        assert stopping.wait(30) == 0
+        assert store.jobs.get(job.id).status == "waiting"  # given back, not failed
+        nxt = start_worker(target, tmp_path / "next.log", "--burst")
+        assert nxt.wait(60) == 0
+    finally:
+        stop_all([stopping])
+    _check_side_effects(out, "execute")
+    assert store.jobs.get(job.id).status == "completed"
+    store.close()
