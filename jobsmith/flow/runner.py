@@ -68,8 +68,6 @@ def run(
         if resume.status == COMPLETED:
             resume.values_after(compiled)
             return compiled.values.as_dict()
-        if resume.status == REVERTING:
-            raise continue_revert(compiled, resume)
     recorder = recorder_for(
         run_log,
         job_name or flow.name,
@@ -79,6 +77,8 @@ def run(
         job_run=job_run,
         inputs=compiled.inputs_of,
     )
+    if resume is not None and resume.status == REVERTING:
+        raise continue_revert(compiled, resume, recorder)
     if resume is not None:
         chosen.append(FlowState(resume.store, resume.flow_id, compiled, recorder, resume, workers))
     elif recorder is not None:

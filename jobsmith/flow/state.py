@@ -29,6 +29,8 @@ from jobsmith.engine import Listener, NodeReport, Outcome, Report
 from jobsmith.errors import FlowError
 from jobsmith.flow.compile import Compiled, TaskRun
 from jobsmith.flow.task import Failure, Task, split_result
+from jobsmith.runlog import Status
+from jobsmith.store.base import utcnow
 
 if TYPE_CHECKING:
     from jobsmith.engine.dag import Plan
@@ -272,15 +274,25 @@ def _reverted_all(report: Report) -> bool:
     return report.error is not None and not any(r.outcome.succeeded for r in report.nodes.values())
 
 
-def continue_revert(compiled: Compiled, resume: Resume) -> FlowError:
+def continue_revert(
+    compiled: Compiled, resume: Resume, recorder: RunLogRecorder | None = None
+) -> FlowError:
     """Finish a revert that a crash interrupted: revert the tasks not yet reverted, newest
-    first; returns the error the flow fails with."""
+    first; returns the error the flow fails with. With ``recorder``, the reverts are a job
+    run of their own in the run log (each task ``Reverted``, the run ``Failed``)."""
     assert resume.record is not None
     store, flow_id = resume.store, resume.flow_id
     resume.values_after(compiled)
     cause = resume.record.error or "a task failed"
     failed_task, _, message = cause.partition(": ")
     failures = {failed_task: Failure(FlowError(message or cause), failed_task)}
+    run_log, job_run, owned = None, None, False
+    if recorder is not None:
+        owned = recorder.job_run is None
+        run_log = recorder.run_log
+        job_run = recorder.job_run or run_log.start_job(
+            recorder.job_name, recorder.environment, recorder.kind
+        )
     reverted = []
     for record in reversed(resume.done()):
         run = compiled.runs[record.name]
@@ -299,13 +311,23 @@ def continue_revert(compiled: Compiled, resume: Resume) -> FlowError:
         )
         if run.task.reverts:
             run.revert(decode(record), failures[failed_task].exception)
-        store.flows.set_task(flow_id, record.name, REVERTED, attempt=record.attempt)
+        with store.connector.transaction():
+            store.flows.set_task(flow_id, record.name, REVERTED, attempt=record.attempt)
+            if run_log is not None and job_run is not None:
+                row = run_log.new_task(job_run, type(run.task).__name__, record.name, run.inputs)
+                row.ended_at, row.status = utcnow(), Status.REVERTED
+                row.output = "reverted after a restart (the revert had been interrupted)"
+                run_log.record_tasks([row])
         reverted.append(record.name)
-    store.flows.set_status(flow_id, FAILED, error=cause)
-    return FlowError(
+    error = FlowError(
         f"flow {compiled.name!r} failed in {failed_task!r} ({message or cause}); its revert "
         f"was interrupted and has been continued: reverted {', '.join(reverted) or 'nothing'}"
     )
+    with store.connector.transaction():
+        store.flows.set_status(flow_id, FAILED, error=cause)
+        if owned and run_log is not None and job_run is not None:
+            run_log.end_job(job_run, Status.FAILED, str(error))
+    return error
 
 
 def cancel_revert(

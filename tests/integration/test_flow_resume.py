@@ -150,6 +150,11 @@ def test_an_in_process_run_killed_and_run_again_continues(
     else:
         with pytest.raises(Exception, match="task_5 fails"):
             run(crash_flow(mode), {"path": out}, run_log=store, flow_id="in-process")
+        continued = store.runs.recent(1)[0]
+        assert (continued.job_name, continued.status) == ("crash_flow", "Failed")
+        assert [(t.name, t.status) for t in store.runs.tasks(continued.id)] == [
+            (f"task_{n}", "Reverted") for n in (3, 2, 1)
+        ]
     _check_side_effects(out, mode)
     store.close()
 
