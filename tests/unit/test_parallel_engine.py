@@ -161,3 +161,34 @@ def test_dojobber_checknrun_with_workers(workers: int) -> None:
     assert dojob.success()
     assert sorted(ran) == [f"Leaf{i}" for i in range(4)]
     assert dojob.nodestatus == {**{f"Leaf{i}": True for i in range(4)}, "Root": True}
+
+
+@settings(max_examples=40, deadline=None)
+@given(dags(), st.sets(st.integers(0, 13), max_size=3), st.integers(2, 5))
+def test_parallel_goal_graphs_end_as_serial_ones_on_random_dags(
+    dag: tuple[list[list[int]], int | None], flaky: set[int], workers: int
+) -> None:
+    """Nodes fail for good (``failing``) or on their first try (``flaky``, 2 tries)."""
+    from jobsmith.engine import Engine, Node, Plan, Step
+
+    needs, failing = dag
+
+    def outcomes(workers: int) -> dict[str, Any]:
+        tries: dict[int, int] = {}
+
+        def step(n: int) -> Step:
+            def run() -> None:
+                tries[n] = tries.get(n, 0) + 1
+                if n == failing or (n in flaky and tries[n] == 1):
+                    raise RuntimeError(f"n{n} fails")
+
+            return Step(run=run)
+
+        nodes = [
+            Node(f"n{n}", lambda n=n: step(n), deps=tuple(f"n{m}" for m in deps), tries=2)
+            for n, deps in enumerate(needs)
+        ]
+        report = Engine(workers=workers).converge(Plan(nodes))
+        return {name: (r.outcome, r.tries) for name, r in report.nodes.items()}
+
+    assert outcomes(workers) == outcomes(1)
