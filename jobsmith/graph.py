@@ -322,9 +322,11 @@ class DoJobber:
         """The arguments every ``Check`` and ``Run`` is called with."""
         self._run.args, self._run.kwargs = args, kwargs
 
-    def checknrun(self, node: type | str | None = None) -> None:
+    def checknrun(self, node: type | str | None = None, workers: int = 1) -> None:
         """Check and run the graph (or the part ``node`` needs) until every Job succeeded
-        or nothing can be retried; then run the cleanups unless configured not to."""
+        or nothing can be retried; then run the cleanups unless configured not to.
+        ``workers`` > 1 checks and runs Jobs whose dependencies are met in that many
+        threads at once (their ``Check``/``Run`` must then be thread-safe)."""
         plan = self._configured()
         if node is not None:
             name = node if isinstance(node, str) else node.__name__
@@ -332,7 +334,7 @@ class DoJobber:
                 raise GraphError(f"{name!r} is not a Job of this graph")
             plan = Plan(plan.nodes, roots=[name])
         self._run.start()
-        engine = Engine(self._listeners(), no_act=self._no_act)
+        engine = Engine(self._listeners(), no_act=self._no_act, workers=workers)
         self._engines.append(engine)
         try:
             self.report = engine.converge(plan)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -48,16 +49,57 @@ def queue_status(status: str) -> str:
 
 def import_task_modules(ctx: Context, modules: Sequence[str]) -> None:
     """Import the config's ``imports:`` and ``-m`` modules (the working directory first on
-    the path, as ``python -m`` has it)."""
+    the path, as ``python -m`` has it; the ``flows:`` folder too, for flow factories)."""
     from jobsmith.queue.plugins import import_modules
 
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    for folder in (flows_folder(ctx), os.getcwd()):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     import_modules([*ctx.config.imports, *modules])
+
+
+def flows_folder(ctx: Context) -> str:
+    """The folder whose ``flows/*/*/*.py`` hold job plugins: ``flows:`` in jobsmith.yml
+    (relative to the file), else the working folder."""
+    configured = ctx.config.sections.get("flows")
+    if configured is None:
+        return os.getcwd()
+    if not isinstance(configured, str):
+        where = ctx.config.path or "jobsmith.yml"
+        raise JobsmithError(f"{where}: flows: expected a folder name, not {configured!r}")
+    base = ctx.config.path.parent if ctx.config.path else Path.cwd()
+    return str((base / configured).resolve())
+
+
+def load_plugins(ctx: Context, modules: Sequence[str]) -> None:
+    """Import every source of job plugins: modules, ``flows/*/*/*.py``, entry points."""
+    from jobsmith.queue.plugins import import_flow_plugins, load_entry_points
+
+    import_task_modules(ctx, modules)
+    import_flow_plugins(flows_folder(ctx))
+    load_entry_points()
+
+
+class PostCommand(click.Command):
+    """``post``, whose ``--help`` ends with the list of job plugins."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from jobsmith.queue.plugins import one_line_help, plugins
+
+        obj = ctx.find_object(Context)
+        if obj is not None:
+            load_plugins(obj, ctx.params.get("modules") or ())
+        with formatter.section("Registered jobs (post NAME --help for their arguments)"):
+            if plugins:
+                formatter.write_dl([(n, one_line_help(plugins[n])) for n in sorted(plugins)])
+            else:
+                formatter.write_text("none found (flows/*/*/*.py, imports:, -m, entry points)")
+        super().format_epilog(ctx, formatter)
 
 
 # -- post ------------------------------------------------------------------------------------
 @cli.command(
+    cls=PostCommand,
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @modules_option
@@ -67,10 +109,9 @@ def import_task_modules(ctx: Context, modules: Sequence[str]) -> None:
 def post(ctx: Context, modules: tuple[str, ...], name: str, args: tuple[str, ...]) -> None:
     """Queue a job: `post TYPE.TASK key=value … [--priority N]`, or run a job plugin
     (`post NAME --help` shows its own arguments)."""
-    from jobsmith.queue.plugins import load_entry_points, plugins
+    from jobsmith.queue.plugins import plugins
 
-    import_task_modules(ctx, modules)
-    load_entry_points()
+    load_plugins(ctx, modules)
     if name in plugins:
         plugins[name](list(args))
         return
@@ -357,6 +398,26 @@ def _show_counts(store: Any) -> None:
     for name in sorted(counts):
         table.add_row(name, *(str(counts[name].get(s, "")) for s in STATUSES))
     console.print(table)
+    _show_running_flows(store)
+
+
+def _show_running_flows(store: Any) -> None:
+    """Running flow jobs with their flow's name and the task running now (jobrunner's
+    ``show``)."""
+    from jobsmith.queue.flows import flow_state_id
+
+    jobs = store.jobs.of_task("jobsmith", "flow", "running", 100)
+    states = store.flows.many([flow_state_id(job.id) for job in jobs])
+    if not states:
+        return
+    table = Table(title="Running flows", title_justify="left")
+    for column in ("job", "flow", "state", "task", "worker"):
+        table.add_column(column)
+    for job in jobs:
+        state = states.get(flow_state_id(job.id))
+        if state is not None:
+            table.add_row(str(job.id), state.name, state.status, state.current or "", job.worker)
+    console.print(table)
 
 
 def _show_task(store: Any, type_key: str, task_key: str, status: str | None, limit: int) -> None:
@@ -409,6 +470,8 @@ def _show_job(store: Any, job_id: int) -> None:
     )
     if job.status == "running":
         console.print(f"held by {job.worker} until {when(job.lease_until)}")
+    if (job.type_key, job.task_key) == ("jobsmith", "flow"):
+        _show_flow_state(store, job.id)
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
     if job.run_after and job.status == "waiting":
@@ -436,6 +499,25 @@ def _show_job(store: Any, job_id: int) -> None:
                 run.error or "",
             )
         console.print(table)
+
+
+def _show_flow_state(store: Any, job_id: int) -> None:
+    from jobsmith.queue.flows import flow_state_id
+
+    state = store.flows.get(flow_state_id(job_id))
+    if state is None:
+        return
+    console.print(
+        f"flow [bold]{state.name}[/]: {state.status}"
+        + (f" · task [bold]{state.current}[/]" if state.current else ""),
+        highlight=False,
+    )
+    table = Table(title="Flow tasks", title_justify="left")
+    for column in ("task", "state", "executions"):
+        table.add_column(column)
+    for task in store.flows.tasks(flow_state_id(job_id)):
+        table.add_row(task.name, task.state, str(task.attempt))
+    console.print(table)
 
 
 @cli.command()

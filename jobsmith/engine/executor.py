@@ -1,4 +1,5 @@
-"""The engine: runs a :class:`~jobsmith.engine.dag.Plan` one node at a time, in order.
+"""The engine: runs a :class:`~jobsmith.engine.dag.Plan` one node at a time, in order
+(or with ``workers=N``, ready nodes at the same time: :mod:`.parallel`).
 
 Two ways to treat a failure share everything else (tries, phases, delays, events):
 
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
+from jobsmith.engine import parallel
 from jobsmith.engine.dag import Plan
 from jobsmith.engine.events import Dispatch, Listener
 from jobsmith.engine.gcpause import GcPause
@@ -49,8 +52,12 @@ class Engine:
         no_act: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        workers: int = 1,
     ) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a whole number >= 1, not {workers!r}")
         self.no_act = no_act
+        self.workers = workers
         self.events = Dispatch(listeners)
         self._sleep = sleep
         self._clock = clock
@@ -138,8 +145,11 @@ class Engine:
         report = Report({r.node.name: r for r in reports}, rounds=0, no_act=self.no_act)
         self._started(plan)
         try:
-            with self._gc:
-                self._sweeps(plan, reports, report)
+            with self._gc, self._threads():
+                if self.workers > 1:
+                    parallel.converge(self, plan, reports, report)
+                else:
+                    self._sweeps(plan, reports, report)
         except BaseException as exc:
             report.error = exc
             raise
@@ -200,8 +210,12 @@ class Engine:
         report = Report({r.node.name: r for r in reports}, no_act=self.no_act)
         self._started(plan)
         try:
-            with self._gc:
-                _Reverting(self, plan, reports, report).run()
+            with self._gc, self._threads():
+                state = _Reverting(self, plan, reports, report)
+                if self.workers > 1:
+                    parallel.run_or_revert(state, self.workers)
+                else:
+                    state.run()
         except _RevertFailed:
             pass  # reverting stops at the first revert that fails; the report says which
         except BaseException as exc:
@@ -210,6 +224,18 @@ class Engine:
         finally:
             self._finished(report)
         return report
+
+    @contextmanager
+    def _threads(self) -> Iterator[None]:
+        """With workers, listeners are called under a lock for the length of a run."""
+        if self.workers == 1:
+            yield
+            return
+        events, self.events = self.events, parallel.locked(self.events)
+        try:
+            yield
+        finally:
+            self.events = events
 
     def _started(self, plan: Plan) -> None:
         if self.events.run_started is not None:

@@ -25,6 +25,7 @@ The seed spellings map as: ``taskflow.task.Task`` → :class:`Task`,
 
 from __future__ import annotations
 
+from jobsmith.flow.dryrun import PlannedTask, dry_run
 from jobsmith.flow.patterns import Flow, GraphFlow, LinearFlow, UnorderedFlow
 from jobsmith.flow.retry import (
     RETRY,
@@ -47,6 +48,7 @@ __all__ = [
     "AlwaysRevertAll",
     "Failure",
     "Flow",
+    "PlannedTask",
     "ForEach",
     "FunctorTask",
     "GraphFlow",
@@ -55,5 +57,6 @@ __all__ = [
     "Task",
     "Times",
     "UnorderedFlow",
+    "dry_run",
     "run",
 ]

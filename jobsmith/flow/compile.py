@@ -10,7 +10,7 @@ anything runs, so a flow that cannot work fails whole, not halfway.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +57,21 @@ class Values:
 class TaskRun:
     """One task in one run: binds inputs, executes, stores outputs, reverts."""
 
-    __slots__ = ("args", "failure", "failures", "inputs", "saved", "step", "task", "values")
+    __slots__ = (
+        "args",
+        "encode",
+        "encoded",
+        "executions",
+        "failure",
+        "failures",
+        "inputs",
+        "on_revert",
+        "resumed",
+        "saved",
+        "step",
+        "task",
+        "values",
+    )
 
     def __init__(self, task: Task, values: Values, failures: dict[str, Failure]) -> None:
         self.task, self.values, self.failures = task, values, failures
@@ -69,10 +83,23 @@ class TaskRun:
         self.inputs: dict[str, Any] = {}
         self.failure: Failure | None = None
         self.saved: list[tuple[str, tuple[str, Any] | None]] = []
+        self.executions = 0
+        """How many times ``execute`` was started (in earlier processes too, when resumed)."""
+        self.resumed: tuple[Any] | None = None
+        """The result read back from the store when the task completed before a restart."""
+        self.encode: Callable[[Any], str] | None = None
+        """Turns a result into stored text (a flow that keeps state); raising fails the task."""
+        self.encoded: str | None = None
+        self.on_revert: Callable[[TaskRun], None] | None = None
         self.step = Step(run=self.run, revert=self.revert if task.reverts else None)
 
     def make_step(self) -> Step:
         return self.step
+
+    def watch_reverts(self, on_revert: Callable[[TaskRun], None]) -> None:
+        """Call ``on_revert(self)`` before this task is reverted (tasks without a revert too)."""
+        self.on_revert = on_revert
+        self.step = Step(run=self.run, revert=self._revert_step)
 
     def bind(self) -> dict[str, Any]:
         inputs = dict(self.task.inject)
@@ -86,15 +113,40 @@ class TaskRun:
 
     def run(self) -> Any:
         self.failure, self.saved = None, []
+        if self.resumed is not None:  # completed before a restart: read back, not run again
+            (result,) = self.resumed
+            self.resumed = None
+            self.inputs = self.bind()
+            for name, value in split_result(self.task, result):
+                self.saved.append((name, self.values.set(name, value)))
+            return result
         try:
             self.inputs = self.bind()
+            self.executions += 1
+            self.task.attempt = self.executions
             result = self.task.execute(**self.inputs)
+            if self.encode is not None:
+                self.encoded = self.encode(result)
             for name, value in split_result(self.task, result):
                 self.saved.append((name, self.values.set(name, value)))
         except Exception as exc:
             self.failure = self.failures[self.task.name] = Failure(exc, self.task.name)
             raise
         return result
+
+    def _revert_step(self, result: Any, error: BaseException | None) -> None:
+        if self.on_revert is not None:
+            self.on_revert(self)
+        if self.task.reverts:
+            self.revert(result, error)
+        else:
+            self.restore()
+
+    def restore(self) -> None:
+        """Take back the values this task stored."""
+        for name, before in reversed(self.saved):
+            self.values.restore(name, before)
+        self.saved = []
 
     def revert(self, result: Any, error: BaseException | None) -> None:
         kwargs = dict(self.inputs)
@@ -104,9 +156,7 @@ class TaskRun:
         if names is not None:
             kwargs = {name: kwargs[name] for name in names if name in kwargs}
         self.task.revert(**kwargs)
-        for name, before in reversed(self.saved):
-            self.values.restore(name, before)
-        self.saved = []
+        self.restore()
 
 
 @dataclass
@@ -242,7 +292,9 @@ class Compiled:
                     )
                 provider[name] = i
         for i, part in enumerate(parts):
-            edges[i] += [provider[n] for n in part.needs if n in provider and provider[n] != i]
+            edges[i] += [
+                provider[n] for n in sorted(part.needs) if n in provider and provider[n] != i
+            ]
         dependency_order(
             range(len(parts)), lambda i: edges[i], name=lambda i: _label(flow.items[i])
         )

@@ -8,10 +8,18 @@ from typing import Any
 
 from jobsmith.engine import Engine, Listener, Outcome, Report
 from jobsmith.engine.console import LogListener
-from jobsmith.engine.record import RunLogTarget, describe, recorder_for
+from jobsmith.engine.record import RunLogTarget, describe, recorder_for, resolve_run_log
 from jobsmith.errors import FlowError
 from jobsmith.flow.compile import Compiled
 from jobsmith.flow.patterns import Flow
+from jobsmith.flow.state import (
+    COMPLETED,
+    REVERTING,
+    FlowState,
+    Resume,
+    continue_revert,
+    initial_store,
+)
 from jobsmith.flow.task import Task
 from jobsmith.runlog import JobRun
 
@@ -27,6 +35,8 @@ def run(
     environment: str | None = None,
     job_run: JobRun | None = None,
     listeners: Iterable[Listener] = (),
+    flow_id: str | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Run ``flow`` with the initial values in ``store``; return every value by name: the
     store's and what the tasks provided (TaskFlow's ``engines.run``).
@@ -44,9 +54,20 @@ def run(
     nowhere, or by default the store of ``jobsmith.yml`` / ``JOBSMITH_STORE`` /
     ``.jobsmith/jobsmith.db``. Pass ``job_run`` to record the tasks under a job run you
     started (and will end) yourself, e.g. a queued job's.
+
+    ``flow_id`` keeps the flow's state in the run log's store as it goes, so that running
+    it again under the same id after a crash continues where it stopped (see
+    :mod:`jobsmith.flow.state`). ``workers`` > 1 runs tasks whose inputs are ready at the
+    same time, in that many threads.
     """
     compiled = Compiled(flow, store)
     chosen: list[Listener] = [*listeners, LogListener(log)]
+    resume: Resume | None = None
+    if flow_id is not None:
+        resume = _resume(compiled, flow_id, run_log, store)
+        if resume.status == COMPLETED:
+            resume.values_after(compiled)
+            return compiled.values.as_dict()
     recorder = recorder_for(
         run_log,
         job_name or flow.name,
@@ -56,11 +77,50 @@ def run(
         job_run=job_run,
         inputs=compiled.inputs_of,
     )
-    if recorder is not None:
+    if resume is not None and resume.status == REVERTING:
+        raise continue_revert(compiled, resume, recorder)
+    if resume is not None:
+        chosen.append(FlowState(resume.store, resume.flow_id, compiled, recorder, resume, workers))
+    elif recorder is not None:
         chosen.append(recorder)
-    report = Engine(chosen).run_or_revert(compiled.plan)
+    report = Engine(chosen, workers=workers).run_or_revert(compiled.plan)
     _raise_failure(flow.name, report)
     return compiled.values.as_dict()
+
+
+def _resume(
+    compiled: Compiled, flow_id: str, run_log: RunLogTarget, store: Mapping[str, Any] | None
+) -> Resume:
+    """The flow's state under ``flow_id``: read back to continue, or started afresh."""
+    found = resolve_run_log(run_log)
+    if found is None:
+        raise FlowError(
+            f"flow {compiled.name!r}: flow_id={flow_id!r} keeps the flow's state in the run "
+            "log's store, but run_log=False keeps nothing"
+        )
+    resume = Resume(found.store, flow_id)
+    if resume.status in ("running", REVERTING) and resume.record is not None:
+        if resume.record.name != compiled.name:
+            raise FlowError(
+                f"flow_id {flow_id!r} holds the state of flow {resume.record.name!r}, "
+                f"not of {compiled.name!r}"
+            )
+        if resume.status == "running":
+            resume.read_back(compiled)
+            log.info(
+                "Flow %s (%s) continues after a restart: %d task(s) done",
+                compiled.name,
+                flow_id,
+                len(resume.done()),
+            )
+        return resume
+    if resume.status == COMPLETED:
+        return resume
+    flows = found.store.flows
+    with found.store.connector.transaction():
+        flows.start(flow_id, compiled.name, initial_store(compiled.name, store))
+        flows.add_pending(flow_id, list(compiled.runs))
+    return Resume(found.store, flow_id)
 
 
 def _raise_failure(flow: str, report: Report) -> None:

@@ -60,6 +60,10 @@ class Task:
     """
 
     default_provides: str | Sequence[str] | None = None
+    attempt: int = 1
+    """Which execution of this task is running: 1 for the first, more when a retry runs it
+    again or a flow resumed after a crash runs the task that was interrupted again (tasks
+    run at least once; use it to make ``execute`` idempotent)."""
 
     def __init__(
         self,

@@ -111,6 +111,9 @@ class JobExecutor:
         if task is None:
             return self._failed(job, started, f"no task named {job.name} in this worker")
         if job.cancel_requested:
+            on_cancelled = getattr(task.function, "on_cancelled", None)
+            if on_cancelled is not None:  # e.g. a flow job whose revert was interrupted
+                on_cancelled(self.store, job.id, job.arguments)
             return Outcome(job, "cancelled", started, time.time(), "cancelled before it started")
         try:
             kwargs = task.arguments.load(job.arguments)
@@ -154,7 +157,7 @@ class JobExecutor:
             log.debug("%s", traceback.format_exc())
         outcome = Outcome(job, status, started, time.time(), error, task_kind=task.kind)
         outcome.parameters = shown_parameters(job.arguments)
-        if status == "failed" and job.attempts <= task.retry.retries:
+        if status == "failed" and job.attempts <= _retries(task, job.arguments):
             outcome.status = "waiting"
             outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
         return outcome
@@ -241,6 +244,13 @@ class JobExecutor:
         outcome = Outcome(job, "failed", started, time.time(), error)
         outcome.parameters = shown_parameters(job.arguments)
         return outcome
+
+
+def _retries(task: Task, arguments: Mapping[str, Any]) -> int:
+    """How many retries a failed job gets: the task's policy, or what its function's
+    ``retries_of(arguments)`` says for this job (a flow job posted with ``retries=N``)."""
+    per_job = getattr(task.function, "retries_of", None)
+    return task.retry.retries if per_job is None else max(per_job(arguments), 0)
 
 
 def shown_parameters(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -64,17 +64,68 @@ def run_flow(
     store: dict[str, Any] | None = None,
     factory_args: list[Any] | None = None,
     factory_kwargs: dict[str, Any] | None = None,
+    retries: int = 0,
+    workers: int = 1,
 ) -> Any:
     """Build a flow with its factory and run it (a job posted with post_job); its task
-    runs are recorded in the worker's store as a job run of kind ``flow``."""
+    runs are recorded in the worker's store as a job run of kind ``flow``, and its state
+    is kept there under ``job:ID`` so that another worker continues it if this one dies.
+    A cancelled (or timed out) flow job reverts its completed tasks, newest first; one
+    whose worker stops is given back to the queue and continued by the next worker."""
     from jobsmith.flow import run
+    from jobsmith.flow.state import cancel_revert
     from jobsmith.queue.execute import current_job
+    from jobsmith.queue.interrupt import JobCancelled, JobTimeout
 
     flow = import_factory(factory)(*(factory_args or ()), **(factory_kwargs or {}))
     job = current_job()
     if job is None:
-        return run(flow, store=dict(store or {}))
-    return run(flow, store=dict(store or {}), run_log=job.store, environment=job.environment)
+        return run(flow, store=dict(store or {}), workers=workers)
+    flow_id = flow_state_id(job.id)
+    try:
+        return run(
+            flow,
+            store=dict(store or {}),
+            run_log=job.store,
+            environment=job.environment,
+            flow_id=flow_id,
+            workers=workers,
+        )
+    except JobCancelled:
+        cancel_revert(flow, dict(store or {}), job.store, flow_id)
+        raise
+    except JobTimeout:
+        cancel_revert(flow, dict(store or {}), job.store, flow_id, "timed out")
+        raise
+
+
+def _retries_of(arguments: Mapping[str, Any]) -> int:
+    """How many times the queue retries a failed flow job (``post_job(retries=N)``)."""
+    retries = arguments.get("retries", 0)
+    return retries if isinstance(retries, int) and not isinstance(retries, bool) else 0
+
+
+def _on_cancelled(store: Store, job_id: int, arguments: Mapping[str, Any]) -> None:
+    """A cancelled flow job claimed again (its worker died while reverting): go on
+    reverting its completed tasks."""
+    from jobsmith.flow.state import cancel_revert
+
+    if store.flows.get(flow_state_id(job_id)) is None:
+        return
+    factory = import_factory(str(arguments["factory"]))
+    flow = factory(
+        *(arguments.get("factory_args") or ()), **(arguments.get("factory_kwargs") or {})
+    )
+    cancel_revert(flow, dict(arguments.get("store") or {}), store, flow_state_id(job_id))
+
+
+run_flow.function.retries_of = _retries_of  # type: ignore[attr-defined]
+run_flow.function.on_cancelled = _on_cancelled  # type: ignore[attr-defined]
+
+
+def flow_state_id(job_id: int) -> str:
+    """The ``flow_id`` a flow job's state is kept under."""
+    return f"job:{job_id}"
 
 
 def post_job(
@@ -86,15 +137,30 @@ def post_job(
     priority: int | None = None,
     unique: bool | None = None,
     backend: Store | None = None,
+    retries: int = 0,
+    workers: int = 1,
 ) -> PostedJob:
     """Post a flow job (jobrunner's ``post_job``): ``store`` is the flow's initial store,
-    ``backend`` the jobsmith store to queue it in (default: the configured one)."""
+    ``backend`` the jobsmith store to queue it in (default: the configured one).
+
+    ``retries``: how many more times the queue runs the flow when it fails (each time
+    after the flow was fully reverted); ``workers``: threads that run ready tasks at once.
+    """
     from jobsmith.queue.posting import post
 
-    arguments = {
+    for name, value, least in (("retries", retries, 0), ("workers", workers, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise JobsmithError(
+                f"post_job: {name} must be a whole number >= {least}, not {value!r}"
+            )
+    arguments: dict[str, Any] = {
         "factory": factory_reference(factory),
         "store": dict(store or {}),
         "factory_args": list(factory_args),
         "factory_kwargs": dict(factory_kwargs or {}),
     }
+    if retries:
+        arguments["retries"] = retries
+    if workers != 1:
+        arguments["workers"] = workers
     return post(FLOW_TASK, arguments, priority=priority, unique=unique, store=backend)

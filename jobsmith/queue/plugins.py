@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import traceback
 from argparse import ArgumentParser, Namespace
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from jobsmith.errors import JobsmithError
@@ -54,8 +56,59 @@ def register_job(name: str | None = None) -> Callable[[JobPlugin], JobPlugin]:
 
 
 def parse_arguments(parser: ArgumentParser, args: Sequence[str] | None = None) -> Namespace:
-    """Parse a plugin's arguments (jobrunner's ``jobrunner.cli.parse.parse_arguments``)."""
-    return parser.parse_args(list(args) if args is not None else None)
+    """Parse a plugin's arguments (jobrunner's ``jobrunner.cli.parse.parse_arguments``):
+    ``-v/--verbose`` is added, and logging is set up (DEBUG with it, else INFO)."""
+    if not any("--verbose" in action.option_strings for action in parser._actions):
+        parser.add_argument(
+            "-v", "--verbose", action="store_true", help="log more (debug messages too)"
+        )
+    parsed = parser.parse_args(list(args) if args is not None else None)
+    setup_logging(debug=bool(getattr(parsed, "verbose", False)))
+    return parsed
+
+
+def setup_logging(debug: bool = False) -> None:
+    """Log to standard output at INFO, or DEBUG when ``debug`` (jobrunner's set-up); when
+    logging is set up already (the ``jobsmith`` command), only the level changes."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def one_line_help(plugin: JobPlugin) -> str:
+    """The first line of a plugin's docstring ("" when it has none)."""
+    doc = (getattr(plugin, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip() if doc else ""
+
+
+def flow_plugin_modules(folder: str | Path) -> list[str]:
+    """The modules ``flows/*/*/*.py`` under ``folder``, as dotted names, sorted."""
+    base = Path(folder)
+    found = []
+    for path in sorted((base / "flows").glob("*/*/*.py")):
+        parts = path.relative_to(base).with_suffix("").parts
+        if all(part.isidentifier() for part in parts):
+            found.append(".".join(parts))
+    return found
+
+
+def import_flow_plugins(folder: str | Path) -> list[str]:
+    """Import every module ``flows/*/*/*.py`` under ``folder`` (put on ``sys.path``), so the
+    jobs they register with :func:`register_job` are known; returns the modules' names."""
+    base = str(Path(folder).resolve())
+    modules = flow_plugin_modules(base)
+    if modules and base not in sys.path:
+        sys.path.insert(0, base)
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            path = Path(base, *module.split(".")).with_suffix(".py")
+            raise JobsmithError(f"job plugin {path}: cannot import {module}: {exc}") from exc
+    return modules
 
 
 def import_modules(modules: Iterable[str]) -> None:

@@ -10,6 +10,7 @@ from jobsmith import post_job
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker
 from jobsmith.store import Store
+from tests.integration.flow_crash import flaky_flow
 from tests.integration.queue_flows import my_flow_factory
 from tests.integration.queue_tasks import lines
 
@@ -43,3 +44,26 @@ def test_a_factory_workers_cannot_import_is_refused_when_posting(store: Store) -
 
     with pytest.raises(JobsmithError, match="cannot be found by a worker"):
         post_job(local_factory, backend=store)
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_a_failed_flow_job_is_retried_by_the_queue_after_a_full_revert(
+    store: Store, tmp_path: Path, retries: int
+) -> None:
+    out = str(tmp_path / "effects")
+    job = post_job(flaky_flow, store={"path": out}, retries=retries, backend=store)
+    Worker(store, burst=True, lease=5).run()
+    first_try = ["execute task_1 attempt 1", "fail_first failed", "revert task_1 result 10"]
+    stored = store.jobs.get(job.id)
+    if retries:
+        assert lines(out) == [*first_try, "execute task_1 attempt 1", "fail_first ok"]
+        assert (stored.status, stored.attempts) == ("completed", 2)
+    else:
+        assert lines(out) == first_try
+        assert (stored.status, stored.attempts) == ("failed", 1)
+        assert "fails the first time" in (stored.error or "")
+
+
+def test_post_job_refuses_bad_retries(store: Store) -> None:
+    with pytest.raises(JobsmithError, match="retries must be a whole number >= 0, not -1"):
+        post_job(flaky_flow, retries=-1, backend=store)

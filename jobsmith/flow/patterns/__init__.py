@@ -30,6 +30,7 @@ class Flow:
         self.name = name
         self.retry = retry
         self.items: list[Item] = []
+        self._added: set[int] = set()
 
     def add(self, *items: Item) -> Self:
         """Add tasks or flows; returns the flow, so calls chain."""
@@ -38,8 +39,9 @@ class Flow:
         for item in items:
             if not isinstance(item, Task | Flow):
                 raise FlowError(f"flow {self.name!r}: can only add tasks and flows, not {item!r}")
-            if any(item is existing for existing in self.items):
+            if id(item) in self._added:
                 raise FlowError(f"flow {self.name!r}: {item!r} was added twice")
+            self._added.add(id(item))
             self.items.append(item)
         return self
 
