@@ -286,6 +286,7 @@ def worker(
     console.print(
         f"[green]{stats.completed} completed[/], [red]{stats.failed} failed[/], "
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
+        + (f"; {stats.note}" if stats.note else "")
     )
 
 

@@ -30,6 +30,7 @@ class Waker:
         self._wanted = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._notices = 0
 
     def event(self) -> threading.Event:
         """An event that is set whenever work may have arrived (one per slot)."""
@@ -43,6 +44,17 @@ class Waker:
         woken = event.wait(timeout)
         event.clear()
         return woken
+
+    def mark(self) -> int:
+        """A number that changes when jobs were posted or became waiting again (SQLite:
+        when another connection committed, seen from the calling thread's connection)."""
+        if self.store.dialect == "sqlite":
+            return self.store.jobs.data_version()
+        return self._notices
+
+    def changed(self, mark: int) -> bool:
+        """Whether the queue may have changed since ``mark``."""
+        return self.mark() != mark
 
     def wake_all(self) -> None:
         for event in self._events:
@@ -91,9 +103,11 @@ class Waker:
     def _listen_once(self) -> None:
         conn = self.store.jobs.listener()
         try:
+            self._notices += 1
             self.wake_all()  # anything posted while we were not listening
             while not self._stop.is_set():
                 for note in conn.notifies(timeout=0.5):
+                    self._notices += 1
                     if note.payload.startswith("cancel ") and self.on_cancel is not None:
                         self.on_cancel(int(note.payload.split()[1]))
                     self.wake_all()

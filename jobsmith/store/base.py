@@ -50,6 +50,10 @@ class Connector(Protocol):
         """Group statements atomically; SQLite takes the write lock at the start.
         Nested use joins the outer transaction."""
 
+    def write_turn(self) -> AbstractContextManager[None]:
+        """A transaction that writes at once: on SQLite its write lock is taken by polling
+        (fair between busy workers), on PostgreSQL it is :meth:`transaction`."""
+
     def run_script(self, sql: str) -> None:
         """Run several statements (DDL) inside the current transaction."""
 

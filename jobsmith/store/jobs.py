@@ -21,8 +21,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -112,6 +111,19 @@ class Outcome:
     run_after: float | None = None
     task_kind: str = "QueueTask"
     parameters: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """What ending attempts did: the jobs ended, and the (id, status) of the jobs parked
+    on them that were woken (waiting) or failed (their dependency did not complete)."""
+
+    ids: set[int]
+    dependants: list[tuple[int, str]]
+
+    @property
+    def dependants_failed(self) -> int:
+        return sum(1 for _, status in self.dependants if status == "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,109 +336,52 @@ class JobRepository:
         lease: float,
         queues: Sequence[str] | None = None,
         tasks: Sequence[str] | None = None,
+        durations: Mapping[str, float] | None = None,
+        budget: float | None = None,
     ) -> list[Claimed]:
-        """Take up to ``limit`` jobs for attempts (see the module docstring)."""
-        if self.postgres:
-            rows = self.db.fetchall(
-                self.q.claim_jobs,
-                {
-                    "worker": worker,
-                    "host": host,
-                    "limit": limit,
-                    "system_units": system_units,
-                    "lease": lease,
-                    "queues": list(queues) if queues else None,
-                    "tasks": list(tasks) if tasks else None,
-                },
-            )
-            return [_claimed(r) for r in rows]
-        with self._write_turn():
-            row = self.db.fetchone(self.q.units_in_use, {"host": host})
-            free = system_units - int(row["n"] if row else 0)
-            if free <= 0:
-                return []
-            return self._claim_sqlite(worker, host, limit, free, lease, queues, tasks)
-
-    def _claim_sqlite(
-        self,
-        worker: str,
-        host: str,
-        limit: int,
-        free: int,
-        lease: float,
-        queues: Sequence[str] | None,
-        tasks: Sequence[str] | None,
-    ) -> list[Claimed]:
-        now = time.time()
-        candidates = self.db.fetchall(
-            self.q.claim_candidates,
-            {
-                "now": now,
-                "free_units": free,
-                "limit": limit,
-                "queues": json.dumps(list(queues)) if queues else None,
-                "tasks": json.dumps(list(tasks)) if tasks else None,
-            },
-        )
-        chosen: list[int] = []
-        order: dict[int, int] = {}
-        for candidate in candidates:
-            if candidate["process_units"] > free:
-                break
-            free -= candidate["process_units"]
-            order[candidate["id"]] = len(chosen)
-            chosen.append(candidate["id"])
-        if not chosen:
-            return []
-        rows = self.db.fetchall(
-            self.q.claim_jobs,
-            {
-                "ids": json.dumps(chosen),
-                "now": now,
-                "lease_until": now + lease,
-                "worker": worker,
-                "host": host,
-            },
-        )
-        return sorted((_claimed(r) for r in rows), key=lambda c: order[c.id])
+        """Take jobs for attempts, highest priority first, then oldest, within the host's
+        free process units: the first always; with a ``budget`` (seconds), the following
+        ones only while each is of a task measured in ``durations`` (task name -> seconds
+        per job) and their work stays within the budget; without one, up to ``limit``."""
+        values = {
+            "worker": worker,
+            "host": host,
+            "limit": limit,
+            "system_units": system_units,
+            "lease": lease,
+            "queues": list(queues) if queues else None,
+            "tasks": list(tasks) if tasks else None,
+            "durations": json.dumps(dict(durations or {})),
+            "budget": budget,
+            "now": time.time(),
+        }
+        with self.db.write_turn():
+            rows = self.db.fetchall(self.q.claim_jobs, values)
+        return sorted((_claimed(r) for r in rows), key=lambda c: (-c.priority, c.id))
 
     def finish_and_claim(
         self, outcomes: Sequence[Outcome], run_log: dict[str, Any] | None, **claim: Any
-    ) -> list[Claimed]:
-        """End attempts (as :meth:`finish`) and claim the next jobs (as :meth:`claim`) in
-        one transaction: on SQLite, one turn of the write lock instead of two."""
-        with self._write_turn():
-            self.finish(outcomes, run_log)
-            return self.claim(**claim)
+    ) -> tuple[Ended, list[Claimed]]:
+        """End attempts (as :meth:`end`) and claim the next jobs (as :meth:`claim`) in one
+        transaction: on SQLite, one turn of the write lock instead of two."""
+        with self.db.write_turn():
+            return self.end(outcomes, run_log), self.claim(**claim)
 
-    @contextmanager
-    def _write_turn(self) -> Iterator[None]:
-        """A transaction; on SQLite its write lock is taken by polling every 100 µs.
-
-        SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so a worker that
-        commits and begins again at once keeps the lock from the others for good; polling
-        lets a waiting worker take its turn while the other runs its batch."""
-        if self.postgres:
-            with self.db.transaction():
-                yield
-            return
-        with ExitStack() as stack:
-            row = self.db.fetchone(self.q.busy_timeout)
-            wait_ms = int(row["timeout"]) if row else 30_000
-            self.db.execute(self.q.set_busy_timeout.format(ms=0))
-            try:
-                deadline = time.monotonic() + wait_ms / 1000
-                while True:
-                    try:
-                        stack.enter_context(self.db.transaction())
-                        break
-                    except sqlite3.OperationalError as exc:
-                        if "locked" not in str(exc) or time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.0001)
-            finally:
-                self.db.execute(self.q.set_busy_timeout.format(ms=wait_ms))
-            yield
+    def top_waiting(
+        self, system_units: int, queues: Sequence[str] | None, tasks: Sequence[str] | None
+    ) -> int | None:
+        """The highest priority of the jobs ready to start that fit ``system_units`` (of
+        these queues/tasks, None: all); None when there are none."""
+        row = self.db.fetchone(
+            self.q.top_waiting,
+            {
+                "system_units": system_units,
+                "queues": list(queues) if queues else None,
+                "tasks": list(tasks) if tasks else None,
+                "now": time.time(),
+            },
+        )
+        return None if row is None or row["priority"] is None else int(row["priority"])
 
     def renew(self, worker: str, lease: float) -> list[tuple[int, str, bool]]:
         """The heartbeat: extend every lease ``worker`` holds. Returns (id, token,
@@ -466,37 +421,37 @@ class JobRepository:
 
     # -- ending attempts --------------------------------------------------------------------
     def finish(self, outcomes: Sequence[Outcome], run_log: dict[str, Any] | None) -> set[int]:
+        """End attempts (see :meth:`end`); returns the ids of the jobs actually ended."""
+        return self.end(outcomes, run_log).ids
+
+    def end(self, outcomes: Sequence[Outcome], run_log: dict[str, Any] | None) -> Ended:
         """End attempts and record them in the run log (``run_log`` holds environment,
-        executed_by, host and pid; None records nothing), atomically. An attempt whose
-        token no longer names its job's current attempt changes nothing in the queue (its
-        run is still logged). Returns the ids of the jobs actually ended."""
+        executed_by, host and pid; None records nothing), atomically; jobs parked on jobs
+        that ended are woken (or failed). An attempt whose token no longer names its
+        job's current attempt changes nothing in the queue (its run is still logged)."""
         if not outcomes:
-            return set()
+            return Ended(set(), [])
         rows = json.dumps([_row(o, run_log is not None) for o in outcomes])
         if self.postgres:
             query = self.q.finish_jobs if run_log is None else self.q.finish_and_log_jobs
             found = self.db.fetchall(query, {**(run_log or {}), "rows": rows})
-            return {r["id"] for r in found}
-        with self._write_turn():
+            return Ended(
+                {r["id"] for r in found if not r["dependant"]},
+                [(r["id"], r["status"]) for r in found if r["dependant"]],
+            )
+        with self.db.write_turn():
             found = self.db.fetchall(self.q.finish_jobs, {"rows": rows})
             ended = [r["id"] for r in found if r["status"] in ENDED]
-            if ended:
-                self.release_dependants(ended)
+            dependants = self.release_dependants(ended) if ended else []
             if run_log is not None:
                 self._log_sqlite(rows, run_log)
-        return {r["id"] for r in found}
+        return Ended({r["id"] for r in found}, dependants)
 
-    def release_dependants(self, ids: Sequence[int]) -> None:
-        """Wake (or fail) jobs parked on jobs that ended, and theirs in turn."""
-        if self.postgres:
-            self.db.execute(self.q.release_dependants, {"ids": list(ids)})
-            return
-        todo = list(ids)
-        while todo:
-            rows = self.db.fetchall(
-                self.q.release_dependants, {"ids": json.dumps(todo), "now": time.time()}
-            )
-            todo = [r["id"] for r in rows if r["status"] == "failed"]
+    def release_dependants(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """Wake (or fail) jobs parked on jobs that ended, and theirs in turn; returns the
+        (id, new status) of each."""
+        rows = self.db.fetchall(self.q.release_dependants, {"ids": list(ids), "now": time.time()})
+        return [(r["id"], r["status"]) for r in rows]
 
     def _log_sqlite(self, rows: str, who: dict[str, Any]) -> None:
         values = {**who, "rows": rows}
@@ -612,15 +567,22 @@ class JobRepository:
 
     def waiting_count(self, queues: Sequence[str] | None, tasks: Sequence[str] | None) -> int:
         """Jobs of these queues/tasks (None: all) waiting or parked."""
-        if self.postgres:
-            values: dict[str, Any] = {"queues": queues, "tasks": tasks}
-        else:
-            values = {
-                "queues": json.dumps(list(queues)) if queues else None,
-                "tasks": json.dumps(list(tasks)) if tasks else None,
-            }
-        row = self.db.fetchone(self.q.count_waiting, values)
-        return int(row["n"]) if row else 0
+        return sum(self.waiting(queues, tasks, 2**31 - 1))
+
+    def waiting(
+        self, queues: Sequence[str] | None, tasks: Sequence[str] | None, system_units: int
+    ) -> tuple[int, int]:
+        """Jobs of these queues/tasks (None: all) waiting or parked: how many fit in
+        ``system_units`` process units, and how many need more."""
+        row = self.db.fetchone(
+            self.q.count_waiting,
+            {
+                "queues": list(queues) if queues else None,
+                "tasks": list(tasks) if tasks else None,
+                "system_units": system_units,
+            },
+        )
+        return (int(row["n"] or 0), int(row["too_big"] or 0)) if row else (0, 0)
 
     def active_count(self) -> int:
         row = self.db.fetchone(self.q.count_active)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
 import psycopg
@@ -95,6 +95,10 @@ class PostgresConnector:
                 return
             with conn.transaction():
                 yield
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """A transaction (row locks and SKIP LOCKED need no turn-taking here)."""
+        return self.transaction()
 
     def run_script(self, sql: str) -> None:
         self.connection.execute(sql.encode())  # bytes: no placeholders are parsed

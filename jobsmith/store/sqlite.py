@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, overload
@@ -24,13 +25,23 @@ def _epoch(params: None) -> None: ...
 
 
 def _epoch(params: Params) -> Params:
-    """SQLite keeps times as epoch seconds: convert datetimes on the way in."""
+    """SQLite keeps times as epoch seconds and lists as JSON arrays (the queries read them
+    with ``json_each``): convert them on the way in, so callers pass the same values to
+    both databases."""
     if not params:
         return params
     for value in params.values():
-        if isinstance(value, datetime):
-            return {k: v.timestamp() if isinstance(v, datetime) else v for k, v in params.items()}
+        if isinstance(value, datetime | list | tuple):
+            return {k: _value(v) for k, v in params.items()}
     return params
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value))
+    return value
 
 
 class SQLiteConnector:
@@ -101,6 +112,40 @@ class SQLiteConnector:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def write_turn(self) -> Iterator[None]:
+        """A transaction whose write lock is taken by polling every 100 µs.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so a worker that
+        commits and begins again at once keeps the lock from the others for good; polling
+        lets a waiting worker take its turn while the other runs its batch. Nested use
+        joins the outer transaction."""
+        if self._threads.depth():
+            with self.transaction():
+                yield
+            return
+        conn = self.connection
+        wait_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        with ExitStack() as stack:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                deadline = time.monotonic() + wait_ms / 1000
+                while True:
+                    try:
+                        stack.enter_context(self.transaction())
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.0001)
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {wait_ms:d}")
+            yield
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (this thread's view)."""
+        return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
 
     def run_script(self, sql: str) -> None:
         for statement in iter_statements(sql):

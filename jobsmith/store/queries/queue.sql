@@ -83,36 +83,67 @@ WHERE type_key = :type_key AND task_key = :task_key
   AND arguments = :arguments::jsonb AND is_unique
   AND status IN ('waiting', 'running', 'parked');
 
--- name: units_in_use [sqlite]
--- Process units held by running jobs on one host.
-SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
-WHERE status = 'running' AND host = :host;
-
--- name: claim_candidates [sqlite]
--- The next jobs a worker may claim: highest priority first, then oldest.
-SELECT id, process_units FROM queue_job
-WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
-  AND process_units <= :free_units
-  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
-  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)))
-ORDER BY priority DESC, id
-LIMIT :limit;
-
 -- name: claim_jobs [sqlite]
--- Take the chosen jobs for attempts: a new token and a lease each, the attempt counted.
+-- Claim the next jobs (highest priority first, then oldest) that fit the host's free
+-- process units: the first one always, and after it the following ones only while each
+-- is of a task in :durations (JSON object: task name -> measured seconds per job) and their
+-- measured work stays within :budget seconds (:budget NULL: up to :limit jobs). Each gets a
+-- new token and a lease; the attempt is counted. Run inside the claim's write turn.
+WITH free AS (
+    SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
+    WHERE status = 'running' AND host = :host
+), candidates AS (
+    SELECT c.id, c.priority, c.process_units,
+           (SELECT d.value FROM json_each(:durations) d
+            WHERE d.key = c.type_key || '.' || c.task_key) AS took
+    FROM queue_job c, free
+    WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
+      AND c.process_units <= free.units
+      AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
+      AND (:tasks IS NULL OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+    ORDER BY c.priority DESC, c.id
+    LIMIT :limit
+), walked AS (
+    SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
+           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work
+    FROM candidates c
+    WINDOW w AS (ORDER BY c.priority DESC, c.id)
+)
 UPDATE queue_job SET status = 'running',
     token = printf('%012x', CAST(:now * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
-    attempts = attempts + 1, started_at = :now, lease_until = :lease_until, worker = :worker,
+    attempts = attempts + 1, started_at = :now, lease_until = :now + :lease, worker = :worker,
     host = :host, error = NULL
-WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'waiting'
+WHERE status = 'waiting' AND id IN (
+    SELECT w.id FROM walked w, free
+    WHERE w.units <= free.units
+      AND (w.n = 1 OR :budget IS NULL OR (w.unknown = 0 AND w.work <= :budget)))
 RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
           token, cancel_requested;
 
 -- name: claim_jobs [postgresql]
--- Take up to :limit jobs for attempts within the host's free process units (see the
--- claim_jobs function in the migration): one round trip.
+-- Claim the next jobs (see the claim_jobs function in migration 0004): one round trip.
 SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
-                         :tasks::text[]);
+                         :tasks::text[], :durations::jsonb, :budget::float8);
+
+-- name: top_waiting [sqlite]
+-- The highest priority among the jobs ready to start that a worker serves and whose
+-- process units the host has (NULL: none); a worker holding a batch checks it before
+-- starting the batch's next job. Column priority.
+SELECT max(priority) AS priority FROM queue_job
+WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
+  AND process_units <= :system_units
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
+
+-- name: top_waiting [postgresql]
+-- The highest priority among the jobs ready to start that a worker serves and whose
+-- process units the host has (NULL: none). Column priority.
+SELECT priority FROM queue_job
+WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= now())
+  AND process_units <= :system_units
+  AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]))
+ORDER BY priority DESC, id LIMIT 1;
 
 -- name: renew_leases [sqlite]
 -- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
@@ -162,7 +193,8 @@ RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status
 -- name: finish_jobs [sqlite]
 -- End attempts (completed, failed, cancelled, or waiting again for a retry), each only if
 -- its token still names the job's current attempt. :rows is a JSON array of {id, token,
--- status, error, run_after, ended}. Returns the jobs actually ended.
+-- status, error, run_after, ended}. Returns the jobs actually ended (release_dependants
+-- follows in the same transaction).
 UPDATE queue_job SET status = f.status, error = f.error, run_after = f.run_after,
     ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended END,
     token = CASE WHEN f.status = 'waiting' THEN NULL ELSE queue_job.token END,
@@ -173,10 +205,11 @@ FROM (SELECT value ->> 'id' AS id, value ->> 'token' AS token, value ->> 'status
              value ->> 'ended' AS ended
       FROM json_each(:rows)) AS f
 WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = 'running'
-RETURNING queue_job.id, queue_job.status;
+RETURNING queue_job.id, queue_job.status, 0 AS dependant;
 
 -- name: finish_jobs [postgresql]
--- End attempts (see the finish_jobs function in the migration). Returns the jobs ended.
+-- End attempts and wake or fail their dependants (see the finish_jobs function in
+-- migration 0004). Returns the jobs ended, then the dependants (dependant true).
 SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: release_job [sqlite]
@@ -212,24 +245,34 @@ WHERE id = :id AND token = :token::uuid AND status = 'running'
 RETURNING id;
 
 -- name: release_dependants [sqlite]
--- Jobs parked on dependencies that just ended: back to waiting when the dependency
--- completed, failed (with the reason) otherwise.
-UPDATE queue_job SET
-    status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
-    error = CASE WHEN d.status = 'completed' THEN NULL
-            ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
-                 || d.status || coalesce(': ' || d.error, '') END,
-    ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE :now END,
-    waiting_on = NULL
-FROM queue_job d
-WHERE queue_job.status = 'parked' AND queue_job.waiting_on = d.id
-  AND d.id IN (SELECT value FROM json_each(:ids))
-  AND d.status IN ('completed', 'failed', 'cancelled')
+-- Jobs parked on dependencies that just ended (:ids, a JSON array): back to waiting when
+-- the dependency completed, failed (with the reason) otherwise, and the jobs parked on a
+-- job failed so, in turn. Returns every job woken or failed.
+WITH RECURSIVE chain(id, status, error) AS (
+    SELECT j.id, CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
+           CASE WHEN d.status = 'completed' THEN NULL
+           ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
+                || d.status || coalesce(': ' || d.error, '') END
+    FROM queue_job d JOIN queue_job j ON j.waiting_on = d.id AND j.status = 'parked'
+    WHERE d.id IN (SELECT value FROM json_each(:ids))
+      AND d.status IN ('completed', 'failed', 'cancelled')
+    UNION
+    SELECT j.id, 'failed',
+           'dependency ' || p.type_key || '.' || p.task_key || ' (job ' || p.id || ') failed: '
+           || c.error
+    FROM chain c JOIN queue_job p ON p.id = c.id
+         JOIN queue_job j ON j.waiting_on = c.id AND j.status = 'parked'
+    WHERE c.status = 'failed'
+)
+UPDATE queue_job SET status = chain.status, error = chain.error,
+    ended_at = CASE WHEN chain.status = 'failed' THEN :now END, waiting_on = NULL
+FROM chain WHERE queue_job.id = chain.id
 RETURNING queue_job.id, queue_job.status;
 
 -- name: release_dependants [postgresql]
--- Wake (or fail) jobs parked on jobs that ended, and theirs in turn.
-SELECT release_dependants(:ids::bigint[]);
+-- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn. Returns every
+-- job woken or failed.
+SELECT * FROM release_dependants(:ids::bigint[]);
 
 -- name: completed_since [sqlite]
 -- Whether a job of a task completed since a time with arguments that include these (JSON
@@ -397,23 +440,21 @@ PRAGMA data_version;
 LISTEN {channel};
 
 -- name: count_waiting [sqlite]
--- How many jobs of some queues/tasks wait (or are parked) to run.
-SELECT count(*) AS n FROM queue_job
+-- How many jobs of some queues/tasks wait (or are parked) to run: n that fit in
+-- :system_units process units, too_big that need more.
+SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
+       count(*) FILTER (WHERE process_units > :system_units) AS too_big
+FROM queue_job
 WHERE status IN ('waiting', 'parked')
   AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
   AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
 
 -- name: count_waiting [postgresql]
--- How many jobs of some queues/tasks wait (or are parked) to run.
-SELECT count(*) AS n FROM queue_job
+-- How many jobs of some queues/tasks wait (or are parked) to run: n that fit in
+-- :system_units process units, too_big that need more.
+SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
+       count(*) FILTER (WHERE process_units > :system_units) AS too_big
+FROM queue_job
 WHERE status IN ('waiting', 'parked')
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
-
--- name: busy_timeout [sqlite]
--- The connection's busy timeout in ms (restored after a polled write-lock turn); column timeout.
-PRAGMA busy_timeout;
-
--- name: set_busy_timeout [sqlite]
--- Set the connection's busy timeout ({ms} is an integer filled in by the code).
-PRAGMA busy_timeout = {ms};
