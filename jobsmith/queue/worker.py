@@ -272,6 +272,7 @@ class Worker:
         backoff = 0.1
         while not (self.stopping.is_set() or self.drained.is_set()):
             try:
+                mark = self.waker.mark()  # before the claim: what is posted after it counts
                 jobs = self._next_batch(pending)
                 backoff = 0.1
             except self.transient as exc:
@@ -282,7 +283,7 @@ class Worker:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if jobs:
-                self._run_batch(jobs, pending)
+                self._run_batch(jobs, pending, mark)
             elif self._idle_done():
                 self.drained.set()
                 self.waker.wake_all()
@@ -333,11 +334,10 @@ class Worker:
             "budget": BATCH_SECONDS,
         }
 
-    def _run_batch(self, jobs: list[Claimed], pending: list[Outcome]) -> None:
+    def _run_batch(self, jobs: list[Claimed], pending: list[Outcome], mark: int) -> None:
         with self._lock:
             self._busy += 1
         try:
-            mark = self.waker.mark()
             for index, job in enumerate(jobs):
                 if self.stopping.is_set():
                     self._release(jobs[index:])
