@@ -158,7 +158,7 @@ class Worker:
         # SQLite has one writer at a time: a slot ends its batch and claims the next in one
         # transaction instead.
         self.flusher = (
-            Flusher(store, self.who, self._flushed) if store.dialect != "sqlite" else None
+            Flusher(store, self.who, self._flushed) if store.connector.concurrent_writes else None
         )
         self.stopping = threading.Event()
         self.drained = threading.Event()
@@ -168,9 +168,9 @@ class Worker:
         self._lock = threading.Lock()
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
         self._crash: BaseException | None = None
-        # One slot on PostgreSQL: it LISTENs on its own connection, so a wake-up and the
-        # claim after it go to the same, just-woken server process (no thread hop).
-        self._direct = store.dialect == "postgresql" and concurrency == 1
+        # One slot waits on its own connection where the store allows it (PostgreSQL), so a
+        # wake-up and the claim after it go to the same, just-woken server process.
+        self._direct = store.wakeups.same_connection and concurrency == 1
 
     def _served(self, tasks: Sequence[str] | None) -> list[str]:
         builtin = load_builtins()
@@ -298,13 +298,13 @@ class Worker:
         deadline = time.monotonic() + timeout
         while not (self.stopping.is_set() or self.drained.is_set()):
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.store.jobs.wait_for_notice(min(remaining, 0.25)):
+            if remaining <= 0 or self.store.wakeups.wait_here(min(remaining, 0.25)):
                 return
 
     def _next_batch(self, pending: list[Outcome]) -> list[Claimed]:
         """Hand over the ended attempts and claim the next batch."""
         if self._direct:
-            self.store.jobs.drop_notices()
+            self.store.wakeups.drop_here()
         if pending and self.flusher is None:
             ended, jobs = self.store.jobs.finish_and_claim(
                 pending, self.who, **self._claim_options()

@@ -31,6 +31,10 @@ class Connector(Protocol):
     dialect: ClassVar[str]
     """``"sqlite"`` or ``"postgresql"``: picks the SQL variant of each query."""
 
+    concurrent_writes: ClassVar[bool]
+    """Whether several transactions can write at once (PostgreSQL) or take turns on one
+    lock (SQLite): a worker records ended jobs in the background only where they can."""
+
     description: str
     """Where the data lives, for messages (a file path or a DSN without its password)."""
 

@@ -40,6 +40,7 @@ class PostgresConnector:
     """Connections to one PostgreSQL database, working in one schema."""
 
     dialect: ClassVar[str] = "postgresql"
+    concurrent_writes: ClassVar[bool] = True
 
     def __init__(self, conninfo: str, schema: str) -> None:
         self.conninfo = conninfo

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, overload
 
@@ -48,6 +49,7 @@ class SQLiteConnector:
     """Connections to one SQLite file; durable against process crashes (WAL, synchronous=NORMAL)."""
 
     dialect: ClassVar[str] = "sqlite"
+    concurrent_writes: ClassVar[bool] = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -85,14 +87,27 @@ class SQLiteConnector:
         return conn
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self.connection.execute(sql, _epoch(params) or ())
+        self.fetchall(sql, params)
 
     def fetchone(self, sql: str, params: Params = None) -> Row | None:
+        if len(_statements(sql)) > 1:
+            rows = self.fetchall(sql, params)
+            return rows[0] if rows else None
         row: Row | None = self.connection.execute(sql, _epoch(params) or ()).fetchone()
         return row
 
     def fetchall(self, sql: str, params: Params = None) -> list[Row]:
-        return self.connection.execute(sql, _epoch(params) or ()).fetchall()
+        """Rows of one statement; a query of several statements (SQLite has no stored
+        functions) runs them in order, in one transaction, and returns all their rows."""
+        statements = _statements(sql)
+        if len(statements) == 1:
+            return self.connection.execute(sql, _epoch(params) or ()).fetchall()
+        values = _epoch(params) or {}
+        rows: list[Row] = []
+        with self.transaction():
+            for statement in statements:
+                rows.extend(self.connection.execute(statement, values).fetchall())
+        return rows
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         self.connection.executemany(sql, [_epoch(r) for r in rows])
@@ -174,6 +189,14 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+@lru_cache(maxsize=512)
+def _statements(sql: str) -> tuple[str, ...]:
+    """The statements of a query's text (most have one)."""
+    if ";" not in sql:
+        return (sql,)
+    return tuple(iter_statements(sql + ";")) or (sql,)
 
 
 def iter_statements(script: str) -> Iterator[str]:

@@ -63,7 +63,7 @@ def test_a_higher_priority_job_posted_later_starts_before_waiting_lower_ones(
     out = str(tmp_path / "out")
     # Short jobs: the worker measures them and claims them in batches of a few.
     post_many(
-        [("qt.sleepy", {"path": out, "n": n, "seconds": 0.002}) for n in range(600)],
+        [("qt.sleepy", {"path": out, "n": n, "seconds": 0.003}) for n in range(600)],
         store=store,
     )
     worker = Worker(store, concurrency=concurrency, lease=10)
@@ -82,9 +82,10 @@ def test_a_higher_priority_job_posted_later_starts_before_waiting_lower_ones(
             started = _starts(out)  # low jobs started so far (and maybe the high one)
             wait_for(lambda h=high: f"start {1000 + h}" in _start_lines(out), 30, "the high job")
             position = _start_lines(out).index(f"start {1000 + high}")
-            # Only jobs a slot had already begun when the high job was posted start first.
+            # Only jobs a slot had already begun when the high job was posted start first
+            # (and at most one begun before the wake-up reached the worker).
             checked.append(position - started)
-            assert position <= started + concurrency, checked
+            assert position <= started + concurrency + 1, checked
     finally:
         worker.stop()
         thread.join(60)

@@ -54,15 +54,31 @@ ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
 DO NOTHING
 RETURNING id, status, created_at;
 
+-- name: insert_jobs [sqlite]
+-- Queue many jobs of one task in one statement: :arguments is a JSON array of the jobs'
+-- argument texts (canonical JSON); the rest is shared. A unique job identical to an
+-- active one is skipped (find it with active_duplicate). Returns the new ids.
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+SELECT :type_key, :task_key, :queue, a.value, :priority, :process_units, :is_unique,
+       :run_after, :created_at
+FROM json_each(:arguments) AS a
+WHERE TRUE
+ORDER BY a.key
+ON CONFLICT (type_key, task_key, arguments)
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id;
+
 -- name: insert_jobs [postgresql]
--- Queue many jobs of one task in one statement: :arguments is a JSON array, one object per
--- job; the rest is shared. Rows are inserted and returned in the array's order; a unique
--- job identical to an active one is skipped (find it with active_duplicate).
+-- Queue many jobs of one task in one statement: :arguments is a JSON array of the jobs'
+-- argument texts; the rest is shared. A unique job identical to an active one is skipped
+-- (find it with active_duplicate). Returns the new ids.
 INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
                        is_unique, run_after)
-SELECT :type_key, :task_key, :queue, a.value, :priority, :process_units, :is_unique,
+SELECT :type_key, :task_key, :queue, a.value::jsonb, :priority, :process_units, :is_unique,
        :run_after::timestamptz
-FROM jsonb_array_elements(:arguments::jsonb) WITH ORDINALITY AS a(value, n)
+FROM jsonb_array_elements_text(:arguments::jsonb) WITH ORDINALITY AS a(value, n)
 ORDER BY a.n
 ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
@@ -159,23 +175,21 @@ RETURNING id, token::text AS token, cancel_requested;
 
 -- name: expire_leases [sqlite]
 -- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
--- it was lost :max_lost times). Returns the lost attempts for the run log.
+-- it was lost :max_lost times). The token stays (it names the lost attempt's run-log
+-- record; every statement acting on an attempt also requires status running). Returns
+-- the lost attempts.
 UPDATE queue_job SET
     status = CASE WHEN lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
     ended_at = CASE WHEN lost + 1 >= :max_lost THEN :now END,
     error = 'worker ' || worker || ' stopped renewing its lease (attempt ' || attempts || ')',
-    lost = lost + 1, token = NULL, worker = NULL, lease_until = NULL
+    lost = lost + 1, worker = NULL, lease_until = NULL
 WHERE status = 'running' AND lease_until < :now
-RETURNING id, type_key, task_key, arguments, status, started_at, error, host;
-
--- name: lost_attempts [sqlite]
--- The attempts expire_leases is about to end (their tokens name their run-log records).
-SELECT id, token, worker, host, started_at FROM queue_job
-WHERE status = 'running' AND lease_until < :now;
+RETURNING id, type_key, task_key, arguments, status, started_at, error, host, token;
 
 -- name: expire_leases [postgresql]
 -- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
--- it was lost :max_lost times). Returns the lost attempts for the run log.
+-- it was lost :max_lost times). The token stays (see the SQLite variant). Returns the
+-- lost attempts.
 WITH expired AS (
     SELECT id, token, worker, host, started_at, attempts FROM queue_job
     WHERE status = 'running' AND lease_until < now()
@@ -185,7 +199,7 @@ UPDATE queue_job j SET
     status = CASE WHEN j.lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
     ended_at = CASE WHEN j.lost + 1 >= :max_lost THEN now() END,
     error = 'worker ' || e.worker || ' stopped renewing its lease (attempt ' || e.attempts || ')',
-    lost = j.lost + 1, token = NULL, worker = NULL, lease_until = NULL
+    lost = j.lost + 1, worker = NULL, lease_until = NULL
 FROM expired e WHERE j.id = e.id
 RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status,
           e.started_at, j.error, e.host, e.token::text AS token;
@@ -205,18 +219,21 @@ FROM (SELECT value ->> 'id' AS id, value ->> 'token' AS token, value ->> 'status
              value ->> 'ended' AS ended
       FROM json_each(:rows)) AS f
 WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = 'running'
-RETURNING queue_job.id, queue_job.status, 0 AS dependant;
+RETURNING queue_job.id, queue_job.status;
 
 -- name: finish_jobs [postgresql]
--- End attempts and wake or fail their dependants (see the finish_jobs function in
--- migration 0004). Returns the jobs ended, then the dependants (dependant true).
+-- End attempts (see the finish_jobs function in migration 0004). Returns the jobs ended
+-- (release_dependants follows in the same transaction).
 SELECT * FROM finish_jobs(:rows::jsonb);
 
--- name: release_job [sqlite]
--- Give a claimed attempt back untouched (worker stopping): the attempt does not count.
+-- name: release_jobs [sqlite]
+-- Give claimed attempts back untouched (worker stopping): the attempts do not count.
+-- :ids and :tokens are JSON arrays, matched by position.
 UPDATE queue_job SET status = 'waiting', token = NULL, worker = NULL, lease_until = NULL,
     started_at = NULL, attempts = attempts - 1
-WHERE id = :id AND token = :token AND status = 'running';
+FROM (SELECT i.value AS id, t.value AS token
+      FROM json_each(:ids) i JOIN json_each(:tokens) t ON t.key = i.key) AS r
+WHERE queue_job.id = r.id AND queue_job.token = r.token AND queue_job.status = 'running';
 
 -- name: release_jobs [postgresql]
 -- Give claimed attempts back untouched (worker stopping): the attempts do not count.
@@ -335,6 +352,10 @@ RETURNING id, status;
 -- Wake the workers of this schema now (a cancel request, a retry that is due).
 SELECT pg_notify(queue_channel(), :payload);
 
+-- name: notify_workers [sqlite]
+-- SQLite's workers see every commit (they poll data_version): nothing to send.
+SELECT :payload WHERE FALSE;
+
 -- name: queue_channel [postgresql]
 -- The LISTEN channel of this schema's workers.
 SELECT queue_channel() AS channel;
@@ -373,63 +394,6 @@ SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'park
 -- name: attempts_of_job
 -- The run-log records of a job's attempts, oldest first.
 SELECT id FROM job_run WHERE queue_job_id = :id ORDER BY id;
-
--- name: finish_and_log_jobs [postgresql]
--- End attempts (as finish_jobs) and record them in the run log, in one statement: per
--- attempt a job run (kind 'queue', guid = the attempt's token; kept once if written
--- twice) with one task run and its (masked) parameter values. :rows is a JSON array of
--- {id, token, status, error, run_after, ended, name, started, run_status, kind, params}.
-WITH r AS (
-    SELECT * FROM jsonb_to_recordset(:rows::jsonb)
-         AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
-              run_status TEXT, error TEXT, kind TEXT, params JSONB)
-), jr AS (
-    INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
-                         started_at, ended_at, status, error, queue_job_id)
-    SELECT token, :environment, name, 'queue', :executed_by, :host, :pid,
-           to_timestamp(started), to_timestamp(ended), run_status, error, id
-    FROM r
-    ON CONFLICT (guid) DO NOTHING
-    RETURNING id, guid
-), tr AS (
-    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-    SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
-           to_timestamp(r.ended), r.run_status, r.error
-    FROM r JOIN jr ON jr.guid = r.token
-    RETURNING id, job_run_id
-), tp AS (
-    INSERT INTO task_run_parameter (task_run_id, name, value)
-    SELECT tr.id, p.key, p.value
-    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
-         jsonb_each_text(r.params) p
-)
-SELECT * FROM finish_jobs(:rows::jsonb);
-
--- name: log_attempt_jobs [sqlite]
--- Record ended attempts in the run log: their job runs (guid = the attempt's token).
--- :rows is the JSON array finish_jobs takes, with name, started, run_status, kind, params.
-INSERT OR IGNORE INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
-                               started_at, ended_at, status, error, queue_job_id)
-SELECT value ->> 'token', :environment, value ->> 'name', 'queue', :executed_by, :host, :pid,
-       value ->> 'started', value ->> 'ended', value ->> 'run_status', value ->> 'error',
-       value ->> 'id'
-FROM json_each(:rows);
-
--- name: log_attempt_tasks [sqlite]
--- Record ended attempts in the run log: one task run each (guid: random).
-INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-SELECT printf('%012x', CAST(r.value ->> 'started' * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
-       j.id, r.value ->> 'kind', r.value ->> 'name',
-       r.value ->> 'started', r.value ->> 'ended', r.value ->> 'run_status',
-       r.value ->> 'error'
-FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token';
-
--- name: log_attempt_parameters [sqlite]
--- Record ended attempts in the run log: the (masked) parameter values of their task runs.
-INSERT INTO task_run_parameter (task_run_id, name, value)
-SELECT t.id, p.key, p.value
-FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
-     JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p;
 
 -- name: data_version [sqlite]
 -- Changes whenever another connection commits (idle workers poll it to wake up); column data_version.

@@ -102,36 +102,64 @@ BEGIN
     END LOOP;
 END $$;
 
--- End attempts, each only if its token still names the job's current attempt; then wake
--- (or fail) the jobs parked on those that ended, and theirs in turn. p_rows is a JSON
--- array of {id, token, status, error, run_after, ended} (times in epoch seconds).
--- Returns the jobs ended (dependant false) and the dependants woken or failed (true).
-CREATE FUNCTION finish_jobs(p_rows JSONB)
-RETURNS TABLE (id BIGINT, status TEXT, dependant BOOLEAN)
+-- End attempts, each only if its token still names the job's current attempt (the
+-- caller releases the dependants of those that ended in the same transaction). p_rows is
+-- a JSON array of {id, token, status, error, run_after, ended} (times in epoch seconds).
+-- Returns the jobs actually ended.
+CREATE FUNCTION finish_jobs(p_rows JSONB) RETURNS TABLE (id BIGINT, status TEXT)
 LANGUAGE plpgsql SET search_path FROM CURRENT
 SET enable_seqscan = off SET enable_bitmapscan = off
 AS $$
 #variable_conflict use_column
-DECLARE
-    ids   BIGINT[];
-    ended TEXT[];
 BEGIN
-    WITH done AS (
-        UPDATE queue_job j SET status = f.status, error = f.error,
-            run_after = to_timestamp(f.run_after),
-            ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE to_timestamp(f.ended) END,
-            token = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.token END,
-            lease_until = NULL,
-            worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.worker END
-        FROM jsonb_to_recordset(p_rows) AS f(id BIGINT, token UUID, status TEXT, error TEXT,
-                                             run_after FLOAT8, ended FLOAT8)
-        WHERE j.id = f.id AND j.token = f.token AND j.status = 'running'
-        RETURNING j.id, j.status
-    )
-    SELECT array_agg(d.id), array_agg(d.status) INTO ids, ended FROM done d;
-    RETURN QUERY SELECT u.id, u.status, FALSE FROM unnest(ids, ended) AS u(id, status);
     RETURN QUERY
-    SELECT r.id, r.status, TRUE FROM release_dependants(ARRAY(
-        SELECT u.id FROM unnest(ids, ended) AS u(id, status)
-        WHERE u.status IN ('completed', 'failed', 'cancelled'))) r;
+    UPDATE queue_job j SET status = f.status, error = f.error,
+        run_after = to_timestamp(f.run_after),
+        ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE to_timestamp(f.ended) END,
+        token = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.token END,
+        lease_until = NULL,
+        worker = CASE WHEN f.status = 'waiting' THEN NULL ELSE j.worker END
+    FROM jsonb_to_recordset(p_rows) AS f(id BIGINT, token UUID, status TEXT, error TEXT,
+                                         run_after FLOAT8, ended FLOAT8)
+    WHERE j.id = f.id AND j.token = f.token AND j.status = 'running'
+    RETURNING j.id, j.status;
 END $$;
+
+-- The run log's record of ended queue attempts (the run log owns these rows; the queue's
+-- finishing transaction calls it): per attempt a job run (kind 'queue', guid = the
+-- attempt's token; kept once if written twice) with one task run and its (masked)
+-- parameter values. p_rows is a JSON array of {id, token, status, error, ended, name,
+-- started, kind, params}; status is the job's (a retry is a failed attempt).
+CREATE FUNCTION log_attempts(
+    p_rows JSONB, p_environment TEXT, p_executed_by TEXT, p_host TEXT, p_pid INTEGER
+) RETURNS VOID
+LANGUAGE sql SET search_path FROM CURRENT
+AS $$
+    WITH r AS (
+        SELECT r.*, CASE r.status WHEN 'completed' THEN 'Completed'
+                                  WHEN 'cancelled' THEN 'Cancelled'
+                                  ELSE 'Failed' END AS run_status
+        FROM jsonb_to_recordset(p_rows)
+             AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
+                  status TEXT, error TEXT, kind TEXT, params JSONB)
+    ), jr AS (
+        INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                             started_at, ended_at, status, error, queue_job_id)
+        SELECT token, p_environment, name, 'queue', p_executed_by, p_host, p_pid,
+               to_timestamp(started), to_timestamp(ended), run_status, error, id
+        FROM r
+        ON CONFLICT (guid) DO NOTHING
+        RETURNING id, guid
+    ), tr AS (
+        INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status,
+                              error)
+        SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
+               to_timestamp(r.ended), r.run_status, r.error
+        FROM r JOIN jr ON jr.guid = r.token
+        RETURNING id, job_run_id
+    )
+    INSERT INTO task_run_parameter (task_run_id, name, value)
+    SELECT tr.id, p.key, p.value
+    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
+         jsonb_each_text(r.params) p
+$$;
