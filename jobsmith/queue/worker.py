@@ -42,6 +42,7 @@ from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
 from jobsmith.runlog import who_and_where
+from jobsmith.states import JobState
 from jobsmith.store import Store
 from jobsmith.store.jobs import Claimed, Ended, Outcome, transient_errors
 
@@ -95,7 +96,7 @@ class WorkerStats:
     def count(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
         """Count ended attempts, and the dependants that failed because one of them did."""
         for o in outcomes:
-            if o.status == "waiting":
+            if o.status == JobState.WAITING:
                 self.retried += 1
             else:
                 setattr(self, o.status, getattr(self, o.status) + 1)
