@@ -58,6 +58,10 @@ class Connector(Protocol):
         """A transaction that writes at once: on SQLite its write lock is taken by polling
         (fair between busy workers), on PostgreSQL it is :meth:`transaction`."""
 
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        """Run one writing statement now and return its rows: on SQLite in a write turn
+        of its own (see :meth:`write_turn`), on PostgreSQL as it is (one round trip)."""
+
     def run_script(self, sql: str) -> None:
         """Run several statements (DDL) inside the current transaction."""
 

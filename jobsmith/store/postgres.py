@@ -101,6 +101,9 @@ class PostgresConnector:
         """A transaction (row locks and SKIP LOCKED need no turn-taking here)."""
         return self.transaction()
 
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        return self.fetchall(sql, params)
+
     def run_script(self, sql: str) -> None:
         self.connection.execute(sql.encode())  # bytes: no placeholders are parsed
 

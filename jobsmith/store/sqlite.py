@@ -158,6 +158,10 @@ class SQLiteConnector:
                 conn.execute(f"PRAGMA busy_timeout = {wait_ms:d}")
             yield
 
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        with self.write_turn():
+            return self.fetchall(sql, params)
+
     def data_version(self) -> int:
         """A number that changes when another connection commits (this thread's view)."""
         return int(self.connection.execute("PRAGMA data_version").fetchone()[0])

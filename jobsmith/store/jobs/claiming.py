@@ -45,8 +45,7 @@ class Claiming(QueuePart):
             "budget": budget,
             "now": time.time(),
         }
-        with self.db.write_turn():
-            rows = self.db.fetchall(self.q.claim_jobs, values)
+        rows = self.db.write(self.q.claim_jobs, values)
         return sorted((claimed_of(r) for r in rows), key=lambda c: (-c.priority, c.id))
 
     def top_waiting(
