@@ -6,8 +6,10 @@ file) and which worker ran which job (the job's ``worker`` column)."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -115,3 +117,20 @@ def test_the_summary_counts_dependants_failed_by_their_dependency(
     post("qt.after_boom", {"path": str(tmp_path / "out")}, store=store)
     stats = Worker(store, burst=True, lease=5).run()
     assert (stats.completed, stats.failed, stats.parked) == (0, 2, 1)
+
+
+def test_a_burst_worker_first_hands_back_jobs_whose_lease_expired(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    job = post("qt.record", {"path": out, "n": 1}, store=store)
+    # A worker that claimed the job and died: nothing renews its short lease.
+    (dead,) = store.jobs.claim(worker="dead", host="gone", limit=1, system_units=10, lease=0.2)
+    wait_for(lambda: store.jobs.top_waiting(10, None, None) is None, 5, "the claim")
+    time.sleep(0.3)  # let the lease run out (not a timing assertion)
+    stats = Worker(store, burst=True, lease=5).run()
+    assert lines(out) == [f"1 {os.getpid()}"]
+    assert stats.completed == 1
+    stored = store.jobs.get(job.id)
+    assert (stored.status, stored.attempts, stored.lost) == ("completed", 2, 1)
+    assert dead.id == job.id
