@@ -112,9 +112,9 @@ WITH free AS (
     SELECT c.id, c.priority, c.process_units,
            (SELECT d.value FROM json_each(:durations) d
             WHERE d.key = c.type_key || '.' || c.task_key) AS took
-    FROM queue_job c, free
+    FROM queue_job c
     WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
-      AND c.process_units <= free.units
+      AND c.process_units <= (SELECT units FROM free)
       AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
       AND (:tasks IS NULL OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
     ORDER BY c.priority DESC, c.id
@@ -144,12 +144,14 @@ SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues:
 -- name: top_waiting [sqlite]
 -- The highest priority among the jobs ready to start that a worker serves and whose
 -- process units the host has (NULL: none); a worker holding a batch checks it before
--- starting the batch's next job. Column priority.
-SELECT max(priority) AS priority FROM queue_job
+-- starting the batch's next job (an ordered walk of the ready index: it stops at the
+-- first job that qualifies). Column priority.
+SELECT priority FROM queue_job
 WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
   AND process_units <= :system_units
   AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
-  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)))
+ORDER BY priority DESC, id LIMIT 1;
 
 -- name: top_waiting [postgresql]
 -- The highest priority among the jobs ready to start that a worker serves and whose
