@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from jobsmith.errors import NotFoundError
@@ -39,14 +40,16 @@ class Reading(QueuePart):
     def waiting(
         self, queues: Sequence[str] | None, tasks: Sequence[str] | None, system_units: int
     ) -> tuple[int, int]:
-        """Jobs of these queues/tasks (None: all) waiting or parked: how many fit in
-        ``system_units`` process units, and how many need more."""
+        """Jobs of these queues/tasks (None: all) waiting, parked, or held under a lease
+        that ran out (they will be handed back): how many fit in ``system_units``
+        process units, and how many need more."""
         row = self.db.fetchone(
             self.q.count_waiting,
             {
                 "queues": list(queues) if queues else None,
                 "tasks": list(tasks) if tasks else None,
                 "system_units": system_units,
+                "now": time.time(),
             },
         )
         return (int(row["n"] or 0), int(row["too_big"] or 0)) if row else (0, 0)

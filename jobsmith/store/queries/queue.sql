@@ -406,21 +406,23 @@ PRAGMA data_version;
 LISTEN {channel};
 
 -- name: count_waiting [sqlite]
--- How many jobs of some queues/tasks wait (or are parked) to run: n that fit in
--- :system_units process units, too_big that need more.
+-- How many jobs of some queues/tasks wait (or are parked, or run under a lease that ran
+-- out: they will be handed back) to run: n that fit in :system_units process units,
+-- too_big that need more.
 SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
        count(*) FILTER (WHERE process_units > :system_units) AS too_big
 FROM queue_job
-WHERE status IN ('waiting', 'parked')
+WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < :now))
   AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
   AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
 
 -- name: count_waiting [postgresql]
--- How many jobs of some queues/tasks wait (or are parked) to run: n that fit in
--- :system_units process units, too_big that need more.
+-- How many jobs of some queues/tasks wait (or are parked, or run under a lease that ran
+-- out: they will be handed back) to run: n that fit in :system_units process units,
+-- too_big that need more.
 SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
        count(*) FILTER (WHERE process_units > :system_units) AS too_big
 FROM queue_job
-WHERE status IN ('waiting', 'parked')
+WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < now()))
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
