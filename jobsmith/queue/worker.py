@@ -51,6 +51,7 @@ log = logging.getLogger("jobsmith.worker")
 DEFAULT_SYSTEM_UNITS = 10_000
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
+RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones this often
 
 
 def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
@@ -339,12 +340,17 @@ class Worker:
         with self._lock:
             self._busy += 1
         try:
+            checked = 0.0
             for index, job in enumerate(jobs):
                 if self.stopping.is_set():
                     self._release(jobs[index:])
                     return
-                if index and self.waker.changed(mark):
-                    mark = self.waker.mark()
+                if (
+                    index
+                    and time.perf_counter() - checked >= RECHECK_EVERY
+                    and self.waker.changed(mark)
+                ):
+                    mark, checked = self.waker.mark(), time.perf_counter()
                     if self._outranked(job):
                         self._release(jobs[index:])
                         return
