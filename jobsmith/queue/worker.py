@@ -51,6 +51,7 @@ log = logging.getLogger("jobsmith.worker")
 DEFAULT_SYSTEM_UNITS = 10_000
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
+IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
 RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones this often
 
 
@@ -168,6 +169,7 @@ class Worker:
         self._renew_now = threading.Event()
         self._busy = 0
         self._lock = threading.Lock()
+        self._idle_swept = -IDLE_SWEEP
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
         self._crash: BaseException | None = None
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
@@ -388,7 +390,10 @@ class Worker:
         with self._lock:
             if self._busy or (self.flusher is not None and not self.flusher.idle()):
                 return False
-        self._sweep()
+        now = time.monotonic()
+        if now - self._idle_swept >= IDLE_SWEEP:  # idle: hand back dead workers' jobs now
+            self._idle_swept = now
+            self._sweep()
         runnable, too_big = self.store.jobs.waiting(self.queues, self.tasks, self.system_units)
         if runnable:
             return False
