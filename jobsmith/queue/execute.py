@@ -33,6 +33,7 @@ from jobsmith.queue.interrupt import (
     WorkerStopping,
 )
 from jobsmith.queue.registry import Dependency, Registry, Task
+from jobsmith.states import JobState
 from jobsmith.store import Store
 from jobsmith.store.jobs import Claimed, NewJob, Outcome, transient_errors
 
@@ -114,7 +115,9 @@ class JobExecutor:
             on_cancelled = getattr(task.function, "on_cancelled", None)
             if on_cancelled is not None:  # e.g. a flow job whose revert was interrupted
                 on_cancelled(self.store, job.id, job.arguments)
-            return Outcome(job, "cancelled", started, time.time(), "cancelled before it started")
+            return Outcome(
+                job, JobState.CANCELLED, started, time.time(), "cancelled before it started"
+            )
         try:
             kwargs = task.arguments.load(job.arguments)
         except ArgumentError as exc:
@@ -144,21 +147,21 @@ class JobExecutor:
             finally:
                 self.interrupts.end(job.id)
                 _current.reset(reset)
-            status = "completed"
+            status = JobState.COMPLETED
         except WorkerStopping:
             return Released()
         except JobCancelled:
-            status, error = "cancelled", "cancelled while running"
+            status, error = JobState.CANCELLED, "cancelled while running"
         except JobTimeout:
-            status, error = "failed", f"timed out after {task.timeout:g}s"
+            status, error = JobState.FAILED, f"timed out after {task.timeout:g}s"
         except Exception as exc:
-            status, error = "failed", _describe(exc)
+            status, error = JobState.FAILED, _describe(exc)
             log.error("Job %s (%s) failed: %s", job.id, job.name, error)
             log.debug("%s", traceback.format_exc())
         outcome = Outcome(job, status, started, time.time(), error, task_kind=task.kind)
         outcome.parameters = shown_parameters(job.arguments)
-        if status == "failed" and job.attempts <= _retries(task, job.arguments):
-            outcome.status = "waiting"
+        if status == JobState.FAILED and job.attempts <= _retries(task, job.arguments):
+            outcome.status = JobState.WAITING
             outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
         return outcome
 
@@ -180,7 +183,7 @@ class JobExecutor:
         ]
         posted = self.store.jobs.insert_many(jobs)
         log.info("Job %s (%s) fanned out to jobs %s", job.id, job.name, [p.id for p in posted])
-        outcome = Outcome(job, "completed", started, time.time(), task_kind="FanOut")
+        outcome = Outcome(job, JobState.COMPLETED, started, time.time(), task_kind="FanOut")
         outcome.parameters = shown_parameters(job.arguments)
         return outcome
 
@@ -241,7 +244,7 @@ class JobExecutor:
     @staticmethod
     def _failed(job: Claimed, started: float, error: str) -> Outcome:
         log.error("Job %s (%s) failed: %s", job.id, job.name, error)
-        outcome = Outcome(job, "failed", started, time.time(), error)
+        outcome = Outcome(job, JobState.FAILED, started, time.time(), error)
         outcome.parameters = shown_parameters(job.arguments)
         return outcome
 
