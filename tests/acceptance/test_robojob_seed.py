@@ -188,14 +188,15 @@ def test_large_job_tasks_see_the_job_name(run) -> None:
 def test_custom_backend_and_exit_from_a_task(run, store: Store) -> None:
     done = run("custom_backend.py")
     assert done.returncode == 0, done.stderr
+    guid = newest(store).guid
     assert done.stdout == (
         "job hello starting\n"
         "task greet starting with {'name': 'world'}\n"
         "Hello, world!\n"
         "task greet ended: Completed\n"
-        "task check_inbox starting with {'ctx': <JobExecution: %s>}\n"
+        f"task check_inbox starting with {{'ctx': <JobExecution: {guid}>}}\n"
         "task check_inbox ended: Skipped\n"
-        "job hello ended: Skipped\n" % newest(store).guid
+        "job hello ended: Skipped\n"
     )
     assert done.stderr == ""
     job = newest(store)
