@@ -83,7 +83,7 @@ WHERE type_key = :type_key AND task_key = :task_key
   AND arguments = :arguments::jsonb AND is_unique
   AND status IN ('waiting', 'running', 'parked');
 
--- name: units_in_use [sqlite]
+-- name: units_in_use
 -- Process units held by running jobs on one host.
 SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
 WHERE status = 'running' AND host = :host;
@@ -417,3 +417,14 @@ PRAGMA busy_timeout;
 -- name: set_busy_timeout [sqlite]
 -- Set the connection's busy timeout ({ms} is an integer filled in by the code).
 PRAGMA busy_timeout = {ms};
+
+-- name: jobs_in_queue [sqlite]
+-- Jobs still in the queue (waiting, running, parked), in the order workers take them.
+SELECT * FROM queue_job WHERE status IN ('waiting', 'running', 'parked')
+ORDER BY priority DESC, id LIMIT :limit;
+
+-- name: jobs_in_queue [postgresql]
+-- Jobs still in the queue (waiting, running, parked), in the order workers take them.
+SELECT j.*, j.arguments::text AS arguments, j.token::text AS token FROM queue_job j
+WHERE status IN ('waiting', 'running', 'parked')
+ORDER BY priority DESC, id LIMIT :limit;
