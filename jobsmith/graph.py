@@ -246,16 +246,16 @@ def _instance_logger(level: int | None) -> logging.Logger:
 
     It is not registered with :mod:`logging` (so it goes away with its DoJobber) and
     hands its records to the ``jobsmith.graph`` logger's handlers and those above it.
-    Without a level it follows ``jobsmith.graph``'s level, as the module's code does.
+    Without a level it is the ``jobsmith.graph`` logger itself.
     """
-    logger = logging.Logger(log.name)
+    if not level:  # DoJobber too takes 0 (NOTSET) as "not given"
+        return log
+    logger = logging.Logger(log.name, level)
     logger.parent = log
-    if level:
-        logger.setLevel(level)
-        if not log.handlers and not logging.getLogger().handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
-            logger.addHandler(handler)
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
+        logger.addHandler(handler)
     return logger
 
 
