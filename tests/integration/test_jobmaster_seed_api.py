@@ -178,7 +178,8 @@ def test_the_insert_procedure_answers_with_the_job_id_and_a_message(
         assert missing_id is None and "missing argument 'path'" in missing
         bad_id, bad = call_insert(pg_target, "qt", "record", '{"path": "p", "n": "x"}')
         assert bad_id is None and "argument 'n'" in bad
-        default_id, _ = call_insert(pg_target, "qt", "record", '{"path": "p", "n": 5}')
+        other = f'{{"path": "{tmp_path / "other"}", "n": 5}}'
+        default_id, _ = call_insert(pg_target, "qt", "record", other)
         assert pg_store.jobs.get(default_id).priority == 0  # the task's own priority
         assert [j.job_id for j in master.run()] == [job_id, default_id]
     finally:
