@@ -22,6 +22,7 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from jobsmith.backend import Backend, BackendHooks, as_backend
 from jobsmith.config import Config, load_config
 from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
@@ -79,14 +80,18 @@ class JobExecution:
         job_name: str,
         config: Config | None = None,
         environment_name: str | None = None,
-        backend: Store | str | None = None,
+        backend: Store | str | Backend | None = None,
         path: str | Iterable[str] | None = None,
         parameters: Mapping[str, Any] | None = None,
     ) -> None:
+        if not isinstance(job_name, str) or not job_name.strip():
+            raise TypeError(f"job_name must be a non-empty string, got {job_name!r}")
         self.job_name = job_name
         self.config = config or Config()
         self.environment_name = environment_name or self.config.environment
-        self.store = backend if isinstance(backend, Store) else shared_store(self.config, backend)
+        target, hooks = as_backend(backend)
+        self._hooks: BackendHooks | None = hooks
+        self.store = target if isinstance(target, Store) else shared_store(self.config, target)
         self.run_log = RunLog(self.store)
         self.parameters = Parameters(
             config=Scope(self.config.parameters),
@@ -95,6 +100,7 @@ class JobExecution:
         self.exported: dict[str, str] = {}
         self.paths: list[str] = []
         self.error_handlers: list[TaskExecution] = []
+        self._on_error: TaskExecution | None = None
         self.run: JobRun | None = None
         self._initial_parameters = dict(parameters or {})
         for entry in [*self.config.paths, *_as_list(path)]:
@@ -116,6 +122,8 @@ class JobExecution:
         for name, value in self._initial_parameters.items():
             self.parameters[name] = value
         log.info("Job starting: %r", self)
+        if self._hooks is not None:
+            self._hooks.before_job(self)
         return self
 
     def __exit__(
@@ -138,10 +146,25 @@ class JobExecution:
         self.run_log.end_job(self.run, status, error)
         log.info("Job completed with status %s", status)
         log.info("Running time: %s", self.run.duration)
+        if self._hooks is not None:
+            self._hooks.after_job(self)
         return isinstance(exc, JobExit)
 
+    @property
+    def status(self) -> str:
+        """The job's status so far (``Running`` until the block ends)."""
+        found = self.parameters.find("status")
+        return "Not started" if found is None else str(found[1])
+
+    @property
+    def error_message(self) -> str | None:
+        """Why the job failed (None unless it did)."""
+        found = self.parameters.find("error_message")
+        return None if found is None else found[1]
+
     def _run_error_handlers(self) -> None:
-        for handler in self.error_handlers:
+        handlers = [*self.error_handlers, *([self._on_error] if self._on_error else [])]
+        for handler in handlers:
             try:
                 self.process_task_execution(handler)
             except Exception as exc:  # the job's own error is the one raised
@@ -193,11 +216,14 @@ class JobExecution:
 
     @property
     def on_error(self) -> TaskExecution | None:
-        return self.error_handlers[-1] if self.error_handlers else None
+        """The task run if the job fails, after those of :meth:`add_error_handler`.
+
+        Assigning replaces it (the last assignment wins); ``None`` clears it."""
+        return self._on_error
 
     @on_error.setter
-    def on_error(self, task: TaskExecution | Callable[..., Any]) -> None:
-        self.add_error_handler(task)
+    def on_error(self, task: TaskExecution | Callable[..., Any] | None) -> None:
+        self._on_error = None if task is None else _as_task(task)
 
     def execute(self, function: Callable[..., Any], **local_parameters: Any) -> Any:
         """Call ``function`` with the parameters it asks for; returns what it returns."""
@@ -320,7 +346,12 @@ class JobExecution:
         task.started_on = record.started_at
         task.status = Status.RUNNING
         try:
+            if self._hooks is not None:
+                self._hooks.before_task(self, task)
             task.result = task.execute()
+        except JobExit as exit_:  # ctx.exit() inside the task: not an error
+            task.status = exit_.status
+            raise
         except BaseException as exc:
             task.status, task.error_message = Status.FAILED, _message(exc)
             log.error("Task failed: %s", task.error_message)
@@ -332,6 +363,8 @@ class JobExecution:
             task.completed_on = record.ended_at
             log.info("Task completed with status %s", task.status)
             log.info("Running time: %s", record.duration)
+            if self._hooks is not None:
+                self._hooks.after_task(self, task)
         return task.result
 
     def __repr__(self) -> str:
@@ -342,7 +375,7 @@ def go(
     job_name: str,
     config_path: str | os.PathLike[str] | None = None,
     environment_name: str | None = None,
-    backend: Store | str | None = None,
+    backend: Store | str | Backend | None = None,
     path: str | Iterable[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
 ) -> JobExecution:
@@ -350,9 +383,13 @@ def go(
 
     ``config_path`` names the config file (default: ``jobsmith.yml`` or ``robojob.yml`` in
     the working directory); ``backend`` is a store URL or an open :class:`Store` (default:
-    the config's, ``JOBSMITH_STORE`` or ``.jobsmith/jobsmith.db``); ``path`` adds folders to
+    the config's, ``JOBSMITH_STORE`` or ``.jobsmith/jobsmith.db``) or robojob's custom
+    backend, an object with ``before_task_execution`` and ``after_task_execution`` (called
+    around every task beside the run log; see :mod:`jobsmith.backend`); ``path`` adds folders to
     the PATH of subprocesses; ``parameters`` are job parameters (built-in names are ignored).
     """
+    if not isinstance(job_name, str) or not job_name.strip():
+        raise TypeError(f"go(job_name=...) must be a non-empty string, got {job_name!r}")
     config = load_config(config_path)
     return JobExecution(job_name, config, environment_name, backend, path, parameters)
 

@@ -32,6 +32,7 @@ one task run per Job. Differences from DoJobber 0.6.3, all deliberate, are liste
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -61,7 +62,7 @@ class Job:
     """
 
     DEPS: Sequence[type[Job]] = ()
-    TRIES: int | None = None
+    TRIES: float | None = None
     RETRY_DELAY: float | None = None
 
     # Set on each object by the graph before its first phase, so a subclass's __init__
@@ -193,10 +194,17 @@ def _kind(cls: type[Job]) -> str:
     return "Job"
 
 
-def _whole(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise GraphError(f"{what} must be a whole number >= 1, not {value!r}")
-    return value
+def _tries(value: Any, what: str) -> int:
+    """How many tries ``value`` gives, as DoJobber counts them: a fraction left over after
+    the whole tries is one more try (1.1 gives 2); below 1 is refused."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 1
+    ):
+        raise GraphError(f"{what} must be a number >= 1, not {value!r}")
+    return math.ceil(value)
 
 
 def _seconds(value: Any, what: str) -> float:
@@ -222,6 +230,35 @@ def _deps_of(cls: type) -> list[type]:
     return found
 
 
+CONFIGURE_DEFAULTS: dict[str, Any] = {
+    "no_act": False,
+    "verbose": False,
+    "debug": False,
+    "cleanup": True,
+    "default_tries": 3,
+    "default_retry_delay": 1,
+}
+"""``configure()``'s keywords and DoJobber's defaults for them."""
+
+
+def _instance_logger(level: int | None) -> logging.Logger:
+    """A logger for one DoJobber: ``dojobber_loglevel`` applies to it alone.
+
+    It is not registered with :mod:`logging` (so it goes away with its DoJobber) and
+    hands its records to the ``jobsmith.graph`` logger's handlers and those above it.
+    Without a level it is the ``jobsmith.graph`` logger itself.
+    """
+    if not level:  # DoJobber too takes 0 (NOTSET) as "not given"
+        return log
+    logger = logging.Logger(log.name, level)
+    logger.parent = log
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
+        logger.addHandler(handler)
+    return logger
+
+
 class DoJobber:
     """Runs a graph of Jobs towards its root: ``configure``, ``set_args``, ``checknrun``.
 
@@ -229,7 +266,8 @@ class DoJobber:
     a :class:`~jobsmith.store.Store`, or ``False`` not to record; by default the store of
     ``jobsmith.yml`` / ``JOBSMITH_STORE`` / ``.jobsmith/jobsmith.db``), ``job_name`` (the
     root Job's name by default), ``environment`` and ``stream`` (where ``verbose`` lines
-    go; standard error by default).
+    go; standard error by default). The keywords of :meth:`configure` may be given here
+    too, as its defaults (``DoJobber(cleanup=False)``, as the seed's prose does).
     """
 
     def __init__(
@@ -240,7 +278,15 @@ class DoJobber:
         job_name: str | None = None,
         environment: str | None = None,
         stream: IO[str] | None = None,
+        **configure_defaults: Any,
     ) -> None:
+        unknown = sorted(set(configure_defaults) - set(CONFIGURE_DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"DoJobber() got unexpected keyword argument(s) {', '.join(unknown)}; it takes "
+                "dojobber_loglevel, run_log, job_name, environment, stream and, as defaults "
+                f"for configure(), {', '.join(CONFIGURE_DEFAULTS)}"
+            )
         self.nodestatus: dict[str, bool | None] = {}
         self.nodeexceptions: dict[str, BaseException] = {}
         self.noderesults: dict[str, Any] = {}
@@ -251,35 +297,45 @@ class DoJobber:
         self._run = _Run()
         self._plan: Plan | None = None
         self._root: type | None = None
+        self._defaults = {**CONFIGURE_DEFAULTS, **configure_defaults}
         self._no_act = self._verbose = self._debug = False
         self._cleanup = True
         self._engines: list[Engine] = []
-        if dojobber_loglevel is not None:
-            log.setLevel(dojobber_loglevel)
-            if not log.handlers and not logging.getLogger().handlers:
-                handler = logging.StreamHandler()
-                handler.setFormatter(logging.Formatter("DoJobber %(levelname)-19s: %(message)s"))
-                log.addHandler(handler)
+        self._log = _instance_logger(dojobber_loglevel)
 
     def configure(
         self,
         root: type,
-        no_act: bool = False,
-        verbose: bool = False,
-        debug: bool = False,
-        cleanup: bool = True,
-        default_tries: int = 3,
-        default_retry_delay: float = 1,
+        no_act: bool | None = None,
+        verbose: bool | None = None,
+        debug: bool | None = None,
+        cleanup: bool | None = None,
+        default_tries: float | None = None,
+        default_retry_delay: float | None = None,
     ) -> None:
         """Build the graph of Jobs from ``root`` and its ``DEPS`` (read now, so Jobs added
         to a ``DEPS`` list before this call are part of it). Refuses cycles, bad ``DEPS``,
-        ``TRIES`` below 1 and negative ``RETRY_DELAY``, naming the Job."""
+        ``TRIES`` below 1 and negative ``RETRY_DELAY``, naming the Job.
+
+        A keyword left out takes the value given to ``DoJobber(...)``, else DoJobber's
+        default (no_act, verbose, debug False; cleanup True; default_tries 3;
+        default_retry_delay 1)."""
         if not isinstance(root, type):
             raise GraphError(f"the root must be a Job class, not {root!r}")
-        tries = _whole(default_tries, "default_tries")
-        delay = _seconds(default_retry_delay, "default_retry_delay")
-        self._no_act, self._debug, self._verbose = no_act, debug, verbose or debug
-        self._cleanup, self._root = cleanup, root
+        given = {
+            "no_act": no_act,
+            "verbose": verbose,
+            "debug": debug,
+            "cleanup": cleanup,
+            "default_tries": default_tries,
+            "default_retry_delay": default_retry_delay,
+        }
+        chosen = {k: self._defaults[k] if v is None else v for k, v in given.items()}
+        tries = _tries(chosen["default_tries"], "default_tries")
+        delay = _seconds(chosen["default_retry_delay"], "default_retry_delay")
+        self._no_act, self._debug = bool(chosen["no_act"]), bool(chosen["debug"])
+        self._verbose = bool(chosen["verbose"]) or self._debug
+        self._cleanup, self._root = bool(chosen["cleanup"]), root
         with GcPause():
             self._plan = Plan(self._nodes(root, tries, delay), roots=[root.__name__])
 
@@ -299,7 +355,7 @@ class DoJobber:
                 continue
             classes[name] = cls
             deps = _deps_of(cls)
-            log.debug("processing dependencies for %s: %s", name, [d.__name__ for d in deps])
+            self._log.debug("processing dependencies for %s: %s", name, [d.__name__ for d in deps])
             tries = getattr(cls, "TRIES", None)
             delay = getattr(cls, "RETRY_DELAY", None)
             nodes.append(
@@ -307,7 +363,7 @@ class DoJobber:
                     name,
                     _JobNode(cls, self._run).make_step,
                     deps=tuple(dict.fromkeys(d.__name__ for d in deps)),
-                    tries=default_tries if tries is None else _whole(tries, f"{name}.TRIES"),
+                    tries=default_tries if tries is None else _tries(tries, f"{name}.TRIES"),
                     retry_delay=default_delay
                     if delay is None
                     else _seconds(delay, f"{name}.RETRY_DELAY"),
@@ -386,7 +442,7 @@ class DoJobber:
             try:
                 self._engines[-1].cleanup()
             except Exception as exc:
-                log.error("cleanup failed: %s", exc)
+                self._log.error("cleanup failed: %s", exc)
                 raise
             self._engines.pop()
 
@@ -418,7 +474,7 @@ class DoJobber:
         """Show the picture with ImageMagick's ``display`` (needs an X display)."""
         exe = shutil.which("display")
         if exe is None or not os.environ.get("DISPLAY"):
-            log.warning("display_graph needs ImageMagick's `display` and an X display")
+            self._log.warning("display_graph needs ImageMagick's `display` and an X display")
             return
         outcomes = self.report.outcomes() if self.report else None
         image = picture(self._edges(), outcomes, "png")

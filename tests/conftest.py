@@ -169,6 +169,16 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller.stop()
 
 
+@pytest.fixture(autouse=True)
+def _registry_posts_to_the_configured_store() -> Iterator[None]:
+    """A JobMaster built with db_engine binds the default registry's posts to its store;
+    each test starts unbound."""
+    from jobsmith.queue.registry import registry
+
+    yield
+    registry.default_store = None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []

@@ -33,6 +33,7 @@ try:
 except jobsmith.JobsmithError as error:
     print(f"refused: {error}")  # nothing was queued
 
-stats = jobmaster.run()
+jobs = jobmaster.run()  # the jobs it ran, in the order they ended; jobs.stats: the worker's
+print("ran:", ", ".join(f"{job.name} {job.status}" for job in jobs))
 with open(path) as f:
-    print(f"{stats.completed} jobs completed; {path} holds {f.read()!r}")
+    print(f"{jobs.stats.completed} jobs completed; {path} holds {f.read()!r}")

@@ -5,7 +5,14 @@
     jobmaster = JobMaster(db_engine="postgresql://user@host/db", schema="jobmaster")
     jobmaster.deploy()                  # tables, the insert_job procedure, task definitions
     jobmaster.insert_job("things1", "foo", 10, {"file_path": "/tmp/x", "number": 2})
-    jobmaster.run()                     # run jobs until the queue is empty
+    jobs = jobmaster.run()              # run jobs until the queue is empty: the jobs it ran
+    print(jobs.stats)                   # and what the worker did
+
+A program that builds ``JobMaster(db_engine=...)`` posts there: ``foo.post(...)`` and
+``post("things1.foo", ...)`` of its registry's tasks go to that JobMaster's store.
+JobMaster 0.1.1's other methods work where they make sense on jobsmith's queue:
+``queue_pop()`` (take the next job and run it), ``jobs_in_queue()``,
+``available_process_units()``, ``write_tasks()`` and ``jobmaster()`` (``run()``).
 
 ``db_engine`` is a store URL (PostgreSQL or SQLite) or an SQLAlchemy engine (its URL is
 used; SQLAlchemy itself is not needed otherwise). The schema defaults to ``jobmaster``
@@ -15,7 +22,8 @@ then ``JOBMASTER_SYSTEM_PROCESS_UNITS``, then 10,000.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from jobsmith.errors import JobsmithError
@@ -24,7 +32,9 @@ from jobsmith.queue.posting import PostedJob, post
 from jobsmith.queue.registry import Registry, Task
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.worker import Worker, WorkerStats, system_process_units
+from jobsmith.runlog import who_and_where
 from jobsmith.store import Store, connector_for, open_store
+from jobsmith.store.jobs import Claimed, JobRecord, Outcome
 
 DEFAULT_SCHEMA = "jobmaster"
 
@@ -49,6 +59,59 @@ def engine_url(db_engine: Any) -> str:
     raise JobsmithError(f"db_engine {scheme}:// is not supported: use PostgreSQL or SQLite")
 
 
+@dataclass(frozen=True)
+class RanJob:
+    """A job a :meth:`JobMaster.run` ran: how its attempt ended.
+
+    ``status`` is ``completed``, ``failed``, ``cancelled``, or ``waiting`` (failed, to be
+    retried by the task's retry policy)."""
+
+    id: int
+    type_key: str
+    task_key: str
+    arguments: dict[str, Any]
+    priority: int
+    status: str
+    error: str | None = None
+
+    @property
+    def job_id(self) -> int:
+        """JobMaster's name for the id."""
+        return self.id
+
+    @property
+    def name(self) -> str:
+        return f"{self.type_key}.{self.task_key}"
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> RanJob:
+        job = outcome.job
+        return cls(
+            job.id,
+            job.type_key,
+            job.task_key,
+            dict(job.arguments),
+            job.priority,
+            outcome.status,
+            outcome.error,
+        )
+
+
+class RanJobs(list[RanJob]):
+    """What :meth:`JobMaster.run` returns: the jobs it ran, in the order they ended, as
+    JobMaster's ``run()`` does; ``stats`` is the worker's account (its fields are also
+    read through: ``jobs.completed``, ``jobs.failed`` …)."""
+
+    def __init__(self, jobs: Sequence[RanJob], stats: WorkerStats) -> None:
+        super().__init__(jobs)
+        self.stats = stats
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "stats":
+            raise AttributeError(name)
+        return getattr(self.stats, name)
+
+
 class JobMaster:
     """JobMaster's API over a jobsmith store and a task registry."""
 
@@ -71,6 +134,8 @@ class JobMaster:
         self._store: Store | None = None
         if _validate_dependencies:
             self.registry.check_dependencies()
+        if db_engine is not None:  # this program's tasks post here, not to the default
+            self.registry.default_store = self._posting_store
 
     @property
     def store(self) -> Store:
@@ -78,6 +143,9 @@ class JobMaster:
         if self._store is None:
             self._store = open_store(self.url, self.schema)
         return self._store
+
+    def _posting_store(self) -> Store:
+        return self.store
 
     @property
     def system_process_units(self) -> int:
@@ -116,12 +184,55 @@ class JobMaster:
             registry=self.registry,
         )
 
-    def run(self, **options: Any) -> WorkerStats:
-        """Run jobs until none this process can run is waiting (a burst worker here); jobs
-        needing more process units than the host has are left (``WorkerStats.note``)."""
+    def run(self, **options: Any) -> RanJobs:
+        """Run jobs until none this process can run is waiting (a burst worker; jobs needing
+        more process units than the host has are left, ``.stats.note`` says so); returns
+        the jobs it ran, with the worker's statistics as ``.stats``. ``options`` go to
+        :class:`~jobsmith.queue.worker.Worker` (``concurrency=4`` …)."""
         options.setdefault("burst", True)
         options.setdefault("system_units", self._units)
-        return Worker(self.store, self.registry, **options).run()
+        ran: list[RanJob] = []
+        also = options.pop("on_progress", None)
+
+        def collect(outcomes: Sequence[Outcome]) -> None:
+            ran.extend(RanJob.of(o) for o in outcomes)
+            if also is not None:
+                also(outcomes)
+
+        stats = Worker(self.store, self.registry, on_progress=collect, **options).run()
+        return RanJobs(ran, stats)
+
+    def __call__(self, **options: Any) -> RanJobs:
+        """Same as :meth:`run` (JobMaster's spelling ``jobmaster()``)."""
+        return self.run(**options)
+
+    def queue_pop(self) -> RanJob | None:
+        """Take the next job this host can run (highest priority first, within the free
+        process units) and run it; returns it, or None when none is waiting.
+
+        JobMaster's ``queue_pop`` marks the job running and leaves the run to the caller;
+        here a job is always run by a worker, which takes it, runs it and records it."""
+        worker = Worker(
+            self.store, self.registry, burst=True, max_batch=1, system_units=self._units
+        )
+        first = _FirstOutcome(worker)
+        worker.executor = first  # type: ignore[assignment]
+        worker.run()
+        return RanJob.of(first.outcome) if first.outcome is not None else None
+
+    def jobs_in_queue(self, limit: int = 1000) -> list[JobRecord]:
+        """Jobs waiting, running or parked, in the order workers take them."""
+        return self.store.jobs.in_queue(limit)
+
+    def available_process_units(self) -> int:
+        """This host's process units not taken by the jobs running on it."""
+        return self.system_process_units - self.store.jobs.units_in_use(who_and_where()[1])
+
+    def write_tasks(self) -> None:
+        """Publish the registered task definitions to the store (``deploy()`` does it too),
+        so SQL and other programs can post them."""
+        self.registry.check_dependencies()
+        self.store.jobs.publish(self.registry.definitions() + load_builtins().definitions())
 
     def print_tasks(self) -> None:
         """Log every registered task and its parameters."""
@@ -135,9 +246,28 @@ class JobMaster:
             )
 
     def close(self) -> None:
+        """Close the store; the registry's tasks post to the configured store again."""
+        if getattr(self.registry.default_store, "__self__", None) is self:
+            self.registry.default_store = None
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+class _FirstOutcome:
+    """Wraps a worker's executor: once a job has run to an outcome, the worker stops
+    claiming (a job parked on a dependency does not count: the dependency runs next)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker, self.executor = worker, worker.executor
+        self.outcome: Outcome | None = None
+
+    def run(self, job: Claimed) -> Any:
+        result = self.executor.run(job)
+        if isinstance(result, Outcome) and self.outcome is None:
+            self.outcome = result
+            self.worker.stop()
+        return result
 
 
 def _default_url() -> str:

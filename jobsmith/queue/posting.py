@@ -75,7 +75,7 @@ def post(
     arguments do not fit. Inside ``store.connector.transaction()`` it joins that
     transaction.
     """
-    store = store or _configured_store()
+    store = store or _configured_store(registry, task)
     target = _target(task, store, registry or default_registry)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     result = store.jobs.insert(job)
@@ -93,7 +93,8 @@ def post_many(
     """Queue many ``(task, arguments)`` jobs in one transaction (all or none): on
     PostgreSQL one statement per run of jobs of the same task. Results come back in the
     same order."""
-    store = store or _configured_store()
+    jobs = list(jobs)
+    store = store or _configured_store(registry, *(task for task, _ in jobs[:1]))
     targets: dict[str, _Target] = {}
     pairs: list[tuple[_Target, NewJob]] = []
     for task, arguments in jobs:
@@ -117,7 +118,7 @@ def check_arguments(
     registry: Registry | None = None,
 ) -> dict[str, Any]:
     """The arguments as they would be queued (defaults filled in), or ArgumentError."""
-    target = _target(task, store or _configured_store(), registry or default_registry)
+    target = _target(task, store or _configured_store(registry, task), registry or default_registry)
     return target.arguments.check(arguments)
 
 
@@ -200,7 +201,13 @@ def _published_target(name: str, store: Store, registry: Registry) -> _Target:
     )
 
 
-def _configured_store() -> Store:
+def _configured_store(registry: Registry | None = None, task: Task | str | None = None) -> Store:
+    """The store of the JobMaster built for these tasks (see ``Registry.default_store``),
+    else the configured one."""
+    task_registry = task.registry if isinstance(task, Task) else None
+    for candidate in (registry, task_registry, default_registry):
+        if candidate is not None and candidate.default_store is not None:
+            return candidate.default_store()
     from jobsmith.config import load_config
     from jobsmith.execution import shared_store
 

@@ -156,6 +156,8 @@ class Task:
         self.kind = kind
         self.help = (function.__doc__ or "").strip() or None
         self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
+        self.registry: Registry | None = None
+        """The registry this task was added to (its ``default_store`` is where it posts)."""
         self._check_same()
         functools.update_wrapper(self, function)
 
@@ -247,6 +249,9 @@ class Registry:
 
     def __init__(self) -> None:
         self.tasks: dict[str, Task] = {}
+        self.default_store: Callable[[], Store] | None = None
+        """Where posting a task of this registry goes when no store is given: set by a
+        ``JobMaster(db_engine=...)`` to its own store; None means the configured store."""
 
     def __contains__(self, name: object) -> bool:
         return name in self.tasks
@@ -282,6 +287,7 @@ class Registry:
                 f"{_origin(task.function)}; give one a type_key or task_key of its own"
             )
         self.tasks[task.name] = task
+        task.registry = self
         return task
 
     @overload
@@ -338,7 +344,7 @@ class Registry:
         identical jobs queue side by side.
         """
         deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
-        names = [write_all] if isinstance(write_all, str) else list(write_all or ())
+        names = _names(write_all)
 
         def register(function: Callable[..., Any]) -> Task:
             return self.add(
@@ -379,6 +385,13 @@ class Registry:
 
 def _origin(function: Callable[..., Any]) -> str:
     return f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', '?')}"
+
+
+def _names(write_all: str | Iterable[str] | None) -> list[str]:
+    """``write_all`` as JobMaster takes it: a list, or one string split on commas."""
+    if isinstance(write_all, str):
+        return [name.strip() for name in write_all.split(",") if name.strip()]
+    return list(write_all or ())
 
 
 registry = Registry()

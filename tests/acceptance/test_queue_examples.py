@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -32,10 +33,14 @@ def test_the_jobmaster_example_runs_dependencies_in_order(target: StoreTarget) -
     assert "refused: task nice_tasks.bar: argument 'letter' is 'Z'" in out
     assert "fan a=7 b=1\nfan a=7 b=2\nfan a=7 b=3" in out
     assert "7 jobs completed" in out and "holds '11A'" in out  # foo(10), then bar, then baz
+    [ran] = [line for line in out.splitlines() if line.startswith("ran: ")]
+    assert ran.count("completed") == 7 and ran.index("nice_tasks.bar") < ran.index("baz")
     if target.dialect == "postgresql":
         sql = run(target, "insert_job_sql.py")
         assert "posting it again returns job" in sql
         assert "refused: task nice_tasks.foo: argument 'number' is \"two\", expected integer" in sql
+        assert re.search(r"insert: job \d+, inserted job", sql)
+        assert "insert: job None, task nice_tasks.foo: missing argument 'file_path'" in sql
 
 
 def test_the_posting_example(target: StoreTarget) -> None:

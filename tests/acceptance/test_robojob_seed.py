@@ -183,3 +183,25 @@ def test_large_job_tasks_see_the_job_name(run) -> None:
     done = run("large_job.py")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Job 1 doing task A\nJob 1 doing task B\n"
+
+
+def test_custom_backend_and_exit_from_a_task(run, store: Store) -> None:
+    done = run("custom_backend.py")
+    assert done.returncode == 0, done.stderr
+    guid = newest(store).guid
+    assert done.stdout == (
+        "job hello starting\n"
+        "task greet starting with {'name': 'world'}\n"
+        "Hello, world!\n"
+        "task greet ended: Completed\n"
+        f"task check_inbox starting with {{'ctx': <JobExecution: {guid}>}}\n"
+        "task check_inbox ended: Skipped\n"
+        "job hello ended: Skipped\n"
+    )
+    assert done.stderr == ""
+    job = newest(store)
+    assert job.status == "Skipped"
+    assert [(t.name, t.status) for t in store.runs.tasks(job.id)] == [
+        ("greet", "Completed"),
+        ("check_inbox", "Skipped"),
+    ]

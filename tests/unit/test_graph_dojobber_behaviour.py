@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 from pathlib import Path
 
@@ -229,8 +230,9 @@ def test_dynamic_jobs_added_to_deps_before_configure_are_run() -> None:
 @pytest.mark.parametrize(
     ("attrs", "message"),
     [
-        ({"TRIES": 0}, "Bad.TRIES must be a whole number >= 1, not 0"),
-        ({"TRIES": 2.5}, "Bad.TRIES must be a whole number >= 1, not 2.5"),
+        ({"TRIES": 0}, "Bad.TRIES must be a number >= 1, not 0"),
+        ({"TRIES": 0.9}, "Bad.TRIES must be a number >= 1, not 0.9"),
+        ({"TRIES": "2"}, "Bad.TRIES must be a number >= 1, not '2'"),
         ({"RETRY_DELAY": -1}, "Bad.RETRY_DELAY must be a number of seconds >= 0, not -1"),
         ({"DEPS": 7}, "DEPS of Bad must be a list or tuple of Job classes, not 7"),
         ({"DEPS": ("Other",)}, "DEPS of Bad must hold Job classes; 'Other' is a str"),
@@ -365,3 +367,78 @@ def test_without_graphviz_the_picture_is_dot_text(
     dojob.write_graph(out, "png")
     assert out.getvalue().startswith(b'digraph "G" {')
     assert "Graphviz `dot` is not installed" in caplog.text
+
+
+def _cleaned_job(order: list[str]) -> type:
+    class Tidy(Job):
+        def Check(self, *args, **kwargs):
+            pass
+
+        def Cleanup(self):
+            order.append("cleaned")
+
+    return Tidy
+
+
+def test_configure_keywords_given_to_the_constructor_are_its_defaults() -> None:
+    # seeds/dojobber.rst: "You can pass the cleanup=False option to DoJobber() to prevent
+    # Cleanup from happening and run it manually if you prefer"
+    order: list[str] = []
+    dojob = DoJobber(cleanup=False, default_retry_delay=0, run_log=False)
+    dojob.configure(_cleaned_job(order))
+    dojob.checknrun()
+    assert order == []
+    dojob.cleanup()
+    assert order == ["cleaned"]
+    # configure()'s own keywords win over the constructor's
+    dojob = DoJobber(cleanup=False, run_log=False)
+    dojob.configure(_cleaned_job(order), cleanup=True)
+    dojob.checknrun()
+    assert order == ["cleaned", "cleaned"]
+    quiet = DoJobber(no_act=True, verbose=True, debug=False, default_tries=2, run_log=False)
+    assert quiet is not None
+
+
+def test_an_unknown_constructor_keyword_names_what_is_taken() -> None:
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) clenaup; it takes"):
+        DoJobber(clenaup=False)
+
+
+@pytest.mark.parametrize(("setting", "tries"), [(1, 1), (1.0, 1), (1.1, 2), (2.5, 3), (3, 3)])
+def test_fractional_tries_are_counted_as_dojobber_counts_them(setting: float, tries: int) -> None:
+    attempts: list[int] = []
+
+    class Never(RunonlyJob):
+        def Run(self, *args, **kwargs):
+            attempts.append(1)
+            raise RuntimeError("no")
+
+    dojob = graph(Never, default_tries=setting)
+    dojob.checknrun()
+    assert len(attempts) == tries and dojob.nodestatus == {"Never": False}
+    Never.TRIES = setting
+    attempts.clear()
+    dojob = graph(Never, default_tries=7)  # the class's TRIES wins over the default
+    dojob.checknrun()
+    assert len(attempts) == tries
+
+
+def test_dojobber_loglevel_applies_to_that_instance_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Lone(DummyJob):
+        pass
+
+    module_logger = logging.getLogger("jobsmith.graph")
+    before = module_logger.level
+    caplog.set_level(logging.DEBUG)  # the handler sees everything the loggers let through
+    module_logger.setLevel(logging.WARNING)  # the level the application chose
+    try:
+        DoJobber(dojobber_loglevel=logging.DEBUG, run_log=False).configure(Lone)
+        assert [r.getMessage() for r in caplog.records] == ["processing dependencies for Lone: []"]
+        caplog.clear()
+        DoJobber(run_log=False).configure(Lone)  # a later instance: back to the default
+        assert caplog.records == []
+        assert module_logger.level == logging.WARNING
+    finally:
+        module_logger.setLevel(before)

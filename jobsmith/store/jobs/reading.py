@@ -61,3 +61,12 @@ class Reading(QueuePart):
     def attempts(self, job_id: int) -> list[int]:
         """The run-log job run ids of a job's attempts, oldest first."""
         return [r["id"] for r in self.db.fetchall(self.q.attempts_of_job, {"id": job_id})]
+
+    def in_queue(self, limit: int = 1000) -> list[JobRecord]:
+        """Jobs waiting, running or parked, in the order workers take them."""
+        return [record_of(r) for r in self.db.fetchall(self.q.jobs_in_queue, {"limit": limit})]
+
+    def units_in_use(self, host: str) -> int:
+        """Process units taken by the jobs running on ``host``."""
+        row = self.db.fetchone(self.q.units_in_use, {"host": host})
+        return int(row["n"]) if row else 0

@@ -99,6 +99,11 @@ WHERE type_key = :type_key AND task_key = :task_key
   AND arguments = :arguments::jsonb AND is_unique
   AND status IN ('waiting', 'running', 'parked');
 
+-- name: units_in_use
+-- Process units held by running jobs on one host.
+SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
+WHERE status = 'running' AND host = :host;
+
 -- name: claim_jobs [sqlite]
 -- Claim the next jobs (highest priority first, then oldest) that fit the host's free
 -- process units: the first one always, and after it the following ones only while each
@@ -426,3 +431,14 @@ FROM queue_job
 WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < now()))
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
+
+-- name: jobs_in_queue [sqlite]
+-- Jobs still in the queue (waiting, running, parked), in the order workers take them.
+SELECT * FROM queue_job WHERE status IN ('waiting', 'running', 'parked')
+ORDER BY priority DESC, id LIMIT :limit;
+
+-- name: jobs_in_queue [postgresql]
+-- Jobs still in the queue (waiting, running, parked), in the order workers take them.
+SELECT j.*, j.arguments::text AS arguments, j.token::text AS token FROM queue_job j
+WHERE status IN ('waiting', 'running', 'parked')
+ORDER BY priority DESC, id LIMIT :limit;
