@@ -23,6 +23,7 @@ from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
+from jobsmith.store.views import ViewRepository
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
@@ -51,6 +52,7 @@ class Store:
         self.runs = RunRepository(connector)
         self.jobs = JobRepository(connector)
         self.schedules = ScheduleRepository(connector)
+        self.views = ViewRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"
