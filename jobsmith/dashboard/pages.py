@@ -188,7 +188,12 @@ async def cancel(request: Request) -> Response:
     await _form(request)
     job_id = record_id(request.path_params["id"], "job")
     result = await run_in_threadpool(actions.cancel_job, dashboard_of(request).store, job_id)
-    return RedirectResponse(f"/jobs/{job_id}?done=cancel+{result}", status_code=303)
+    told = {
+        "cancelled": "cancelled",
+        "requested": "cancel requested: its worker stops it",
+        "ended": "it had already ended",
+    }
+    return RedirectResponse(f"/jobs/{job_id}?{urlencode({'done': told[result]})}", status_code=303)
 
 
 async def retry(request: Request) -> Response:
