@@ -85,3 +85,10 @@ SELECT id, :name, :value FROM task_run WHERE guid = :guid;
 -- name: end_task_run_by_guid
 -- Change how a task run known by its guid ended (a flow task reverted later).
 UPDATE task_run SET ended_at = :ended_at, status = :status, error = :error WHERE guid = :guid;
+
+-- name: insert_ended_job_run
+-- Record a job run that has already ended (imports, benchmarks: many rows at once).
+INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid, started_at,
+                     ended_at, status, error)
+VALUES (:guid, :environment, :job_name, :kind, :executed_by, :host, :pid, :started_at,
+        :ended_at, :status, :error);
