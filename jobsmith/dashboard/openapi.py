@@ -116,7 +116,7 @@ def document() -> dict[str, Any]:
             "/api/jobs/{id}": _get("One job, why it waits, its attempts", [ID]),
             "/api/jobs/{id}/cancel": _post("Cancel a waiting or running job", None),
             "/api/jobs/{id}/retry": _post("Run a failed job again", None, 409),
-            "/api/workers": _get("Workers holding jobs", []),
+            "/api/workers": _get("Workers of the last hour", []),
             "/api/schedule": _get("Schedule entries, next fires, last fire", []),
             "/api/schedule/{id}": _get(
                 "One entry and its fire history",

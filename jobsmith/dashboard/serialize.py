@@ -79,11 +79,17 @@ def worker(w: WorkerRow) -> dict[str, Any]:
     return {
         "worker": w.worker,
         "host": w.host,
-        "jobs": w.job_ids,
-        "process_units": w.units,
-        "last_heartbeat_lease_until": iso(w.lease_until),
-        "since": iso(w.since),
+        "pid": w.pid,
+        "state": w.state,
         "alive": w.alive,
+        "concurrency": w.concurrency,
+        "queues": w.queues.split(",") if w.queues else None,
+        "host_process_units": w.host_units,
+        "process_units_in_use": w.units,
+        "jobs": w.job_ids,
+        "started": iso(w.started_at),
+        "last_heartbeat": iso(w.heartbeat_at),
+        "lease_until": iso(w.lease_until),
     }
 
 

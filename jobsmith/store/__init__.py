@@ -24,6 +24,7 @@ from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
 from jobsmith.store.views import ViewRepository
+from jobsmith.store.workers import WorkerRepository
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
@@ -53,6 +54,7 @@ class Store:
         self.jobs = JobRepository(connector)
         self.schedules = ScheduleRepository(connector)
         self.views = ViewRepository(connector)
+        self.workers = WorkerRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"

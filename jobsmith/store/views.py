@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from jobsmith.store.base import Connector, Row, as_datetime, utcnow
@@ -74,16 +74,27 @@ class QueueJobRow:
 
 @dataclass(frozen=True)
 class WorkerRow:
-    """A worker seen through the jobs it holds: alive while its newest lease runs."""
+    """A worker: what it registered (slots, the host's units, its lease, last heartbeat)
+    and the jobs it holds. ``state`` is ``live`` while its heartbeat is within its lease,
+    ``stopped`` after a clean stop, else ``gone`` (it died, or lost the store)."""
 
     worker: str
     host: str | None
+    state: str
     jobs: int
     units: int
-    lease_until: datetime | None
-    since: datetime | None
-    alive: bool
     job_ids: list[int] = field(default_factory=list)
+    concurrency: int | None = None
+    host_units: int | None = None
+    queues: str | None = None
+    pid: int | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.state == "live"
 
 
 @dataclass(frozen=True)
@@ -190,28 +201,57 @@ class ViewRepository:
         row = self.db.fetchone(self.q.dashboard_ahead, values)
         return int(row["n"]) if row else 0
 
-    def workers(self, now: datetime | None = None) -> list[WorkerRow]:
-        """Workers holding jobs; one whose newest lease ran out is not alive (gone)."""
+    def workers(self, now: datetime | None = None, seen_within: float = 3600) -> list[WorkerRow]:
+        """Workers seen in the last ``seen_within`` seconds and workers holding jobs,
+        live ones first."""
         now = now or utcnow()
         held: dict[str, list[int]] = {}
         for row in self.db.fetchall(self.q.dashboard_worker_jobs):
             held.setdefault(str(row["worker"]), []).append(int(row["id"]))
-        found = []
-        for row in self.db.fetchall(self.q.dashboard_workers):
+        holding = {str(r["worker"]): r for r in self.db.fetchall(self.q.dashboard_workers)}
+        since = now - timedelta(seconds=seen_within)
+        found: list[WorkerRow] = []
+        for row in self.db.fetchall(self.q.dashboard_registered_workers, {"since": since}):
+            name = str(row["name"])
+            beat = as_datetime(row["heartbeat_at"])
+            jobs = holding.pop(name, None)
+            lease_until = beat + timedelta(seconds=float(row["lease"])) if beat else None
+            state = "stopped" if row["stopped_at"] is not None else "live"
+            if state == "live" and (lease_until is None or lease_until < now):
+                state = "gone"
+            found.append(
+                WorkerRow(
+                    worker=name,
+                    host=row["host"],
+                    state=state,
+                    jobs=int(jobs["jobs"]) if jobs else 0,
+                    units=int(jobs["units"] or 0) if jobs else 0,
+                    job_ids=held.get(name, []),
+                    concurrency=int(row["concurrency"]),
+                    host_units=int(row["process_units"]),
+                    queues=row["queues"],
+                    pid=int(row["pid"]),
+                    started_at=as_datetime(row["started_at"]),
+                    heartbeat_at=beat,
+                    lease_until=lease_until,
+                )
+            )
+        for name, row in holding.items():  # holding jobs, never registered (older workers)
             lease = as_datetime(row["lease_until"])
             found.append(
                 WorkerRow(
-                    worker=str(row["worker"]),
+                    worker=name,
                     host=row["host"],
+                    state="live" if lease is not None and lease > now else "gone",
                     jobs=int(row["jobs"]),
                     units=int(row["units"] or 0),
+                    job_ids=held.get(name, []),
+                    started_at=as_datetime(row["since"]),
                     lease_until=lease,
-                    since=as_datetime(row["since"]),
-                    alive=lease is not None and lease > now,
-                    job_ids=held.get(str(row["worker"]), []),
                 )
             )
-        return found
+        order = {"live": 0, "gone": 1, "stopped": 2}
+        return sorted(found, key=lambda w: (order[w.state], w.worker))
 
     # -- numbers for the metrics -------------------------------------------------------------
     def queue_depth(self) -> list[tuple[str, int, datetime | None]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from jobsmith.errors import ConfigError
 from jobsmith.queue.registry import registry
 from jobsmith.queue.worker import run_worker
 from jobsmith.schedule.home import Home
-from jobsmith.store import Store
+from jobsmith.store import Store, utcnow
 from tests.conftest import REPO, StoreTarget
 from tests.integration import dashboard_tasks
 from tests.integration.schedule_homes import add_job, make_home
@@ -251,17 +252,34 @@ def test_binding_beyond_localhost_needs_a_token(sqlite_target: StoreTarget) -> N
     assert "without a token" in done.stderr and "--token" in done.stderr
 
 
-def test_workers_show_the_jobs_they_hold(store: Store, api: TestClient, tmp_path: Path) -> None:
+def test_workers_live_gone_and_stopped(store: Store, api: TestClient, tmp_path: Path) -> None:
     assert api.get("/api/workers").json() == {"workers": []}
-    posted = dashboard_tasks.greet.post(path=str(tmp_path / "n"), store=store)
-    claimed = store.jobs.claim(worker="w1", host="h1", limit=1, system_units=10, lease=60)
+    dashboard_tasks.greet.post(path=str(tmp_path / "n"), store=store)
+    run_worker(store, registry, burst=True, concurrency=2, queues=["default"])
+    (ran,) = api.get("/api/workers").json()["workers"]
+    assert (ran["state"], ran["concurrency"], ran["queues"]) == ("stopped", 2, ["default"])
+    assert ran["jobs"] == [] and ran["last_heartbeat"] and not ran["alive"]
+
+    now = utcnow()
+    store.workers.register(
+        "h2:1:dead", host="h2", pid=1, concurrency=4, process_units=10, queues=None,
+        lease=30, at=now - timedelta(seconds=100),
+    )  # fmt: skip
+    store.workers.register(
+        "h1:2:live", host="h1", pid=2, concurrency=3, process_units=10, queues=None,
+        lease=30, at=now,
+    )  # fmt: skip
+    posted = dashboard_tasks.greet.post(path=str(tmp_path / "n"), times=2, store=store)
+    claimed = store.jobs.claim(worker="h1:2:live", host="h1", limit=1, system_units=10, lease=60)
     assert [c.id for c in claimed] == [posted.id]
-    (worker,) = api.get("/api/workers").json()["workers"]
-    assert worker["worker"] == "w1" and worker["host"] == "h1" and worker["alive"]
-    assert worker["jobs"] == [posted.id] and worker["process_units"] == 1
-    store.jobs.claim(worker="w2", host="h1", limit=1, system_units=10, lease=-5)  # nothing left
-    gone = store.jobs.renew("w1", -5)  # the lease lapses: the worker is gone
-    assert gone and not api.get("/api/workers").json()["workers"][0]["alive"]
+    workers = {w["worker"]: w for w in api.get("/api/workers").json()["workers"]}
+    assert [w["state"] for w in workers.values()] == ["live", "gone", "stopped"]
+    live = workers["h1:2:live"]
+    assert live["jobs"] == [posted.id] and live["process_units_in_use"] == 1
+    assert live["concurrency"] == 3 and live["host_process_units"] == 10
+    assert "jobsmith_workers_live 1.0" in api.get("/metrics").text
+    page = api.get("/workers").text
+    assert page.count('class="worker-live"') == 1 and page.count('class="worker-gone"') == 1
 
 
 def test_metrics_are_the_numbers_the_pages_show(

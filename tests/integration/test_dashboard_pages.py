@@ -85,7 +85,9 @@ def test_list_fragments_hold_only_rows(store: Store, pages: TestClient) -> None:
     rows = pages.get("/runs", params={"fragment": "1"}).text
     assert rows.lstrip().startswith("<tr>") and "<html" not in rows and "Tea" in rows
     assert pages.get("/queue/jobs", params={"fragment": "1"}).text.strip().startswith("<tr>")
-    assert "No worker holds a job" in pages.get("/workers", params={"fragment": "1"}).text
+    assert (
+        "No worker has run in the last hour" in pages.get("/workers", params={"fragment": "1"}).text
+    )
 
 
 def test_forms_check_csrf_and_arguments(store: Store, pages: TestClient, tmp_path: Path) -> None:
