@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from jobsmith.clock import ManualClock
 from jobsmith.schedule.scheduler import Scheduler
@@ -139,7 +139,7 @@ def test_runs_page_to_a_runs_task_timeline(
     shot(page, "runs")
     row.locator("a").nth(1).click()
     page.wait_for_url(f"{server.url}/runs/*")
-    assert job_name in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text(job_name)
     lanes = page.locator("#timeline .lane")
     assert lanes.count() >= 1
     assert page.locator("#timeline .bar").first.get_attribute("title")
@@ -163,22 +163,26 @@ def test_cancel_a_waiting_job_and_run_a_failed_one_again(
     page.goto(f"{server.url}/jobs/2")
     assert page.locator("#job-status").inner_text() == "waiting"
     page.click("#cancel")
-    assert page.locator("#done").inner_text() == "cancelled"
-    assert page.locator("#job-status").inner_text() == "cancelled"
+    expect(page.locator("#done")).to_have_text("cancelled")
+    expect(page.locator("#job-status")).to_have_text("cancelled")
 
     page.goto(f"{server.url}/jobs/1")
     assert page.locator("#job-status").inner_text() == "failed"
     assert "no marker file" in page.locator("pre.error").inner_text()
     marker.write_text("ready")
     page.click("#retry")
-    assert page.locator("#job-status").inner_text() == "waiting"
+    expect(page.locator("#done")).to_have_text("queued to run again")
+    expect(page.locator("#job-status")).to_have_text("waiting")
     burst_worker(sqlite_target)
     page.reload()
-    assert page.locator("#job-status").inner_text() == "completed"
+    expect(page.locator("#job-status")).to_have_text("completed")
     statuses = page.locator("#attempts tr td:nth-child(2)").all_inner_texts()
     assert statuses == ["Failed", "Completed"]
     shot(page, "job")
     assert lines(str(notes)) == ["attempt", "attempt"]  # the cancelled greeting never ran
+    page.goto(f"{server.url}/workers")
+    expect(page.locator("#workers tr.worker-stopped")).to_have_count(2)  # the two bursts
+    shot(page, "workers")
 
 
 def test_post_a_job_from_the_form(
@@ -190,17 +194,17 @@ def test_post_a_job_from_the_form(
     page.fill("#arg-path", str(notes))
     page.fill("#arg-times", "lots")
     page.click("#submit")
-    assert "argument 'times' is 'lots'" in page.locator("#error").inner_text()
+    expect(page.locator("#error")).to_contain_text("argument 'times' is 'lots'")
     assert page.locator("#arg-path").input_value() == str(notes)  # what was typed stays
     page.fill("#arg-times", "4")
     page.select_option("#arg-colour", label="blue")
     shot(page, "post")
     page.click("#submit")
-    assert page.locator("#done").inner_text() == "posted"
-    assert page.locator("#job-status").inner_text() == "waiting"
+    expect(page.locator("#done")).to_have_text("posted")
+    expect(page.locator("#job-status")).to_have_text("waiting")
     burst_worker(sqlite_target)
     page.reload()
-    assert page.locator("#job-status").inner_text() == "completed"
+    expect(page.locator("#job-status")).to_have_text("completed")
     assert lines(str(notes)) == ["greet 4 blue"]
 
 
@@ -223,19 +227,19 @@ def test_pause_a_schedule_entry_and_the_scheduler_skips_it(
         assert "At 08:00 every day" in page.locator("#entries tbody tr").nth(1).inner_text()
         shot(page, "schedule")
         page.click("#entries >> text=job1")
-        assert page.locator("#next li").count() == 5
+        expect(page.locator("#next li")).to_have_count(5)
         page.click("#pause")
-        assert page.locator("#paused").inner_text() == "paused"
+        expect(page.locator("#paused")).to_have_text("paused")
 
         clock.advance(seconds=1)
         scheduler.tick()
         assert scheduler.wait(30)
         page.reload()
-        outcomes = page.locator("#history tr td:nth-child(3)").all_inner_texts()
-        assert outcomes == ["paused", "ran"]
+        expect(page.locator("#history tr td:nth-child(3)")).to_have_text(["paused", "ran"])
         shot(page, "entry")
         page.click("#resume")
-        assert page.locator("#paused").count() == 0
+        expect(page.locator("#done")).to_have_text("resumed")
+        expect(page.locator("#paused")).to_have_count(0)
     scheduler.close()
     fires = sqlite_store.schedules.history("scheduler", 1)
     assert [f.state for f in fires] == ["paused", "ran"]

@@ -29,7 +29,7 @@ def test_the_example_is_the_file_and_prints_what_the_document_shows(tmp_path: Pa
 
 def test_linked_screenshots_exist() -> None:
     images = re.findall(r"\]\((dashboard-[\w-]+\.png)\)", DOC.read_text())
-    assert len(images) == 7
+    assert len(images) == 8
     for image in images:
         assert (DOC.parent / image).stat().st_size > 5_000, image
     readme = (REPO / "README.md").read_text()
