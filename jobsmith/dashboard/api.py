@@ -3,6 +3,7 @@ actions as POSTs. Bad input is a 4xx with ``{"error": "..."}`` (see :mod:`.app`)
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -100,8 +101,6 @@ async def _body(request: Request, required: bool = True) -> dict[str, Any]:
             raise inputs.BadInput("expected a JSON object as the request body")
         return {}
     try:
-        import json
-
         value = json.loads(raw)
     except ValueError as exc:
         raise inputs.BadInput(f"the request body is not JSON: {exc}") from None
