@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs; installs only what is missing, so it is idempotent.
 set -euo pipefail
-declare -A wanted=( [Rscript]=r-base-core [dot]=graphviz [openssl]=openssl )
+# chromium + chromium-driver: the dashboard's browser tests (Playwright drives /usr/bin/chromium)
+declare -A wanted=( [Rscript]=r-base-core [dot]=graphviz [openssl]=openssl [chromium]=chromium [chromedriver]=chromium-driver )
 missing=()
 for cmd in "${!wanted[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")

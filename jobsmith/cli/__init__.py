@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "jobsmith.cli.environments",
     "jobsmith.cli.schedule",
     "jobsmith.cli.runner",
+    "jobsmith.cli.dashboard",
 )
 """Modules whose import adds commands to :func:`cli`."""
 

@@ -43,7 +43,7 @@ from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
 from jobsmith.runlog import who_and_where
 from jobsmith.states import JobState
-from jobsmith.store import Store
+from jobsmith.store import Store, utcnow
 from jobsmith.store.jobs import Claimed, Ended, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
@@ -214,6 +214,7 @@ class Worker:
             self.lease,
             self.system_units,
         )
+        self._register()
         restore = self._install_signals()
         self.waker.start()
         if self.flusher is not None:
@@ -239,6 +240,7 @@ class Worker:
             self.waker.stop()
             monitor.join(5)
             restore()
+            self._unregister()
         log.info("Worker %s stopped: %s", self.name, self.stats)
         if self._crash is not None:
             raise JobsmithError(
@@ -469,8 +471,28 @@ class Worker:
     def _monitor_done(self) -> bool:
         return (self.stopping.is_set() or self.drained.is_set()) and not self.interrupts.running()
 
+    def _register(self) -> None:
+        """Say in the store who this worker is (the dashboard's workers page)."""
+        self.store.workers.register(
+            self.name,
+            host=self.host,
+            pid=os.getpid(),
+            concurrency=self.concurrency,
+            process_units=self.system_units,
+            queues=self.queues,
+            lease=self.lease,
+            at=utcnow(),
+        )
+
+    def _unregister(self) -> None:
+        try:
+            self.store.workers.stop(self.name, utcnow())
+        except self.transient as exc:
+            log.warning("Could not record that worker %s stopped: %s", self.name, exc)
+
     def _heartbeat(self) -> None:
         try:
+            self.store.workers.beat(self.name, utcnow())
             held = self.store.jobs.renew(self.name, self.lease)
         except self.transient as exc:
             log.warning("Heartbeat failed: %s", exc)

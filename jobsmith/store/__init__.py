@@ -24,7 +24,9 @@ from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
+from jobsmith.store.views import ViewRepository
 from jobsmith.store.wakeup import Wakeups, wakeups_for
+from jobsmith.store.workers import WorkerRepository
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
@@ -55,6 +57,8 @@ class Store:
         self.wakeups: Wakeups = wakeups_for(connector)
         self.schedules = ScheduleRepository(connector)
         self.flows = FlowRepository(connector)
+        self.views = ViewRepository(connector)
+        self.workers = WorkerRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"

@@ -233,6 +233,13 @@ class RunRepository:
         Joins the caller's transaction (the queue's finishing one)."""
         self.db.execute(self.q.log_attempts, {**who, "rows": rows})
 
+    def insert_ended_jobs(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Record job runs that have already ended, in one transaction (each row has the
+        columns of ``insert_ended_job_run``)."""
+        if rows:
+            with self.db.transaction():
+                self.db.executemany(self.q.insert_ended_job_run, rows)
+
     def end_task_by_guid(
         self, guid: str, *, ended_at: datetime, status: str, error: str | None = None
     ) -> None:

@@ -115,3 +115,10 @@ SELECT t.id, p.key, p.value
 FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
      JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p
 WHERE NOT EXISTS (SELECT 1 FROM task_run_parameter x WHERE x.task_run_id = t.id);
+
+-- name: insert_ended_job_run
+-- Record a job run that has already ended (imports, benchmarks: many rows at once).
+INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid, started_at,
+                     ended_at, status, error)
+VALUES (:guid, :environment, :job_name, :kind, :executed_by, :host, :pid, :started_at,
+        :ended_at, :status, :error);
