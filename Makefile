@@ -7,7 +7,7 @@ PEERS  := .peers-venv
 PEERS_STAMP := $(PEERS)/.installed-stamp
 DEMO_STORE := sqlite:///$(CURDIR)/.jobsmith/demo.db
 
-.PHONY: demo test lint format bench bench-queue system-packages services clean
+.PHONY: demo test lint format bench bench-queue system-packages services screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## screenshots: the browser tests again, saving the dashboard's pictures into docs/
+screenshots: $(STAMP) system-packages services
+	JOBSMITH_SCREENSHOTS=docs $(BIN)/pytest -q tests/acceptance/test_dashboard_browser.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,11 +1,15 @@
 """The dashboard in a real headless Chromium (Debian's, driven by Playwright): a real
 ``jobsmith dashboard`` server, real jobs, a real worker subprocess, a real scheduler.
-The tests also save the screenshots of the main pages in docs/ (docs/dashboard.md)."""
+The tests also take screenshots of the main pages: into a temporary folder, or into docs/
+(the pictures docs/dashboard.md shows) with JOBSMITH_SCREENSHOTS=docs (`make screenshots`),
+so an ordinary test run leaves the work tree as it was."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TASKS = "tests.integration.dashboard_tasks"
 DOCS = REPO / "docs"
+SHOTS = DOCS if os.environ.get("JOBSMITH_SCREENSHOTS") == "docs" else Path(tempfile.mkdtemp())
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)
 
 
@@ -114,7 +119,9 @@ def server(sqlite_target: StoreTarget, sqlite_store: Store) -> Iterator[Server]:
 
 
 def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(DOCS / f"dashboard-{name}.png"), full_page=False)
+    path = SHOTS / f"dashboard-{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    assert path.stat().st_size > 10_000, f"{path} is too small to be a screenshot of a page"
 
 
 def test_runs_page_to_a_runs_task_timeline(
