@@ -13,6 +13,7 @@ queries in ``queries/*.sql`` and works the same on both databases.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from jobsmith.config import DEFAULT_SCHEMA, Config
@@ -100,7 +101,13 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
     if url.startswith(("postgresql://", "postgres://", "postgresql+")) or (
         "=" in url and "://" not in url
     ):
-        from jobsmith.store.postgres import PostgresConnector  # psycopg loads only when used
+        try:
+            from jobsmith.store.postgres import PostgresConnector  # psycopg loads only when used
+        except ImportError as exc:
+            raise StoreError(
+                f"store URL {_masked(url)!r} needs psycopg, which is not installed: "
+                "pip install 'jobsmith[postgres]'"
+            ) from exc
 
         if url.startswith("postgresql+"):
             url = "postgresql://" + url.split("://", 1)[1]
@@ -109,6 +116,11 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
         f"store URL {url!r} is not understood: expected sqlite:///path/file.db "
         "or postgresql://user@host/db"
     )
+
+
+def _masked(url: str) -> str:
+    """The URL without its password, for error messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def open_store(
