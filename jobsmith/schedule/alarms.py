@@ -21,9 +21,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jobsmith.errors import EmailError
+from jobsmith.errors import ConfigError, EmailError
 from jobsmith.schedule.entries import Entry, parse_persons
-from jobsmith.schedule.home import Home
+from jobsmith.schedule.home import INI_SECTIONS, Home
+from jobsmith.schedule.inifile import read_ini
 from jobsmith.smtp import SmtpSettings, send_email
 
 __all__ = ["AlarmDigest", "alarm_message", "persons_for", "raise_alarm", "send_mail"]
@@ -44,12 +45,11 @@ def persons_for(entry: Entry, home: Home) -> tuple[str, ...]:
     found = list(entry.persons)
     job_config = home.path(entry.file).parent / "config.ini"
     if job_config.is_file() and job_config.parent != home.folder:
-        parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(job_config, encoding="utf-8")
+            parser = read_ini(job_config, INI_SECTIONS)
             text = parser.get("JOB", "persons", fallback="") or ""
             found += parse_persons(text, lambda p: ValueError(p))
-        except (configparser.Error, ValueError) as exc:
+        except (configparser.Error, ValueError, ConfigError) as exc:
             log.warning("%s: [JOB] persons not read: %s", job_config, exc)
     found += home.settings.owner
     return tuple(dict.fromkeys(found))

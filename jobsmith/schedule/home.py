@@ -18,11 +18,12 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobsmith.config import Config, load_config
+from jobsmith.config import Config, load_config, unknown_name
 from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
+from jobsmith.schedule.inifile import read_ini
 from jobsmith.schedule.zones import zone
 
 if TYPE_CHECKING:
@@ -86,6 +87,26 @@ SETTING_KEYS = {
 }
 
 
+EMAIL_KEYS = (
+    *("ip", "port", "need_login", "user", "password", "address", "need_tls", "need_debug"),
+    *("host", "server", "login", "username", "sender", "from", "tls", "starttls", "ssl"),
+    *("debug", "cafile", "timeout"),
+)
+INI_SECTIONS: dict[str, tuple[str, ...] | None] = {
+    "MANAGER": ("editor",),
+    "SCHEDULER": tuple(SETTING_KEYS),
+    "LOG": ("console", "showtime", "showdelay", "limit_by_day", "limit_by_size", "max_size"),
+    "ENVIRONMENT": None,  # interpreters by any name
+    "EMAIL": EMAIL_KEYS,
+    "INFO": ("owner",),
+    "STORE": ("url", "schema"),
+    "GENERAL": ("persons",),
+    "JOB": ("persons", "name", "desc", "description"),
+}
+"""What runner's config.ini (the home's, or a job's own) may hold; anything else is an
+error naming the file, the line and the closest name (jobsmith.schedule.inifile)."""
+
+
 def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
     """Validate settings given as text (config.ini) or YAML values; errors name ``where``."""
     found: dict[str, Any] = {}
@@ -95,7 +116,9 @@ def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
 
     for key, raw in values.items():
         name = SETTING_KEYS.get(key.lower())
-        if name is None or raw is None or str(raw).strip() == "":
+        if name is None:
+            raise ConfigError(f"{where}: {unknown_name(key, SETTING_KEYS, 'scheduler setting')}")
+        if raw is None or str(raw).strip() == "":
             continue
         text = str(raw).strip()
         try:
@@ -159,6 +182,11 @@ class Home:
         yml = config.sections.get("scheduler") or {}
         if not isinstance(yml, dict):
             raise ConfigError(f"{config.path}: section 'scheduler': expected a mapping")
+        for key in yml:
+            if str(key).lower() not in SETTING_KEYS:
+                message = unknown_name(str(key), SETTING_KEYS, "key")
+                where = config.where("scheduler", str(key))
+                raise ConfigError(f"{where}: section 'scheduler': {message}")
         merged = {**yml, **_section(ini, "SCHEDULER")}
         log = _section(ini, "LOG")
         settings = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
@@ -205,13 +233,7 @@ def default_home() -> Path:
 
 def _read_ini(path: Path) -> configparser.ConfigParser:
     # Option names are lower-cased: ConfigParser's own optionxform does exactly that.
-    parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
-    if path.is_file():
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.Error as exc:
-            raise ConfigError(f"{path}: {exc}".replace("\n", " ")) from None
-    return parser
+    return read_ini(path, INI_SECTIONS)
 
 
 def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
