@@ -180,7 +180,9 @@ def _build(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
     for name in data:
         if str(name) not in KNOWN_SECTIONS:
             line = lines.get(str(name), 1)
-            raise ConfigError(f"{path}:{line}: {unknown_name(str(name), KNOWN_SECTIONS, 'section')}")
+            raise ConfigError(
+                f"{path}:{line}: {unknown_name(str(name), KNOWN_SECTIONS, 'section')}"
+            )
     config = Config(path=path, lines=lines)
     sections = dict(data)
     if "environment" in sections:
