@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from jobsmith.config import Config, load_config
+from jobsmith.config import Config
 from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
+from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, open_store, resolve_url, utcnow
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
@@ -46,21 +46,6 @@ BUILTINS = (
     "status",
     "error_message",
 )
-
-_stores: dict[tuple[str, str], Store] = {}
-_stores_lock = threading.Lock()
-
-
-def shared_store(config: Config, url: str | None = None) -> Store:
-    """One open store per URL and schema for the whole process (jobs run one after another
-    would otherwise reconnect each time)."""
-    chosen = resolve_url(url, config)
-    key = (chosen, config.schema)
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = open_store(chosen, config.schema, config=config)
-    return store
 
 
 class JobExit(BaseException):  # a control-flow signal, like SystemExit
@@ -86,7 +71,13 @@ class JobExecution:
         self.job_name = job_name
         self.config = config or Config()
         self.environment_name = environment_name or self.config.environment
-        self.store = backend if isinstance(backend, Store) else shared_store(self.config, backend)
+        self._owns_store = not isinstance(backend, Store)
+        """A store this job opened (from a URL or the config) is closed when the job ends."""
+        self.store = (
+            backend
+            if isinstance(backend, Store)
+            else open_store(resolve_url(backend, self.config), self.config.schema)
+        )
         self.run_log = RunLog(self.store)
         self.parameters = Parameters(
             config=Scope(self.config.parameters),
@@ -135,10 +126,18 @@ class JobExecution:
         self.parameters.set_builtin("error_message", error)
         if status == Status.FAILED:
             self._run_error_handlers()
-        self.run_log.end_job(self.run, status, error)
+        try:
+            self.run_log.end_job(self.run, status, error)
+        finally:
+            self.close()
         log.info("Job completed with status %s", status)
         log.info("Running time: %s", self.run.duration)
         return isinstance(exc, JobExit)
+
+    def close(self) -> None:
+        """Close the store if this job opened it (the ``with`` block does this)."""
+        if self._owns_store:
+            self.store.close()
 
     def _run_error_handlers(self) -> None:
         for handler in self.error_handlers:
@@ -353,8 +352,13 @@ def go(
     the config's, ``JOBSMITH_STORE`` or ``.jobsmith/jobsmith.db``); ``path`` adds folders to
     the PATH of subprocesses; ``parameters`` are job parameters (built-in names are ignored).
     """
-    config = load_config(config_path)
-    return JobExecution(job_name, config, environment_name, backend, path, parameters)
+    settings = resolve_settings(
+        config=config_path,
+        environment=environment_name,
+        store=backend if isinstance(backend, str) else None,
+    )
+    store = backend if isinstance(backend, Store) else settings.store_url
+    return JobExecution(job_name, settings.config, settings.environment, store, path, parameters)
 
 
 def _as_task(task: TaskExecution | Callable[..., Any]) -> TaskExecution:
@@ -376,4 +380,4 @@ def _message(exc: BaseException) -> str:
     return text if text else type(exc).__name__
 
 
-__all__ = ["BUILTINS", "JobExecution", "JobExit", "go", "shared_store", "utcnow"]
+__all__ = ["BUILTINS", "JobExecution", "JobExit", "go", "utcnow"]

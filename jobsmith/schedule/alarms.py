@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jobsmith.errors import ConfigError, EmailError
+from jobsmith.inifile import runner_sections
 from jobsmith.schedule.entries import Entry, parse_persons
-from jobsmith.schedule.home import INI_SECTIONS, Home
-from jobsmith.schedule.inifile import read_ini
+from jobsmith.schedule.home import Home
 from jobsmith.smtp import SmtpSettings, send_email
 
 __all__ = ["AlarmDigest", "alarm_message", "persons_for", "raise_alarm", "send_mail"]
@@ -46,7 +46,7 @@ def persons_for(entry: Entry, home: Home) -> tuple[str, ...]:
     job_config = home.path(entry.file).parent / "config.ini"
     if job_config.is_file() and job_config.parent != home.folder:
         try:
-            parser = read_ini(job_config, INI_SECTIONS)
+            parser = runner_sections(job_config)
             text = parser.get("JOB", "persons", fallback="") or ""
             found += parse_persons(text, lambda p: ValueError(p))
         except (configparser.Error, ValueError, ConfigError) as exc:

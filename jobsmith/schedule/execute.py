@@ -34,6 +34,7 @@ from jobsmith.process import MAX_OUTPUT, BoundedOutput
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.schedule.alarms import persons_for, raise_alarm
 from jobsmith.schedule.entries import Entry
+from jobsmith.schedule.handoff import JobProcessValues
 from jobsmith.schedule.home import Home
 from jobsmith.schedule.logfile import RunLogFile, machine_items, timestamp
 from jobsmith.store import Store, utcnow
@@ -299,22 +300,21 @@ class EntryRunner:
         env = dict(os.environ)
         if self.home.config.paths:
             env["PATH"] = _search_path(self.home)
-        env.setdefault("JOBSMITH_STORE", self.home.store_url)
-        env.setdefault("JOBSMITH_SCHEMA", self.home.schema)
-        env.update(
-            {
-                "JOBSMITH_HOME": str(self.home.folder),
-                "JOBSMITH_TRIGGER": trigger_text(run.trigger, self.home),
-                "JOBSMITH_TRIGGER_UTC": run.trigger.astimezone(UTC).isoformat(),
-                "JOBSMITH_JOB_ID": str(entry.id),
-                "JOBSMITH_JOB_NAME": entry.name,
-                "JOBSMITH_JOB_DESCRIPTION": entry.description,
-                "JOBSMITH_PERSONS": ",".join(persons_for(entry, self.home)),
-                "JOBSMITH_RUN_ID": str(run.job_run.id),
-                "JOBSMITH_RUN_LOG": str(run.logfile.path),
-                "PYTHONUNBUFFERED": "1",
-            }
+        values = JobProcessValues(
+            store=self.home.store_url,
+            schema=self.home.schema,
+            home=str(self.home.folder),
+            trigger=trigger_text(run.trigger, self.home),
+            trigger_utc=run.trigger.astimezone(UTC).isoformat(),
+            job_id=str(entry.id),
+            job_name=entry.name,
+            job_description=entry.description,
+            persons=",".join(persons_for(entry, self.home)),
+            run_id=str(run.job_run.id),
+            run_log=str(run.logfile.path),
         )
+        env.update(values.environ())
+        env["PYTHONUNBUFFERED"] = "1"
         return env
 
 

@@ -3,8 +3,9 @@ and ``logs/`` (runner's layout), and the settings read from it.
 
 Settings come from runner's ``config.ini`` sections (MANAGER, SCHEDULER, LOG, ENVIRONMENT,
 EMAIL, INFO, plus STORE) or from ``jobsmith.yml`` (``scheduler:``, ``environments:``,
-``smtp:``, ``backend:``); where both set something, ``config.ini`` wins. The environment
-(``JOBSMITH_STORE``, ``JOBSMITH_SCHEMA``) wins over both. See docs/schedule.md.
+``smtp:``, ``backend:``); where both set something, ``config.ini`` wins. The store and the
+schema are the settings' (:mod:`jobsmith.settings`: the environment wins over both files).
+See docs/schedule.md.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobsmith.config import Config, load_config, unknown_name
+from jobsmith.config import Config, unknown_name
 from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
+from jobsmith.inifile import runner_sections
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
-from jobsmith.schedule.inifile import read_ini
 from jobsmith.schedule.zones import zone
+from jobsmith.settings import Settings, resolve_settings
 
 if TYPE_CHECKING:
     from jobsmith.smtp import SmtpSettings
@@ -33,7 +35,6 @@ __all__ = ["ALARM_EVENTS", "Home", "SchedulerSettings", "default_home"]
 
 CONFIG_INI = "config.ini"
 ALARM_EVENTS = ("failed", "interrupted", "missed", "skipped")
-HOME_VARIABLE = "JOBSMITH_HOME"
 
 
 @dataclass(frozen=True)
@@ -85,26 +86,6 @@ SETTING_KEYS = {
     "dead_after": "dead_after",
     "max_runs": "max_runs",
 }
-
-
-EMAIL_KEYS = (
-    *("ip", "port", "need_login", "user", "password", "address", "need_tls", "need_debug"),
-    *("host", "server", "login", "username", "sender", "from", "tls", "starttls", "ssl"),
-    *("debug", "cafile", "timeout"),
-)
-INI_SECTIONS: dict[str, tuple[str, ...] | None] = {
-    "MANAGER": ("editor",),
-    "SCHEDULER": tuple(SETTING_KEYS),
-    "LOG": ("console", "showtime", "showdelay", "limit_by_day", "limit_by_size", "max_size"),
-    "ENVIRONMENT": None,  # interpreters by any name
-    "EMAIL": EMAIL_KEYS,
-    "INFO": ("owner",),
-    "STORE": ("url", "schema"),
-    "GENERAL": ("persons",),
-    "JOB": ("persons", "name", "desc", "description"),
-}
-"""What runner's config.ini (the home's, or a job's own) may hold; anything else is an
-error naming the file, the line and the closest name (jobsmith.schedule.inifile)."""
 
 
 def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
@@ -173,10 +154,14 @@ class Home:
     ini_path: Path
 
     @classmethod
-    def load(cls, folder: str | os.PathLike[str] | None = None) -> Home:
-        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory)."""
-        root = Path(folder or os.environ.get(HOME_VARIABLE) or Path.cwd()).resolve()
-        config = load_config(folder=root)
+    def load(
+        cls, folder: str | os.PathLike[str] | None = None, *, settings: Settings | None = None
+    ) -> Home:
+        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working
+        directory), or the one ``settings`` name (their store and schema win)."""
+        resolved = settings or resolve_settings(home=folder)  # at an edge (a job process …)
+        root = resolved.home
+        config = resolved.config
         ini_path = root / CONFIG_INI
         ini = _read_ini(ini_path)
         yml = config.sections.get("scheduler") or {}
@@ -189,17 +174,17 @@ class Home:
                 raise ConfigError(f"{where}: section 'scheduler': {message}")
         merged = {**yml, **_section(ini, "SCHEDULER")}
         log = _section(ini, "LOG")
-        settings = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
-        settings = _with_flags(
-            settings, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
+        scheduler = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
+        scheduler = _with_flags(
+            scheduler, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
         )
         commands = {**config.environments, **_section(ini, "ENVIRONMENT")}
         environments = Environments(commands, source=str(ini_path), base=root)
-        store_url, schema = _store(root, config, _section(ini, "STORE"))
+        store_url, schema = resolved.store_url, resolved.schema
         return cls(
             folder=root,
             config=config,
-            settings=settings,
+            settings=scheduler,
             environments=environments,
             mail=_mail(config, _section(ini, "EMAIL"), ini_path),
             store_url=store_url,
@@ -233,7 +218,7 @@ def default_home() -> Path:
 
 def _read_ini(path: Path) -> configparser.ConfigParser:
     # Option names are lower-cased: ConfigParser's own optionxform does exactly that.
-    return read_ini(path, INI_SECTIONS)
+    return runner_sections(path)
 
 
 def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
@@ -272,15 +257,6 @@ def _with_flags(
         editor=manager.get("editor") or settings.editor,
         owner=owner,
     )
-
-
-def _store(root: Path, config: Config, ini: Mapping[str, str]) -> tuple[str, str]:
-    url = os.environ.get("JOBSMITH_STORE") or ini.get("url") or config.store_url
-    if url and url.startswith("sqlite:///") and not os.path.isabs(url[len("sqlite:///") :]):
-        url = f"sqlite:///{root / url[len('sqlite:///') :]}"
-    url = url or f"sqlite:///{root / '.jobsmith' / 'jobsmith.db'}"
-    schema = os.environ.get("JOBSMITH_SCHEMA") or ini.get("schema") or config.schema
-    return url, schema
 
 
 def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings | None:

@@ -40,6 +40,7 @@ from jobsmith.runlog import RunLog, Status
 from jobsmith.schedule.alarms import alarm_message, persons_for, send_mail
 from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.expressions import Schedule
+from jobsmith.schedule.handoff import JobProcessValues
 from jobsmith.schedule.home import Home
 from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, machine_items, timestamp
 from jobsmith.schedule.manual import parse_trigger
@@ -104,8 +105,10 @@ class Job:
         self.file = Path(file or sys.argv[0]).resolve()
         self.folder = self.file.parent
         self.clock = clock or clock_from_env()
-        self.home = Home.load(os.environ.get("JOBSMITH_HOME") or _home_of(self.folder))
-        self.managed = "JOBSMITH_RUN_LOG" in os.environ
+        self.handed = JobProcessValues.read(os.environ)  # a job process is an edge
+        """What the scheduler (or ``jobsmith run job``) that started this process passed."""
+        self.home = Home.load(self.handed.home if self.handed else _home_of(self.folder))
+        self.managed = self.handed is not None
         """True when a scheduler or ``jobsmith run job`` runs this job and keeps its log."""
         options, self.args = _arguments(argv if argv is not None else sys.argv[1:])
         self.entry = self._entry()
@@ -120,17 +123,17 @@ class Job:
             if options.trigger
             else self.clock.now().astimezone(tz)
         )
-        self.persons = _persons(self.entry, self.home)
-        self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
+        self.persons = _persons(self.entry, self.home, self.handed)
+        self.log_path: Path | None = Path(self.handed.run_log) if self.handed else None
         self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
         self.log = JobLog(self.logger)
         self.email = Notifier(self)
 
     def _entry(self) -> Entry:
-        env = os.environ
-        if self.managed and env.get("JOBSMITH_JOB_ID", "").isdigit():
-            return Entry(int(env["JOBSMITH_JOB_ID"]), env.get("JOBSMITH_JOB_NAME", self.folder.name),
-                         env.get("JOBSMITH_JOB_DESCRIPTION", ""), "python", str(self.file), Schedule.fields())  # fmt: skip
+        handed = self.handed
+        if handed is not None and handed.job_id.isdigit():
+            return Entry(int(handed.job_id), handed.job_name or self.folder.name,
+                         handed.job_description, "python", str(self.file), Schedule.fields())  # fmt: skip
         try:
             source = open_source("file", self.home.schedule_path, None, self.home.settings.name)
             for entry in source.read(self.home.settings.timezone):
@@ -266,8 +269,7 @@ def _home_of(folder: Path) -> Path:
     return folder
 
 
-def _persons(entry: Entry, home: Home) -> tuple[str, ...]:
-    env = os.environ.get("JOBSMITH_PERSONS")
-    if env is not None and "JOBSMITH_RUN_LOG" in os.environ:
-        return parse_persons(env, lambda p: ScheduleError(p))
+def _persons(entry: Entry, home: Home, handed: JobProcessValues | None) -> tuple[str, ...]:
+    if handed is not None:
+        return parse_persons(handed.persons, lambda p: ScheduleError(p))
     return persons_for(entry, home)

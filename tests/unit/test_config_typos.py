@@ -97,3 +97,10 @@ def test_runner_documented_settings_and_any_interpreter_are_known(tmp_path: Path
     )
     home = Home.load(tmp_path)
     assert home.settings.name == "s"
+
+
+def test_the_scheduler_settings_are_the_known_scheduler_keys() -> None:
+    from jobsmith.inifile import RUNNER_SECTIONS
+    from jobsmith.schedule.home import SETTING_KEYS
+
+    assert set(RUNNER_SECTIONS["SCHEDULER"] or ()) == set(SETTING_KEYS)

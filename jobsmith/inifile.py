@@ -16,13 +16,42 @@ from jobsmith.config import closest
 from jobsmith.errors import ConfigError
 from jobsmith.params import normalize
 
-__all__ = ["read_ini"]
+__all__ = ["RUNNER_SECTIONS", "read_ini", "runner_sections"]
 
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]")
 _KEY = re.compile(r"^([^\s#;\[=:][^=:]*?)\s*(?:[=:]|$)")
 
 Known = Mapping[str, Collection[str] | None]
 """Section name (upper case) to the keys it may hold; None: any key (``[ENVIRONMENT]``)."""
+
+
+EMAIL_KEYS = (
+    *("ip", "port", "need_login", "user", "password", "address", "need_tls", "need_debug"),
+    *("host", "server", "login", "username", "sender", "from", "tls", "starttls", "ssl"),
+    *("debug", "cafile", "timeout"),
+)
+RUNNER_SECTIONS: dict[str, tuple[str, ...] | None] = {
+    "MANAGER": ("editor",),
+    "SCHEDULER": (
+        *("name", "desc", "description", "schedule", "source", "timezone", "catchup"),
+        *("overlap", "grace", "alarm", "mode", "queue", "heartbeat", "dead_after", "max_runs"),
+    ),
+    "LOG": ("console", "showtime", "showdelay", "limit_by_day", "limit_by_size", "max_size"),
+    "ENVIRONMENT": None,  # interpreters by any name
+    "EMAIL": EMAIL_KEYS,
+    "INFO": ("owner",),
+    "STORE": ("url", "schema"),
+    "GENERAL": ("persons",),
+    "JOB": ("persons", "name", "desc", "description"),
+}
+"""What runner's config.ini (a home's, or a job's own) may hold; anything else is an error
+naming the file, the line and the closest name. A part of jobsmith that reads a new
+option adds it here."""
+
+
+def runner_sections(path: Path) -> configparser.ConfigParser:
+    """A runner ``config.ini`` (a home's or a job's), checked against :data:`RUNNER_SECTIONS`."""
+    return read_ini(path, RUNNER_SECTIONS)
 
 
 def read_ini(path: Path, known: Known) -> configparser.ConfigParser:
