@@ -23,6 +23,7 @@ from pathlib import Path
 
 from jobsmith.errors import ConfigError, EmailError
 from jobsmith.inifile import runner_sections
+from jobsmith.outbox import Outbox
 from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.home import Home
 from jobsmith.smtp import SmtpSettings, send_email
@@ -81,8 +82,10 @@ def raise_alarm(
     trigger: str,
     log_path: Path | None = None,
     detail: str | None = None,
+    outbox: Outbox | None = None,
 ) -> bool:
-    """Send the alarm if the home's settings ask for this event; True when it was sent."""
+    """Send the alarm if the home's settings ask for this event; True when it was sent
+    (with an ``outbox``: handed to it, to be sent on its thread without waiting here)."""
     if event not in home.settings.alarm:
         return False
     persons = persons_for(entry, home)
@@ -95,12 +98,20 @@ def raise_alarm(
         )
         return False
     subject, text = alarm_message(entry, event, trigger, log_path, detail)
+    mail, to = home.mail, ", ".join(persons)
+
+    def deliver() -> None:
+        send_mail(mail, persons, subject, text)
+        log.info("Alarm sent for %s to %s", entry.label, to)
+
+    if outbox is not None:
+        outbox.submit(f"Alarm for {entry.label} ({event}) to {to}", deliver)
+        return True
     try:
-        send_mail(home.mail, persons, subject, text)
+        deliver()
     except EmailError as exc:
-        log.error("Alarm for %s not sent to %s: %s", entry.label, ", ".join(persons), exc)
+        log.error("Alarm for %s not sent to %s: %s", entry.label, to, exc)
         return False
-    log.info("Alarm sent for %s to %s", entry.label, ", ".join(persons))
     return True
 
 

@@ -30,6 +30,7 @@ from typing import IO
 
 from jobsmith.clock import Clock, SystemClock
 from jobsmith.errors import JobsmithError, ScheduleError
+from jobsmith.outbox import Outbox
 from jobsmith.process import MAX_OUTPUT, BoundedOutput
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.schedule.alarms import persons_for, raise_alarm
@@ -123,10 +124,14 @@ class _Run:
 class EntryRunner:
     """Runs entries of one home, recording each run in the store."""
 
-    def __init__(self, home: Home, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self, home: Home, store: Store, clock: Clock | None = None, outbox: Outbox | None = None
+    ) -> None:
         self.home = home
         self.store = store
         self.clock = clock or SystemClock()
+        self.outbox = outbox
+        """Where alarms go to be sent off this thread (None: sent here, e.g. by the CLI)."""
         self.run_log = RunLog(store)
 
     def run(
@@ -190,7 +195,8 @@ class EntryRunner:
             note = error if run.stopped else None
             self.store.schedules.update(fire_id, state, ended_at=utcnow(), status=status, note=note)
         if status == Status.FAILED:
-            raise_alarm(self.home, entry, event, timestamp(run.trigger, tz), logfile.path, error)
+            shown = timestamp(run.trigger, tz)
+            raise_alarm(self.home, entry, event, shown, logfile.path, error, self.outbox)
         shown = trigger_text(run.trigger, self.home)
         log.info(
             "%s for %s: %s (run %d, %s)", entry.label, shown, status, run.job_run.id, logfile.path

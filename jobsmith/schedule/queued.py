@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from jobsmith.clock import clock_from_env
 from jobsmith.errors import ScheduleError
+from jobsmith.outbox import Outbox
 from jobsmith.queue.builtins import builtins
 from jobsmith.queue.execute import current_job
 from jobsmith.queue.interrupt import WorkerStopping
@@ -76,7 +77,8 @@ def _run_fire(
     planned = datetime.fromisoformat(trigger)
     entry = entry_from_cells(cells, f"fire {fire} of schedule {schedule!r}", home.settings.timezone)
     try:
-        runner = EntryRunner(home, store, clock_from_env())
+        # The alarm is sent off the worker's slot; its thread ends once it is sent.
+        runner = EntryRunner(home, store, clock_from_env(), Outbox("scheduled-run-alarms"))
         outcome = runner.run(entry, planned, fire_id=fire, detach=True)
     except WorkerStopping:
         note = "the worker stopped during the run: queued again"
