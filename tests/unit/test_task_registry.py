@@ -125,3 +125,15 @@ def test_dependencies_naming_unknown_tasks_or_parameters_are_found() -> None:
 def test_retry_waits_grow_and_are_capped() -> None:
     policy = RetryPolicy(retries=5, delay=1.0, backoff=3.0, max_delay=20.0)
     assert [policy.wait(n) for n in (1, 2, 3, 4)] == [1.0, 3.0, 9.0, 20.0]
+
+
+def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it() -> None:
+    from pathlib import Path
+
+    import jobsmith.queue
+    from jobsmith.queue.builtins import load_builtins
+
+    assert load_builtins().find("jobsmith.scheduled_run") is not None
+    queue_source = Path(jobsmith.queue.__file__).parent
+    naming = [p.name for p in queue_source.glob("*.py") if "jobsmith.schedule" in p.read_text()]
+    assert naming == []
