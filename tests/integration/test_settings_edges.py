@@ -204,3 +204,12 @@ def test_a_configured_store_that_cannot_be_opened_is_still_an_error(
     graph.configure(Boil)
     with pytest.raises(Exception):  # noqa: B017 (whatever the database says)
         graph.checknrun()
+
+
+def test_environments_with_home_shows_the_home_s_interpreters(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.ini").write_text("[ENVIRONMENT]\nmy_venv = /usr/bin/env\n")
+    done = cli("environments", "--home", str(home), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "my_venv" in done.stdout
