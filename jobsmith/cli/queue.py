@@ -7,16 +7,15 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from jobsmith.cli import Context, cli, console, pass_context
+from jobsmith.cli.runs import status_text, took, when
 from jobsmith.errors import JobsmithError
-
-if TYPE_CHECKING:
-    pass
 
 QUEUE_STYLE = {
     "waiting": "cyan",
@@ -289,3 +288,133 @@ def worker(
         f"[green]{stats.completed} completed[/], [red]{stats.failed} failed[/], "
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
     )
+
+
+# -- show and cancel -------------------------------------------------------------------------
+@cli.command()
+@click.argument("what", required=False)
+@click.option("--status", type=click.Choice(STATUSES), help="Only jobs with this status.")
+@click.option("-n", "--limit", default=30, show_default=True, help="How many jobs to list.")
+@pass_context
+def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None:
+    """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job."""
+    store = ctx.store()
+    if what is None:
+        _show_counts(store)
+    elif what.isdigit():
+        _show_job(store, int(what))
+    else:
+        type_key, dot, task_key = what.partition(".")
+        if not dot:
+            raise JobsmithError(f"{what!r}: expected a job id or TYPE.TASK")
+        _show_task(store, type_key, task_key, status, limit)
+
+
+def _show_counts(store: Any) -> None:
+    counts: dict[str, dict[str, int]] = {}
+    for type_key, task_key, status, n in store.jobs.counts():
+        counts.setdefault(f"{type_key}.{task_key}", {})[status] = n
+    if not counts:
+        console.print("The queue is empty.")
+        return
+    table = Table(title="Jobs by task and status", title_justify="left")
+    table.add_column("task")
+    for status in STATUSES:
+        table.add_column(queue_status(status), justify="right")
+    for name in sorted(counts):
+        table.add_row(name, *(str(counts[name].get(s, "")) for s in STATUSES))
+    console.print(table)
+
+
+def _show_task(store: Any, type_key: str, task_key: str, status: str | None, limit: int) -> None:
+    from jobsmith.queue.execute import shown_parameters
+
+    jobs = store.jobs.of_task(type_key, task_key, status, limit)
+    if not jobs:
+        console.print(
+            f"No jobs of {type_key}.{task_key}" + (f" with status {status}." if status else ".")
+        )
+        return
+    table = Table(title=f"Jobs of {type_key}.{task_key} (newest first)", title_justify="left")
+    for column in (
+        "id",
+        "status",
+        "priority",
+        "arguments",
+        "attempts",
+        "created",
+        "ended",
+        "error",
+    ):
+        table.add_column(
+            column, justify="right" if column in ("id", "priority", "attempts") else "left"
+        )
+    for job in jobs:
+        table.add_row(
+            str(job.id),
+            queue_status(job.status),
+            str(job.priority),
+            ", ".join(f"{k}={v}" for k, v in shown_parameters(job.arguments)),
+            str(job.attempts),
+            when(job.created_at),
+            when(job.ended_at),
+            job.error or "",
+        )
+    console.print(table)
+
+
+def _show_job(store: Any, job_id: int) -> None:
+    from jobsmith.queue.execute import shown_parameters
+
+    job = store.jobs.get(job_id)
+    console.print(
+        f"[bold]Job {job.id}[/] {job.name}: {queue_status(job.status)} · priority {job.priority} · "
+        f"queue {job.queue} · {job.process_units} process unit(s)\n"
+        f"created {when(job.created_at)} · started {when(job.started_at) or '-'} · "
+        f"ended {when(job.ended_at) or '-'} · attempts {job.attempts}"
+        + (f" ({job.lost} lost with their worker)" if job.lost else "")
+    )
+    if job.status == "running":
+        console.print(f"held by {job.worker} until {when(job.lease_until)}")
+    if job.waiting_on:
+        console.print(f"parked until dependency job {job.waiting_on} ends")
+    if job.run_after and job.status == "waiting":
+        console.print(f"runs again after {when(job.run_after)}")
+    if job.error:
+        console.print(f"[red]error:[/] {job.error}", highlight=False)
+    arguments = Table(title="Arguments", title_justify="left")
+    arguments.add_column("name")
+    arguments.add_column("value")
+    for name, value in shown_parameters(job.arguments):
+        arguments.add_row(name, value)
+    console.print(arguments)
+    attempts = store.jobs.attempts(job_id)
+    if attempts:
+        table = Table(title="Attempts (the run log: `jobsmith runs show ID`)", title_justify="left")
+        for column in ("run", "status", "host", "started", "took", "error"):
+            table.add_column(column)
+        for run in (store.runs.get(run_id) for run_id in attempts):
+            table.add_row(
+                str(run.id),
+                status_text(run.status),
+                run.host,
+                when(run.started_at),
+                took(run.duration),
+                run.error or "",
+            )
+        console.print(table)
+
+
+@cli.command()
+@click.argument("job_id", type=int)
+@pass_context
+def cancel(ctx: Context, job_id: int) -> None:
+    """Cancel a job: at once when it waits, else its worker stops it."""
+    store = ctx.store()
+    result = store.jobs.cancel(job_id)
+    if result == "cancelled":
+        console.print(f"job {job_id} cancelled")
+    elif result == "requested":
+        console.print(f"job {job_id} is running: its worker was asked to stop it")
+    else:
+        console.print(f"job {job_id} already ended ({queue_status(store.jobs.get(job_id).status)})")
