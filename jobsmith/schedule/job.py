@@ -25,6 +25,7 @@ file, records the run in the run log and sends the alarm when the script fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import runpy
@@ -187,7 +188,7 @@ class Job:
         main = sys.modules.get("__main__")
         if main is not None and getattr(main, "job", None) is self:
             sys.modules.setdefault("job", main)  # so the script's `from job import job` finds us
-        sys.path.insert(0, str(self.folder))
+        sys.path.insert(0, str(self.folder))  # as `python script.py` would, for this run only
         try:
             runpy.run_path(str(path), run_name="__main__")
         except SystemExit as exit_:
@@ -195,6 +196,9 @@ class Job:
         except Exception as exc:
             self.log.error(failure_line(exc))
             return False
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(self.folder))
         return True
 
     def _run_standalone(self, path: Path) -> bool:
