@@ -5,15 +5,33 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PEERS  := .peers-venv
 PEERS_STAMP := $(PEERS)/.installed-stamp
+LOCK   := requirements/dev.lock
+UV     := uv==0.13.8
 DEMO_STORE := sqlite:///$(CURDIR)/.jobsmith/demo.db
 
-.PHONY: demo test lint format bench bench-queue system-packages services screenshots clean
+.PHONY: demo test lint format lock lock-upgrade bench bench-queue system-packages services screenshots clean
 
-$(STAMP): pyproject.toml
+# The exact versions in the lock, then jobsmith itself without re-resolving anything.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## lock: pin the versions of pyproject.toml's ranges (dev, postgres, mysql) in
+## requirements/dev.lock, keeping today's pins where they still fit; lock-upgrade takes
+## the newest versions the ranges allow
+LOCK_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --universal \
+	--python-version 3.11 --no-header --quiet -o $(LOCK)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet $(UV)
+	$(LOCK_COMPILE)
+lock-upgrade:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet $(UV)
+	$(LOCK_COMPILE) --upgrade
 
 ## demo: set up, then run one example of each kind on the embedded SQLite store and show
 ## the run log they all share
@@ -46,6 +64,7 @@ test: $(STAMP) system-packages services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 ## lint: ruff, then mypy (what it checks and how strictly: [tool.mypy] in pyproject.toml)
@@ -53,6 +72,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## screenshots: the browser tests again, saving the dashboard's pictures into docs/
 screenshots: $(STAMP) system-packages services

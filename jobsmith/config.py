@@ -11,7 +11,12 @@ The file is read only at the edge (``go()``, the CLI); everything below takes a
     smtp: {host: localhost, port: 25}
     imports: [myproject.tasks]       # modules a worker imports
 
-Any other section is kept in :attr:`Config.sections` for the parts that need it.
+    scheduler: {timezone: UTC}       # the scheduler of this folder (docs/schedule.md)
+
+Any other section is an error naming the file, the line and the closest known section
+(a part of jobsmith that reads a section of its own adds its name to
+:data:`KNOWN_SECTIONS`); the known ones not parsed here are kept in
+:attr:`Config.sections` for the parts that need them.
 Environment variables win over the file: ``JOBSMITH_ENVIRONMENT``, ``JOBSMITH_STORE``,
 ``JOBSMITH_SCHEMA``, ``JOBSMITH_PATH`` (os.pathsep-separated) and
 ``JOBSMITH_PARAM_<NAME>`` for single parameters.
@@ -19,8 +24,9 @@ Environment variables win over the file: ``JOBSMITH_ENVIRONMENT``, ``JOBSMITH_ST
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,32 @@ CONFIG_NAMES = ("jobsmith.yml", "jobsmith.yaml", "robojob.yml")
 DEFAULT_SCHEMA = "jobsmith"
 DEFAULT_ENVIRONMENT = "default"
 PARAM_PREFIX = "JOBSMITH_PARAM_"
+KNOWN_SECTIONS = (
+    "environment",
+    "backend",
+    "path",
+    "parameters",
+    "environments",
+    "smtp",
+    "imports",
+    "scheduler",
+)
+"""The top-level sections of ``jobsmith.yml``; any other is an error."""
+BACKEND_KEYS = ("type", "url", "connection string", "connection_string", "path", "schema")
+
+
+def closest(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``name``, else ``""``."""
+    candidates = {k.lower(): k for k in known}
+    found = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{candidates[found[0]]}'?)" if found else ""
+
+
+def unknown_name(name: str, known: Iterable[str], what: str) -> str:
+    """The message for an unknown key or section: the closest name, or the known ones."""
+    known = list(known)
+    hint = closest(name, known) or f" (expected one of: {', '.join(known)})"
+    return f"unknown {what} '{name}'{hint}"
 
 
 @dataclass
@@ -48,6 +80,15 @@ class Config:
     smtp: dict[str, Any] = field(default_factory=dict)
     imports: list[str] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    """Line numbers in the file: ``section`` and ``section.key`` (for error messages)."""
+
+    def where(self, section: str, key: str | None = None) -> str:
+        """``file:line`` of a section (or of a key in it), for error messages."""
+        line = self.lines.get(f"{section}.{key}" if key else section) or self.lines.get(section)
+        if self.path is None:
+            return "configuration"
+        return f"{self.path}:{line}" if line else str(self.path)
 
     @property
     def home(self) -> Path:
@@ -118,19 +159,31 @@ def _yaml_message(path: Path, exc: Exception) -> str:
 
 
 def _key_lines(node: Any) -> dict[str, int]:
-    """Line numbers of top-level keys, for error messages."""
+    """Line numbers of top-level keys and of the keys one level down, for error messages."""
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
         return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    lines: dict[str, int] = {}
+    for key, value in node.value:
+        lines[str(key.value)] = key.start_mark.line + 1
+        if isinstance(value, yaml.MappingNode):
+            for inner, _ in value.value:
+                lines[f"{key.value}.{inner.value}"] = inner.start_mark.line + 1
+    return lines
 
 
 def _build(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
     def fail(section: str, expected: str) -> ConfigError:
         return ConfigError(f"{path}:{lines.get(section, 1)}: section '{section}': {expected}")
 
-    config = Config(path=path)
+    for name in data:
+        if str(name) not in KNOWN_SECTIONS:
+            line = lines.get(str(name), 1)
+            raise ConfigError(
+                f"{path}:{line}: {unknown_name(str(name), KNOWN_SECTIONS, 'section')}"
+            )
+    config = Config(path=path, lines=lines)
     sections = dict(data)
     if "environment" in sections:
         value = sections.pop("environment")
@@ -138,6 +191,7 @@ def _build(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
             raise fail("environment", f"expected a name, got {_kind(value)}")
         config.environment = str(value)
     if "backend" in sections:
+        _check_keys(sections["backend"], "backend", BACKEND_KEYS, path, lines)
         config.store_url, schema = _backend(sections.pop("backend"), fail, path)
         config.schema = schema or config.schema
     if "path" in sections:
@@ -156,6 +210,19 @@ def _build(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
         config.imports = _string_list(sections.pop("imports"), lambda e: fail("imports", e))
     config.sections = sections
     return config
+
+
+def _check_keys(
+    value: Any, section: str, known: Iterable[str], path: Path, lines: Mapping[str, int]
+) -> None:
+    """An unknown key in a mapping section is an error naming its line and the closest key."""
+    if not isinstance(value, dict):
+        return
+    for key in value:
+        if str(key) not in known:
+            line = lines.get(f"{section}.{key}") or lines.get(section, 1)
+            message = unknown_name(str(key), known, "key")
+            raise ConfigError(f"{path}:{line}: section '{section}': {message}")
 
 
 def _backend(value: Any, fail: Any, path: Path) -> tuple[str | None, str | None]:

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from jobsmith.backend import Backend, BackendHooks, as_backend
-from jobsmith.config import Config, load_config
+from jobsmith.config import Config
 from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
+from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, open_store, resolve_url, utcnow
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
@@ -48,21 +48,6 @@ BUILTINS = (
     "error_message",
 )
 
-_stores: dict[tuple[str, str], Store] = {}
-_stores_lock = threading.Lock()
-
-
-def shared_store(config: Config, url: str | None = None) -> Store:
-    """One open store per URL and schema for the whole process (jobs run one after another
-    would otherwise reconnect each time)."""
-    chosen = resolve_url(url, config)
-    key = (chosen, config.schema)
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = open_store(chosen, config.schema, config=config)
-    return store
-
 
 class JobExit(BaseException):  # a control-flow signal, like SystemExit
     """Raised by :meth:`JobExecution.exit` to leave the job early with a status."""
@@ -83,7 +68,12 @@ class JobExecution:
         backend: Store | str | Backend | None = None,
         path: str | Iterable[str] | None = None,
         parameters: Mapping[str, Any] | None = None,
+        *,
+        store_url: str | None = None,
     ) -> None:
+        """``backend`` is where the run log goes (a Store or a URL) or robojob's custom
+        backend; without a store among them, ``store_url`` (the settings' choice, from
+        ``go()``), else the config's."""
         if not isinstance(job_name, str) or not job_name.strip():
             raise TypeError(f"job_name must be a non-empty string, got {job_name!r}")
         self.job_name = job_name
@@ -91,7 +81,15 @@ class JobExecution:
         self.environment_name = environment_name or self.config.environment
         target, hooks = as_backend(backend)
         self._hooks: BackendHooks | None = hooks
-        self.store = target if isinstance(target, Store) else shared_store(self.config, target)
+        if target is None:
+            target = store_url
+        self._owns_store = not isinstance(target, Store)
+        """A store this job opened (from a URL or the config) is closed when the job ends."""
+        self.store = (
+            target
+            if isinstance(target, Store)
+            else open_store(resolve_url(target, self.config), self.config.schema)
+        )
         self.run_log = RunLog(self.store)
         self.parameters = Parameters(
             config=Scope(self.config.parameters),
@@ -143,7 +141,10 @@ class JobExecution:
         self.parameters.set_builtin("error_message", error)
         if status == Status.FAILED:
             self._run_error_handlers()
-        self.run_log.end_job(self.run, status, error)
+        try:
+            self.run_log.end_job(self.run, status, error)
+        finally:
+            self.close()
         log.info("Job completed with status %s", status)
         log.info("Running time: %s", self.run.duration)
         if self._hooks is not None:
@@ -161,6 +162,11 @@ class JobExecution:
         """Why the job failed (None unless it did)."""
         found = self.parameters.find("error_message")
         return None if found is None else found[1]
+
+    def close(self) -> None:
+        """Close the store if this job opened it (the ``with`` block does this)."""
+        if self._owns_store:
+            self.store.close()
 
     def _run_error_handlers(self) -> None:
         handlers = [*self.error_handlers, *([self._on_error] if self._on_error else [])]
@@ -390,8 +396,21 @@ def go(
     """
     if not isinstance(job_name, str) or not job_name.strip():
         raise TypeError(f"go(job_name=...) must be a non-empty string, got {job_name!r}")
-    config = load_config(config_path)
-    return JobExecution(job_name, config, environment_name, backend, path, parameters)
+    target, _ = as_backend(backend)  # a backend of the wrong kind is refused before anything
+    settings = resolve_settings(
+        config=config_path,
+        environment=environment_name,
+        store=target if isinstance(target, str) else None,
+    )
+    return JobExecution(
+        job_name,
+        settings.config,
+        settings.environment,
+        backend,
+        path,
+        parameters,
+        store_url=settings.store_url,
+    )
 
 
 def _as_task(task: TaskExecution | Callable[..., Any]) -> TaskExecution:
@@ -413,4 +432,4 @@ def _message(exc: BaseException) -> str:
     return text if text else type(exc).__name__
 
 
-__all__ = ["BUILTINS", "JobExecution", "JobExit", "go", "shared_store", "utcnow"]
+__all__ = ["BUILTINS", "JobExecution", "JobExit", "go", "utcnow"]

@@ -34,6 +34,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from jobsmith.config import unknown_name
 from jobsmith.errors import ConfigError, EmailError
 from jobsmith.params import bind_names, normalize
 
@@ -266,8 +267,8 @@ def _settings(section: Mapping[str, Any], source: str) -> dict[str, Any]:
     for key, value in section.items():
         field_name = _KEYS.get(normalize(key))
         if field_name is None:
-            known = ", ".join(sorted(set(_KEYS.values())))
-            raise ConfigError(f"{source}: unknown key '{key}' (expected one of: {known})")
+            known = sorted(set(_KEYS.values()))
+            raise ConfigError(f"{source}: {unknown_name(str(key), known, 'key')}")
         values[field_name] = _convert(field_name, value, f"{source}: '{key}'")
     return values
 

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -21,9 +21,13 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from jobsmith.config import Config, load_config
+from jobsmith.config import Config
 from jobsmith.errors import JobsmithError
-from jobsmith.store import Store, connector_for, open_store, resolve_url
+from jobsmith.settings import Settings, resolve_settings
+from jobsmith.store import Store, connector_for, open_store
+
+if TYPE_CHECKING:
+    from jobsmith.schedule.home import Home
 
 COMMAND_MODULES = (
     "jobsmith.cli.runs",
@@ -85,40 +89,97 @@ err_console = Console(
 
 @dataclass
 class Context:
-    """What every command gets: the options of the ``jobsmith`` group, opened lazily."""
+    """What every command gets: the options of the ``jobsmith`` group, resolved once into
+    :class:`~jobsmith.settings.Settings` (the CLI is an edge); stores opened lazily and
+    closed when the command ends."""
 
     store_url: str | None = None
     schema: str | None = None
     config_path: str | None = None
-    _config: Config | None = None
-    _stores: dict[bool | None, Store] = field(default_factory=dict)
+    home: str | None = None
+    _settings: Settings | None = None
+    _stores: dict[bool | str | None, Store] = field(default_factory=dict)
+    _home: Home | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = resolve_settings(
+                store=self.store_url, schema=self.schema, config=self.config_path, home=self.home
+            )
+        return self._settings
 
     @property
     def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-        return self._config
+        return self.settings.config
 
     def store(self, deploy: bool | None = None) -> Store:
-        """The store named by --store / JOBSMITH_STORE / the config / the default."""
+        """The store the settings name (--store, JOBSMITH_STORE, the home's config.ini,
+        jobsmith.yml, else .jobsmith/jobsmith.db in the home)."""
         if deploy not in self._stores:
-            self._stores[deploy] = open_store(
-                self.store_url, self.schema, config=self.config, deploy=deploy
-            )
+            settings = self.settings
+            self._stores[deploy] = open_store(settings.store_url, settings.schema, deploy=deploy)
         return self._stores[deploy]
 
     def unchecked_store(self) -> Store:
         """The store without checking its schema (for ``deploy``)."""
-        url = resolve_url(self.store_url, self.config)
-        schema = self.schema or self.config.schema
-        return Store(connector_for(url, schema), url, schema)
+        url, schema = self.settings.store_url, self.settings.schema
+        store = Store(connector_for(url, schema), url, schema)
+        self._stores["unchecked"] = store  # closed with the others
+        return store
+
+    def load_home(self) -> Home:
+        """The home these settings name (a scheduler's folder: config.ini, schedule.tsv)."""
+        if self._home is None:
+            from jobsmith.schedule.home import Home
+
+            self._home = Home.load(settings=self.settings)
+        return self._home
+
+    def close(self) -> None:
+        """Close every store this command opened."""
+        stores, self._stores = list(self._stores.values()), {}
+        for store in stores:
+            store.close()
 
 
 pass_context = click.make_pass_decorator(Context)
 
 
+GLOBAL_OPTIONS = ("--store", "--schema", "--config", "--home")
+"""The options that choose the store and the configuration: accepted before or after the
+command's name (``jobsmith --home DIR runs`` and ``jobsmith runs --home DIR``)."""
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with :data:`GLOBAL_OPTIONS` (and their values) moved to the front, up to a
+    ``--`` that ends the options."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            takes_next = "=" not in arg and index + 1 < len(args)
+            front += args[index : index + 1 + takes_next]
+            index += 1 + takes_next
+            continue
+        rest.append(arg)
+        index += 1
+    return front + rest
+
+
 class Group(click.Group):
     """Shows a jobsmith error as one clear line instead of a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the jobsmith group itself
+            args = hoist_global_options(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -134,23 +195,28 @@ class Group(click.Group):
 @click.option(
     "--store",
     "store_url",
-    envvar="JOBSMITH_STORE",
     metavar="URL",
     help="Store URL: sqlite:///file.db or postgresql://… [env JOBSMITH_STORE]",
 )
 @click.option(
     "--schema",
-    envvar="JOBSMITH_SCHEMA",
     metavar="NAME",
     help="PostgreSQL schema (default jobsmith) [env JOBSMITH_SCHEMA]",
 )
 @click.option(
     "--config",
     "config_path",
-    envvar="JOBSMITH_CONFIG",
     metavar="FILE",
     type=click.Path(dir_okay=False),
-    help="Config file (default ./jobsmith.yml)",
+    help="Config file (default jobsmith.yml in the home) [env JOBSMITH_CONFIG]",
+)
+@click.option(
+    "--home",
+    "home",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="The home: its config.ini and jobsmith.yml choose the store and settings "
+    "(default: here) [env JOBSMITH_HOME]",
 )
 @click.option(
     "--plain",
@@ -167,6 +233,7 @@ def cli(
     schema: str | None,
     config_path: str | None,
     plain: bool,
+    home: str | None,
     verbose: int,
 ) -> None:
     """Run jobs written as Python code, and keep one log of every run."""
@@ -178,7 +245,8 @@ def cli(
         datefmt="[%X]",
         handlers=[RichHandler(console=err_console, show_path=False, markup=False)],
     )
-    ctx.obj = Context(store_url, schema, config_path)
+    ctx.obj = Context(store_url, schema, config_path, home)
+    ctx.call_on_close(ctx.obj.close)
 
 
 for _module in COMMAND_MODULES:

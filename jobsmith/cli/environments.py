@@ -20,7 +20,11 @@ def environments_command(ctx: Context, extra: tuple[str, ...]) -> None:
     """Interpreters by name (environments: in jobsmith.yml, then defaults) and where each
     is found on the PATH jobs get (with path: from jobsmith.yml)."""
     config = ctx.config
-    environments = Environments.from_config(config)
+    environments = (  # a named home adds its config.ini's [ENVIRONMENT]
+        ctx.load_home().environments
+        if ctx.settings.home_is_named
+        else Environments.from_config(config)
+    )
     path = os.pathsep.join([os.environ.get("PATH", ""), *config.paths, *extra])
     table = Table(title="Environments", title_justify="left")
     for column in ("name", "command", "runs", "from"):

@@ -53,9 +53,12 @@ class Manager:
         if not args or args == ["help"]:
             click.echo(RUNNER_HELP)
             return 0
-        os.environ["JOBSMITH_HOME"] = str(self.home)
         try:
-            cli.main(args, prog_name=Path(sys.argv[0]).name or "manager.py", standalone_mode=False)
+            cli.main(
+                ["--home", str(self.home), *args],
+                prog_name=Path(sys.argv[0]).name or "manager.py",
+                standalone_mode=False,
+            )
         except click.exceptions.Abort:
             console.print("[yellow]Request canceled.[/]")
             return 1

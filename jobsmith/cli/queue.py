@@ -20,7 +20,7 @@ from jobsmith.errors import JobsmithError
 from jobsmith.states import JobState
 
 if TYPE_CHECKING:
-    from jobsmith.store import Store
+    pass
 
 QUEUE_STYLE: dict[str, str] = {
     JobState.WAITING: "cyan",
@@ -316,7 +316,11 @@ def worker(
     from jobsmith.queue.worker import Worker
 
     import_task_modules(ctx, modules)
-    store = ctx.store() if home_dir is None else _home_store(ctx, home_dir)
+    store = ctx.store()  # --home (before or after `worker`) names the home and its store
+    if ctx.settings.home_is_named:
+        from jobsmith.schedule.queued import serve_home
+
+        serve_home(ctx.load_home())  # its scheduler's posted runs use this copy of the home
     options: dict[str, Any] = {
         "concurrency": concurrency,
         "system_units": _process_units(process_units),
@@ -354,16 +358,6 @@ def worker(
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
         + (f"; {stats.note}" if stats.note else "")
     )
-
-
-def _home_store(ctx: Context, home_dir: str) -> Store:
-    """The store of a scheduler's home; its scheduled runs use this copy of the home."""
-    from jobsmith.cli.schedule import home_store, load_home
-    from jobsmith.schedule.home import HOME_VARIABLE
-
-    home = load_home(home_dir)
-    os.environ[HOME_VARIABLE] = str(home.folder)  # read by the jobsmith.scheduled_run task
-    return home_store(ctx, home)
 
 
 # -- show and cancel -------------------------------------------------------------------------

@@ -6,7 +6,6 @@ directory, or ``--home DIR`` / ``JOBSMITH_HOME``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,7 +17,7 @@ from rich.table import Table
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.clock import clock_from_env
 from jobsmith.errors import NotFoundError, ScheduleError
-from jobsmith.store import Store, open_store, utcnow
+from jobsmith.store import Store, utcnow
 
 if TYPE_CHECKING:  # the scheduler's modules load only when a command runs
     from datetime import datetime, tzinfo
@@ -69,7 +68,6 @@ def home_option(function: F) -> F:
     return click.option(
         "--home",
         "home_dir",
-        envvar="JOBSMITH_HOME",
         metavar="DIR",
         type=click.Path(file_okay=False),
         help="The scheduler's folder (config.ini, schedule.tsv) [default: here] [env JOBSMITH_HOME]",
@@ -81,25 +79,22 @@ def say(text: str) -> None:
     console.print(f"[green]INFO:[/] {escape(text)}", highlight=False)
 
 
-@functools.cache
-def _cached_home(folder: str | None) -> Home:
-    from jobsmith.schedule.home import Home
+def load_home(home_dir: str | None = None) -> Home:
+    """The home of this command: ``--home DIR`` (before or after the command's name),
+    ``JOBSMITH_HOME``, else the working directory."""
+    context = click.get_current_context().find_object(Context)
+    if context is None:  # called outside the jobsmith command
+        from jobsmith.schedule.home import Home
 
-    return Home.load(folder)
-
-
-def load_home(home_dir: str | None) -> Home:
-    return _cached_home(home_dir)
+        return Home.load(home_dir)
+    if home_dir is not None and context.home is None:
+        context.home, context._settings, context._home = home_dir, None, None
+    return context.load_home()
 
 
 def home_store(ctx: Context, home: Home) -> Store:
-    """The store the home names (``--store`` and ``--schema`` win)."""
-    return _open_store(ctx.store_url or home.store_url, ctx.schema or home.schema)
-
-
-@functools.cache
-def _open_store(url: str, schema: str) -> Store:
-    return open_store(url, schema)
+    """The store the home names (``--store`` and ``--schema`` win); closed with the command."""
+    return ctx.store()
 
 
 def home_source(ctx: Context, home: Home) -> ScheduleSource:

@@ -6,12 +6,22 @@ run full collections cost more than the nodes themselves. While a run is on, aut
 collection is paused and the engine collects the young generations itself every
 ``every`` tries: garbage made by a try is still freed soon, only full collections wait
 until the run ends. Nothing changes when the collector was already disabled.
+
+The collector is one switch for the whole process, so runs in several threads share one
+pause: the first run to start turns automatic collection off (if it was on), the last one
+to end turns it back on; a run never turns it on under another that is still going.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from types import TracebackType
+
+_lock = threading.Lock()
+_runs = 0
+"""Runs inside a pause right now, in every thread."""
+_disabled_by_us = False
 
 
 class GcPause:
@@ -25,9 +35,14 @@ class GcPause:
         self.paused = False
 
     def __enter__(self) -> GcPause:
-        self.paused = gc.isenabled()
-        if self.paused:
-            gc.disable()
+        global _runs, _disabled_by_us
+        with _lock:
+            if _runs == 0:
+                _disabled_by_us = gc.isenabled()
+                if _disabled_by_us:
+                    gc.disable()
+            _runs += 1
+            self.paused = _disabled_by_us
         return self
 
     def tick(self) -> None:
@@ -41,5 +56,9 @@ class GcPause:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.paused:
-            gc.enable()
+        global _runs, _disabled_by_us
+        with _lock:
+            _runs -= 1
+            if _runs == 0 and _disabled_by_us:
+                _disabled_by_us = False
+                gc.enable()

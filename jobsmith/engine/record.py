@@ -14,6 +14,8 @@ shows it as Running. Two shapes:
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -22,8 +24,11 @@ from typing import Any, Literal
 from jobsmith.engine.dag import Plan
 from jobsmith.engine.events import Listener
 from jobsmith.engine.model import NodeReport, Outcome, Report
+from jobsmith.errors import StoreError
 from jobsmith.runlog import JobRun, RunLog, Status, TaskRun
 from jobsmith.store import Store, utcnow
+
+log = logging.getLogger(__name__)
 
 RunLogTarget = RunLog | Store | bool | None
 """Where a run is recorded: a run log, a store, ``False`` for nowhere, or ``None``/``True``
@@ -45,23 +50,38 @@ def describe(error: BaseException) -> str:
 
 
 def resolve_run_log(target: RunLogTarget) -> RunLog | None:
-    """The run log a :data:`RunLogTarget` names (opening the default store if need be)."""
+    """The run log a :data:`RunLogTarget` names; a default store opened here is closed by
+    the recorder at the end of the run (use :func:`recorder_for`)."""
     if target is False:
         return None
     if isinstance(target, RunLog):
         return target
     if isinstance(target, Store):
         return RunLog(target)
-    from jobsmith.config import load_config  # the edge: read config only when recording
-    from jobsmith.execution import shared_store
-
-    return RunLog(shared_store(load_config()))
+    store, _ = _default_store()
+    return RunLog(store) if store is not None else None
 
 
-def default_environment() -> str:
-    from jobsmith.config import load_config
+def _default_store() -> tuple[Store | None, str]:
+    """The store the settings name (a graph or flow run is an edge) and the environment.
+    When none is configured and the default file cannot be created (a read-only folder),
+    the run goes on without a run log, as DoJobber's and TaskFlow's do, with a warning."""
+    from jobsmith.settings import resolve_settings
+    from jobsmith.store import open_store
 
-    return load_config().environment
+    settings = resolve_settings()
+    try:
+        return open_store(settings.store_url, settings.schema), settings.environment
+    except (OSError, StoreError, sqlite3.Error) as exc:
+        if not settings.store_is_default:
+            raise
+        log.warning(
+            "run log off: the default store %s cannot be created (%s); set JOBSMITH_STORE, "
+            "backend: in jobsmith.yml, or pass run_log=",
+            settings.store_url,
+            exc,
+        )
+        return None, settings.environment
 
 
 def recorder_for(
@@ -72,12 +92,28 @@ def recorder_for(
     environment: str | None = None,
     **options: Any,
 ) -> RunLogRecorder | None:
-    """A recorder for ``target``, or None when ``target`` is False."""
-    run_log = resolve_run_log(target)
-    if run_log is None:
+    """A recorder for ``target``, or None when ``target`` is False (or the default store
+    cannot be created). A store it opens, it closes when the run ends."""
+    if target is False:
+        return None
+    if isinstance(target, RunLog | Store):
+        run_log = resolve_run_log(target)
+        assert run_log is not None
+        if environment is None:
+            from jobsmith.settings import resolve_settings
+
+            environment = resolve_settings().environment
+        return RunLogRecorder(run_log, job_name, kind=kind, environment=environment, **options)
+    store, configured = _default_store()
+    if store is None:
         return None
     return RunLogRecorder(
-        run_log, job_name, kind=kind, environment=environment or default_environment(), **options
+        RunLog(store),
+        job_name,
+        kind=kind,
+        environment=environment or configured,
+        owned_store=store,
+        **options,
     )
 
 
@@ -101,7 +137,10 @@ class RunLogRecorder(Listener):
         inputs: Callable[[Any], Mapping[str, Any] | None] | None = None,
         flush_rows: int = 1000,
         flush_seconds: float = 0.5,
+        owned_store: Store | None = None,
     ) -> None:
+        self.owned_store = owned_store
+        """A store opened for this run: closed when the run ends."""
         self.run_log, self.job_name, self.kind, self.environment = (
             run_log,
             job_name,
@@ -162,12 +201,16 @@ class RunLogRecorder(Listener):
             for node_report in report.nodes.values():
                 if node_report.node.name not in self._recorded:
                     self._add(node_report, self._started.pop(node_report.node.name, None))
-        self.flush()
-        if self._owns_job_run and self.job_run is not None:
-            ok = report.succeeded and report.error is None
-            self.run_log.end_job(
-                self.job_run, Status.COMPLETED if ok else Status.FAILED, _summary(report)
-            )
+        try:
+            self.flush()
+            if self._owns_job_run and self.job_run is not None:
+                ok = report.succeeded and report.error is None
+                self.run_log.end_job(
+                    self.job_run, Status.COMPLETED if ok else Status.FAILED, _summary(report)
+                )
+        finally:
+            if self.owned_store is not None:
+                self.owned_store.close()
 
     # -- rows -------------------------------------------------------------------------------
     def _add(self, report: NodeReport, started: datetime | None) -> TaskRun:

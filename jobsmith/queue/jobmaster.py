@@ -33,6 +33,7 @@ from jobsmith.queue.registry import Registry, Task
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.worker import Worker, WorkerStats, system_process_units
 from jobsmith.runlog import who_and_where
+from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, connector_for, open_store
 from jobsmith.store.jobs import Claimed, JobRecord, Outcome
 
@@ -126,8 +127,11 @@ class JobMaster:
         cmd_id: str | None = None,
         _validate_dependencies: bool = False,
     ) -> None:
-        self.url = engine_url(db_engine) if db_engine is not None else None
-        self.schema = schema
+        settings = resolve_settings(  # JobMaster(...) is an edge
+            store=engine_url(db_engine) if db_engine is not None else None, schema=schema
+        )
+        self.url: str = settings.store_url
+        self.schema = settings.schema
         self._units = system_process_units
         self.registry = registry if registry is not None else default_registry
         self.cmd_id = cmd_id
@@ -161,7 +165,7 @@ class JobMaster:
         the registered task definitions (run it again after changing tasks)."""
         self.registry.check_dependencies()
         reset = bool(_reset) if _reset is not None else reset
-        store = Store(connector_for(self.url or _default_url(), self.schema), "", self.schema)
+        store = Store(connector_for(self.url, self.schema), "", self.schema)
         try:
             store.deploy(reset=reset)
             store.jobs.publish(self.registry.definitions() + load_builtins().definitions())
@@ -268,9 +272,3 @@ class _FirstOutcome:
             self.outcome = result
             self.worker.stop()
         return result
-
-
-def _default_url() -> str:
-    from jobsmith.store import resolve_url
-
-    return resolve_url()

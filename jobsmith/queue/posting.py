@@ -16,10 +16,11 @@ queueing a duplicate; ``unique=False`` queues it anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
@@ -27,6 +28,9 @@ from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
 from jobsmith.store.jobs import NewJob
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,32 @@ class _Target:
     unique: bool
 
 
+def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
+    """Without ``store=``, post to the store of the JobMaster built for the task, else to
+    the store the settings name (JOBSMITH_STORE, config.ini, jobsmith.yml,
+    .jobsmith/jobsmith.db), opened for this call and closed after it."""
+
+    @functools.wraps(function)
+    def with_store(*args: P.args, **kwargs: P.kwargs) -> R:
+        if kwargs.get("store") is not None:
+            return function(*args, **kwargs)
+        registry = kwargs.get("registry")
+        bound = _jobmaster_store(
+            registry if isinstance(registry, Registry) else None, args[0] if args else None
+        )
+        if bound is not None:  # a program that built JobMaster(db_engine=...) posts there
+            kwargs["store"] = bound
+            return function(*args, **kwargs)
+        from jobsmith.store import open_store
+
+        with open_store() as store:  # posting without a store is an edge
+            kwargs["store"] = store
+            return function(*args, **kwargs)
+
+    return with_store
+
+
+@_settings_store_if_none
 def post(
     task: Task | str,
     arguments: Mapping[str, Any] | None = None,
@@ -75,13 +105,14 @@ def post(
     arguments do not fit. Inside ``store.connector.transaction()`` it joins that
     transaction.
     """
-    store = store or _configured_store(registry, task)
+    assert store is not None  # given, or the settings' (_settings_store_if_none)
     target = _target(task, store, registry or default_registry)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     result = store.jobs.insert(job)
     return _posted(target, job, result.id, result.status, result.created)
 
 
+@_settings_store_if_none
 def post_many(
     jobs: Iterable[tuple[Task | str, Mapping[str, Any] | None]],
     *,
@@ -93,8 +124,7 @@ def post_many(
     """Queue many ``(task, arguments)`` jobs in one transaction (all or none): on
     PostgreSQL one statement per run of jobs of the same task. Results come back in the
     same order."""
-    jobs = list(jobs)
-    store = store or _configured_store(registry, *(task for task, _ in jobs[:1]))
+    assert store is not None  # given, or the settings' (_settings_store_if_none)
     targets: dict[str, _Target] = {}
     pairs: list[tuple[_Target, NewJob]] = []
     for task, arguments in jobs:
@@ -110,6 +140,7 @@ def post_many(
     ]
 
 
+@_settings_store_if_none
 def check_arguments(
     task: Task | str,
     arguments: Mapping[str, Any] | None,
@@ -118,7 +149,8 @@ def check_arguments(
     registry: Registry | None = None,
 ) -> dict[str, Any]:
     """The arguments as they would be queued (defaults filled in), or ArgumentError."""
-    target = _target(task, store or _configured_store(registry, task), registry or default_registry)
+    assert store is not None  # given, or the settings' (_settings_store_if_none)
+    target = _target(task, store, registry or default_registry)
     return target.arguments.check(arguments)
 
 
@@ -201,14 +233,11 @@ def _published_target(name: str, store: Store, registry: Registry) -> _Target:
     )
 
 
-def _configured_store(registry: Registry | None = None, task: Task | str | None = None) -> Store:
+def _jobmaster_store(registry: Registry | None, task: object) -> Store | None:
     """The store of the JobMaster built for these tasks (see ``Registry.default_store``),
-    else the configured one."""
+    if one was built."""
     task_registry = task.registry if isinstance(task, Task) else None
     for candidate in (registry, task_registry, default_registry):
         if candidate is not None and candidate.default_store is not None:
             return candidate.default_store()
-    from jobsmith.config import load_config
-    from jobsmith.execution import shared_store
-
-    return shared_store(load_config())
+    return None

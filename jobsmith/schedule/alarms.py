@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jobsmith.errors import ConfigError, EmailError
+from jobsmith.outbox import Outbox
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.home import Home
 from jobsmith.schedule.jobconfig import job_settings
@@ -88,8 +89,10 @@ def raise_alarm(
     trigger: str,
     log_path: Path | None = None,
     detail: str | None = None,
+    outbox: Outbox | None = None,
 ) -> bool:
-    """Send the alarm if the home's settings ask for this event; True when it was sent."""
+    """Send the alarm if the home's settings ask for this event; True when it was sent
+    (with an ``outbox``: handed to it, to be sent on its thread without waiting here)."""
     if event not in home.settings.alarm:
         return False
     persons = persons_for(entry, home)
@@ -103,12 +106,21 @@ def raise_alarm(
         )
         return False
     subject, text = alarm_message(entry, event, trigger, log_path, detail)
-    try:
+    to = ", ".join(persons)
+
+    def deliver() -> None:
+        assert mail is not None
         send_mail(mail, persons, subject, text)
+        log.info("Alarm sent for %s to %s", entry.label, to)
+
+    if outbox is not None:
+        outbox.submit(f"Alarm for {entry.label} ({event}) to {to}", deliver)
+        return True
+    try:
+        deliver()
     except EmailError as exc:
-        log.error("Alarm for %s not sent to %s: %s", entry.label, ", ".join(persons), exc)
+        log.error("Alarm for %s not sent to %s: %s", entry.label, to, exc)
         return False
-    log.info("Alarm sent for %s to %s", entry.label, ", ".join(persons))
     return True
 
 

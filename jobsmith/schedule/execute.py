@@ -30,10 +30,12 @@ from typing import IO
 
 from jobsmith.clock import Clock, SystemClock
 from jobsmith.errors import ConfigError, JobsmithError, ScheduleError
+from jobsmith.outbox import Outbox
 from jobsmith.process import MAX_OUTPUT, BoundedOutput
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.schedule.alarms import persons_for, raise_alarm
 from jobsmith.schedule.entries import Entry
+from jobsmith.schedule.handoff import JobProcessValues
 from jobsmith.schedule.home import Home
 from jobsmith.schedule.jobconfig import JobSettings, job_settings
 from jobsmith.schedule.logfile import RunLogFile, machine_items, timestamp
@@ -125,10 +127,14 @@ class _Run:
 class EntryRunner:
     """Runs entries of one home, recording each run in the store."""
 
-    def __init__(self, home: Home, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self, home: Home, store: Store, clock: Clock | None = None, outbox: Outbox | None = None
+    ) -> None:
         self.home = home
         self.store = store
         self.clock = clock or SystemClock()
+        self.outbox = outbox
+        """Where alarms go to be sent off this thread (None: sent here, e.g. by the CLI)."""
         self.run_log = RunLog(store)
 
     def run(
@@ -194,7 +200,8 @@ class EntryRunner:
             note = error if run.stopped else None
             self.store.schedules.update(fire_id, state, ended_at=utcnow(), status=status, note=note)
         if status == Status.FAILED:
-            raise_alarm(self.home, entry, event, timestamp(run.trigger, tz), logfile.path, error)
+            shown = timestamp(run.trigger, tz)
+            raise_alarm(self.home, entry, event, shown, logfile.path, error, self.outbox)
         shown = trigger_text(run.trigger, self.home)
         log.info(
             "%s for %s: %s (run %d, %s)", entry.label, shown, status, run.job_run.id, logfile.path
@@ -313,22 +320,21 @@ class EntryRunner:
         env = dict(os.environ)
         if self.home.config.paths:
             env["PATH"] = _search_path(self.home)
-        env.setdefault("JOBSMITH_STORE", self.home.store_url)
-        env.setdefault("JOBSMITH_SCHEMA", self.home.schema)
-        env.update(
-            {
-                "JOBSMITH_HOME": str(self.home.folder),
-                "JOBSMITH_TRIGGER": trigger_text(run.trigger, self.home),
-                "JOBSMITH_TRIGGER_UTC": run.trigger.astimezone(UTC).isoformat(),
-                "JOBSMITH_JOB_ID": str(entry.id),
-                "JOBSMITH_JOB_NAME": entry.name,
-                "JOBSMITH_JOB_DESCRIPTION": entry.description,
-                "JOBSMITH_PERSONS": ",".join(persons_for(entry, self.home)),
-                "JOBSMITH_RUN_ID": str(run.job_run.id),
-                "JOBSMITH_RUN_LOG": str(run.logfile.path),
-                "PYTHONUNBUFFERED": "1",
-            }
+        values = JobProcessValues(
+            store=self.home.store_url,
+            schema=self.home.schema,
+            home=str(self.home.folder),
+            trigger=trigger_text(run.trigger, self.home),
+            trigger_utc=run.trigger.astimezone(UTC).isoformat(),
+            job_id=str(entry.id),
+            job_name=entry.name,
+            job_description=entry.description,
+            persons=",".join(persons_for(entry, self.home)),
+            run_id=str(run.job_run.id),
+            run_log=str(run.logfile.path),
         )
+        env.update(values.environ())
+        env["PYTHONUNBUFFERED"] = "1"
         return env
 
 

@@ -3,13 +3,13 @@ and ``logs/`` (runner's layout), and the settings read from it.
 
 Settings come from runner's ``config.ini`` sections (MANAGER, SCHEDULER, LOG, ENVIRONMENT,
 EMAIL, INFO, plus STORE) or from ``jobsmith.yml`` (``scheduler:``, ``environments:``,
-``smtp:``, ``backend:``); where both set something, ``config.ini`` wins. The environment
-(``JOBSMITH_STORE``, ``JOBSMITH_SCHEMA``) wins over both. See docs/schedule.md.
+``smtp:``, ``backend:``); where both set something, ``config.ini`` wins. The store and the
+schema are the settings' (:mod:`jobsmith.settings`: the environment wins over both files).
+See docs/schedule.md.
 """
 
 from __future__ import annotations
 
-import ast
 import configparser
 import os
 import sys
@@ -19,13 +19,14 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobsmith.config import Config, load_config
+from jobsmith.config import Config, unknown_name
 from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
+from jobsmith.inifile import LOG_KEYS, SCHEDULER_KEYS, read_runner_inis
 from jobsmith.schedule.entries import OVERLAP_POLICIES, CatchUp, parse_persons
 from jobsmith.schedule.expressions import parse_duration
-from jobsmith.schedule.inikeys import LOG_KEYS, SCHEDULER_KEYS
 from jobsmith.schedule.zones import zone
+from jobsmith.settings import Settings, resolve_settings
 
 if TYPE_CHECKING:
     from jobsmith.smtp import SmtpSettings
@@ -34,7 +35,6 @@ __all__ = ["ALARM_EVENTS", "Home", "SchedulerSettings", "default_home"]
 
 CONFIG_INI = "config.ini"
 ALARM_EVENTS = ("failed", "interrupted", "missed", "skipped")
-HOME_VARIABLE = "JOBSMITH_HOME"
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,9 @@ def build_settings(values: Mapping[str, Any], where: str) -> SchedulerSettings:
 
     for key, raw in values.items():
         name = SETTING_KEYS.get(key.lower())
-        if name is None or raw is None or str(raw).strip() == "":
+        if name is None:
+            raise ConfigError(f"{where}: {unknown_name(key, SETTING_KEYS, 'scheduler setting')}")
+        if raw is None or str(raw).strip() == "":
             continue
         text = str(raw).strip()
         try:
@@ -164,36 +166,44 @@ class Home:
         cls,
         folder: str | os.PathLike[str] | None = None,
         *,
+        settings: Settings | None = None,
         configs: Sequence[str | os.PathLike[str]] = (),
         overrides: Mapping[str, Any] | None = None,
     ) -> Home:
-        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working directory).
+        """Read the home in ``folder`` (default ``JOBSMITH_HOME``, else the working
+        directory), or the one ``settings`` name (their store and schema win).
 
         ``configs`` are more config.ini files, read after the home's own (their options win);
         ``overrides`` are [SCHEDULER] and [LOG] options given to the constructor, which win
         over every file (runner: "direct write to instances has a higher priority")."""
-        root = Path(folder or os.environ.get(HOME_VARIABLE) or Path.cwd()).resolve()
-        config = load_config(folder=root)
+        resolved = settings or resolve_settings(home=folder)  # at an edge (a job process …)
+        root = resolved.home
+        config = resolved.config
         ini_path = root / CONFIG_INI
         extra = tuple(root / Path(p).expanduser() for p in configs)
-        ini = read_ini([ini_path, *extra])
+        ini = read_runner_inis([ini_path, *extra])
         scheduler_given, log_given = _split_overrides(overrides or {})
         yml = config.sections.get("scheduler") or {}
         if not isinstance(yml, dict):
             raise ConfigError(f"{config.path}: section 'scheduler': expected a mapping")
+        for key in yml:
+            if str(key).lower() not in SETTING_KEYS:
+                message = unknown_name(str(key), SETTING_KEYS, "key")
+                where = config.where("scheduler", str(key))
+                raise ConfigError(f"{where}: section 'scheduler': {message}")
         merged = {**yml, **_section(ini, "SCHEDULER"), **scheduler_given}
         log = {**_section(ini, "LOG"), **log_given}
-        settings = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
-        settings = _with_flags(
-            settings, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
+        scheduler = build_settings(merged, f"{ini_path if ini.sections() else config.path}")
+        scheduler = _with_flags(
+            scheduler, log, _section(ini, "MANAGER"), _section(ini, "INFO"), ini_path
         )
         commands = {**config.environments, **_section(ini, "ENVIRONMENT")}
         environments = Environments(commands, source=str(ini_path), base=root)
-        store_url, schema = _store(root, config, _section(ini, "STORE"))
+        store_url, schema = resolved.store_url, resolved.schema
         return cls(
             folder=root,
             config=config,
-            settings=settings,
+            settings=scheduler,
             environments=environments,
             mail=_mail(config, _section(ini, "EMAIL"), ini_path),
             store_url=store_url,
@@ -206,7 +216,7 @@ class Home:
         """The mail server with a job's own [EMAIL] options (from ``where``) over the home's."""
         if not email:
             return self.mail
-        home_email = _section(read_ini([self.ini_path, *self.extra_configs]), "EMAIL")
+        home_email = _section(read_runner_inis([self.ini_path, *self.extra_configs]), "EMAIL")
         return _mail(self.config, {**home_email, **email}, where)
 
     @property
@@ -233,23 +243,6 @@ def default_home() -> Path:
     return Path(script).resolve().parent if script else Path.cwd()
 
 
-def read_ini(paths: Sequence[Path], required: int = 1) -> configparser.ConfigParser:
-    """runner's ini files, read in order (a later file's options win). The first
-    ``required`` may be missing (a home's config.ini); a missing later one is an error."""
-    # Option names are lower-cased: ConfigParser's own optionxform does exactly that.
-    parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
-    for index, path in enumerate(paths):
-        if not path.is_file():
-            if index < required:
-                continue
-            raise ConfigError(f"{path}: no such configuration file")
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.Error as exc:
-            raise ConfigError(ini_problem(path, exc)) from None
-    return parser
-
-
 def section_of(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
     """The options of one section (any case), those with a value."""
     return _section(ini, name)
@@ -270,24 +263,6 @@ def _split_overrides(given: Mapping[str, Any]) -> tuple[dict[str, str], dict[str
             known = ", ".join(sorted(SCHEDULER_KEYS | LOG_KEYS))
             raise TypeError(f"Scheduler() got an unknown setting {key!r}; known: {known}")
     return scheduler, log
-
-
-def ini_problem(path: Path, error: configparser.Error) -> str:
-    """A configparser error as one line naming the file and line, without Python reprs."""
-    if isinstance(error, configparser.MissingSectionHeaderError):
-        return (
-            f"{path}:{error.lineno}: {error.line.strip()!r} comes before any [SECTION] "
-            "header; expected a header such as [SCHEDULER] first"
-        )
-    if isinstance(error, configparser.DuplicateSectionError):
-        return f"{path}:{error.lineno}: section [{error.section}] appears twice"
-    if isinstance(error, configparser.DuplicateOptionError):
-        return f"{path}:{error.lineno}: [{error.section}] {error.option} is set twice"
-    if isinstance(error, configparser.ParsingError):
-        lineno, line = error.errors[0]  # configparser keeps the line as its repr
-        text = ast.literal_eval(line) if line[:1] in "'\"" else line
-        return f"{path}:{lineno}: {str(text).strip()!r} is not understood; expected key = value"
-    return f"{path}: {error}".replace("\n", " ")
 
 
 def _section(ini: configparser.ConfigParser, name: str) -> dict[str, str]:
@@ -340,15 +315,6 @@ def _with_flags(
         editor=manager.get("editor") or settings.editor,
         owner=owner,
     )
-
-
-def _store(root: Path, config: Config, ini: Mapping[str, str]) -> tuple[str, str]:
-    url = os.environ.get("JOBSMITH_STORE") or ini.get("url") or config.store_url
-    if url and url.startswith("sqlite:///") and not os.path.isabs(url[len("sqlite:///") :]):
-        url = f"sqlite:///{root / url[len('sqlite:///') :]}"
-    url = url or f"sqlite:///{root / '.jobsmith' / 'jobsmith.db'}"
-    schema = os.environ.get("JOBSMITH_SCHEMA") or ini.get("schema") or config.schema
-    return url, schema
 
 
 def _mail(config: Config, email: Mapping[str, str], where: Path) -> SmtpSettings | None:

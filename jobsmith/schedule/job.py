@@ -25,6 +25,7 @@ file, records the run in the run log and sends the alarm when the script fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import runpy
@@ -43,6 +44,7 @@ from jobsmith.runlog import RunLog, Status
 from jobsmith.schedule.alarms import alarm_message, send_mail
 from jobsmith.schedule.entries import Entry, parse_persons
 from jobsmith.schedule.expressions import Schedule
+from jobsmith.schedule.handoff import JobProcessValues
 from jobsmith.schedule.home import Home
 from jobsmith.schedule.jobconfig import JobSettings, job_settings
 from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, machine_items, timestamp
@@ -135,14 +137,16 @@ class Job:
         options, self.args = _arguments(
             argv if argv is not None else sys.argv[1:], self.file.name, exit_on_error=argv is None
         )
-        self.home = Home.load(os.environ.get("JOBSMITH_HOME") or _home_of(self.folder))
-        self.managed = "JOBSMITH_RUN_LOG" in os.environ
+        self.handed = JobProcessValues.read(os.environ)  # a job process is an edge
+        """What the scheduler (or ``jobsmith run job``) that started this process passed."""
+        self.home = Home.load(self.handed.home if self.handed else _home_of(self.folder))
+        self.managed = self.handed is not None
         """True when a scheduler or ``jobsmith run job`` runs this job and keeps its log."""
         configs = [config] if isinstance(config, (str, os.PathLike)) else list(config or ())
         entry = self._entry()
         try:
             self.settings = job_settings(entry, self.home, configs, settings)
-            self.persons = _persons(entry, self.home, self.settings)
+            self.persons = _persons(entry, self.home, self.settings, self.handed)
         except ConfigError as exc:
             if argv is not None:
                 raise
@@ -166,16 +170,16 @@ class Job:
             if argv is not None:
                 raise
             raise SystemExit(f"{self.file.name}: error: -t/--trigger: {exc}") from None
-        self.log_path: Path | None = Path(os.environ["JOBSMITH_RUN_LOG"]) if self.managed else None
+        self.log_path: Path | None = Path(self.handed.run_log) if self.handed else None
         self.logger = logging.getLogger(f"jobsmith.job.{self.name}")
         self.log = JobLog(self.logger)
         self.email = Notifier(self)
 
     def _entry(self) -> Entry:
-        env = os.environ
-        if self.managed and env.get("JOBSMITH_JOB_ID", "").isdigit():
-            return Entry(int(env["JOBSMITH_JOB_ID"]), env.get("JOBSMITH_JOB_NAME", self.folder.name),
-                         env.get("JOBSMITH_JOB_DESCRIPTION", ""), "python", str(self.file), Schedule.fields())  # fmt: skip
+        handed = self.handed
+        if handed is not None and handed.job_id.isdigit():
+            return Entry(int(handed.job_id), handed.job_name or self.folder.name,
+                         handed.job_description, "python", str(self.file), Schedule.fields())  # fmt: skip
         try:
             source = open_source("file", self.home.schedule_path, None, self.home.settings.name)
             for entry in source.read(self.home.settings.timezone):
@@ -229,7 +233,7 @@ class Job:
         main = sys.modules.get("__main__")
         if main is not None and getattr(main, "job", None) is self:
             sys.modules.setdefault("job", main)  # so the script's `from job import job` finds us
-        sys.path.insert(0, str(self.folder))
+        sys.path.insert(0, str(self.folder))  # as `python script.py` would, for this run only
         try:
             runpy.run_path(str(path), run_name="__main__")
         except SystemExit as exit_:
@@ -237,6 +241,9 @@ class Job:
         except Exception as exc:
             self.log.error(failure_line(exc))
             return False
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(self.folder))
         return True
 
     def _run_standalone(self, path: Path) -> bool:
@@ -336,12 +343,13 @@ def _home_of(folder: Path) -> Path:
     return folder
 
 
-def _persons(entry: Entry, home: Home, settings: JobSettings) -> tuple[str, ...]:
+def _persons(
+    entry: Entry, home: Home, settings: JobSettings, handed: JobProcessValues | None
+) -> tuple[str, ...]:
     """The scheduler's list when it runs the job, else the entry's PERSONS, the job's
     configuration's and the home's owner; the job's constructor and extra files add theirs."""
-    env = os.environ.get("JOBSMITH_PERSONS")
-    if env is not None and "JOBSMITH_RUN_LOG" in os.environ:
-        found = list(parse_persons(env, lambda p: ScheduleError(p)))
+    if handed is not None:
+        found = list(parse_persons(handed.persons, lambda p: ScheduleError(p)))
     else:
         found = [*entry.persons, *home.settings.owner]
     return tuple(dict.fromkeys([*found, *settings.persons]))

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jobsmith.errors import ConfigError
+from jobsmith.inifile import read_runner_inis
 from jobsmith.schedule.entries import Entry, parse_persons
-from jobsmith.schedule.home import Home, read_ini, section_of
+from jobsmith.schedule.home import Home, section_of
 
 if TYPE_CHECKING:
     from jobsmith.smtp import SmtpSettings
@@ -80,7 +81,7 @@ def job_settings(
     own = job_config_path(entry, home)
     paths = [own] if own is not None else []
     extra = [home.path(os.fspath(p)) for p in configs]
-    ini = read_ini([*paths, *extra], required=len(paths))
+    ini = read_runner_inis([*paths, *extra], required=len(paths))
     where = ", ".join(str(p) for p in [*paths, *extra] if p.is_file()) or str(home.ini_path)
     job = section_of(ini, "JOB")
     general = section_of(ini, "GENERAL").get("persons", "")

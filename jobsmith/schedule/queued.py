@@ -17,12 +17,12 @@ again, unless the fire had already ended (the worker died after recording the ru
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from jobsmith.clock import clock_from_env
 from jobsmith.errors import ScheduleError
+from jobsmith.outbox import Outbox
 from jobsmith.queue.builtins import builtins
 from jobsmith.queue.execute import current_job
 from jobsmith.queue.interrupt import WorkerStopping
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from jobsmith.schedule.home import Home
     from jobsmith.store import FireRecord, Store
 
-__all__ = ["SCHEDULED_RUN", "QueuePoster", "scheduled_run"]
+__all__ = ["SCHEDULED_RUN", "QueuePoster", "scheduled_run", "serve_home", "worker_home"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ def _run_fire(
     planned = datetime.fromisoformat(trigger)
     entry = entry_from_cells(cells, f"fire {fire} of schedule {schedule!r}", home.settings.timezone)
     try:
-        runner = EntryRunner(home, store, clock_from_env())
+        # The alarm is sent off the worker's slot; its thread ends once it is sent.
+        runner = EntryRunner(home, store, clock_from_env(), Outbox("scheduled-run-alarms"))
         outcome = runner.run(entry, planned, fire_id=fire, detach=True)
     except WorkerStopping:
         note = "the worker stopped during the run: queued again"
@@ -91,19 +92,23 @@ def _run_fire(
         )
 
 
-def worker_home(posted: str, schedule: str) -> Home:
-    """The home to run a posted fire in: this machine's ``JOBSMITH_HOME`` (``jobsmith worker
-    --home DIR``) when it is the home of that schedule, else the folder the scheduler
-    posted from."""
-    from jobsmith.schedule.home import HOME_VARIABLE, Home
+_served: dict[str, Home] = {}
 
-    local = os.environ.get(HOME_VARIABLE)
-    if local:
-        found = Home.load(local)
-        is_home = found.ini_path.is_file() or found.schedule_path.is_file()
-        if is_home and found.settings.name == schedule:
-            return found
-    return Home.load(posted)
+
+def serve_home(home: Home) -> None:
+    """Run the fires of ``home``'s schedule that reach this process from this copy of the
+    home (``jobsmith worker --home DIR``: the folder may lie elsewhere on this machine than
+    on the scheduler's)."""
+    if home.ini_path.is_file() or home.schedule_path.is_file():
+        _served[home.settings.name] = home
+
+
+def worker_home(posted: str, schedule: str) -> Home:
+    """The home to run a posted fire in: the one this process serves for that schedule
+    (:func:`serve_home`), else the folder the scheduler posted from."""
+    from jobsmith.schedule.home import Home
+
+    return _served.get(schedule) or Home.load(posted)
 
 
 def _home_store(home: Home) -> Store:

@@ -19,6 +19,7 @@ run against one store; each fire is claimed by exactly one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from jobsmith.clock import Clock, clock_from_env
+from jobsmith.outbox import Outbox
 from jobsmith.runlog import Status
 from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
 from jobsmith.schedule.entries import Entry
@@ -110,8 +112,12 @@ class Scheduler:
         self.claimer = FireClaimer(self.store, self.name, self.id, self.settings.overlap, poster)
         source = open_source(self.settings.source, self.home.schedule_path, self.store, self.name)
         self.watcher = ScheduleWatcher(source, self.settings.timezone)
-        self.runner = EntryRunner(self.home, self.store, self.clock)
-        self.alarms = AlarmDigest(self.home)
+        self.outbox = Outbox(f"{self.name}-alarms")
+        """Alarms are sent from here, never from a tick or a run thread."""
+        self.runner = EntryRunner(self.home, self.store, self.clock, self.outbox)
+        self.alarms = AlarmDigest(
+            self.home, send=functools.partial(raise_alarm, outbox=self.outbox)
+        )
         self.tracks: dict[int, _Track] = {}
         # A bounded pool of run threads; each holds a store connection only while it records
         # a run's start or end (see _run), so a scheduler holds one connection, not one a run.
@@ -211,12 +217,19 @@ class Scheduler:
             self.wait(0.5)
         self._pool.shutdown(wait=True)
         self.alarms.flush(force=True)
+        self._deliver_alarms()
         if self._registered:
             self.store.schedules.stop_instance(self.id, utcnow())
             self._registered = False
         if self._own_store:
             self.store.close()
         log.info("%s stopped", self.settings.description)
+
+    def _deliver_alarms(self) -> None:
+        """Give the outbox the time to send (or give up on) each alarm still waiting."""
+        timeout = (self.home.mail.timeout if self.home.mail else 30.0) + 1
+        if not self.outbox.wait(timeout * max(self.outbox.pending, 1)):
+            log.error("%d alarm(s) not sent: the mail server did not answer", self.outbox.pending)
 
     # -- one active phase --------------------------------------------------------------------
     def tick(self) -> datetime | None:
@@ -315,6 +328,7 @@ class Scheduler:
                         self._shown(fire.planned_at),
                         None,
                         why,
+                        self.outbox,
                     )
 
     def _settle_posted(self) -> None:
@@ -325,7 +339,7 @@ class Scheduler:
             if track is not None:
                 shown = self._shown(fire.planned_at)
                 path = Path(fire.log_path) if fire.log_path else None
-                raise_alarm(self.home, track.entry, "interrupted", shown, path, why)
+                raise_alarm(self.home, track.entry, "interrupted", shown, path, why, self.outbox)
 
     def _promote(self, entry: Entry) -> None:
         claimed = self.claimer.promote(entry)

@@ -12,7 +12,7 @@ queries in ``queries/*.sql`` and works the same on both databases.
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 from jobsmith.config import DEFAULT_SCHEMA, Config
@@ -85,13 +85,11 @@ class Store:
         self.close()
 
 
-def resolve_url(
-    url: str | None = None, config: Config | None = None, environ: dict[str, str] | None = None
-) -> str:
-    """The store URL: explicit argument, else ``JOBSMITH_STORE``, else config, else the
-    default SQLite file ``.jobsmith/jobsmith.db`` under the working directory."""
-    env = os.environ if environ is None else environ
-    chosen = url or env.get("JOBSMITH_STORE") or (config.store_url if config else None)
+def resolve_url(url: str | None = None, config: Config | None = None) -> str:
+    """The store URL: the argument, else the config's, else the default SQLite file
+    ``.jobsmith/jobsmith.db`` under the working directory. (The environment and the home's
+    config.ini are read by :func:`jobsmith.settings.resolve_settings`, at the edges.)"""
+    chosen = url or (config.store_url if config else None)
     return chosen or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
@@ -108,7 +106,13 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
     if url.startswith(("postgresql://", "postgres://", "postgresql+")) or (
         "=" in url and "://" not in url
     ):
-        from jobsmith.store.postgres import PostgresConnector  # psycopg loads only when used
+        try:
+            from jobsmith.store.postgres import PostgresConnector  # psycopg loads only when used
+        except ImportError as exc:
+            raise StoreError(
+                f"store URL {_masked(url)!r} needs psycopg, which is not installed: "
+                "pip install 'jobsmith[postgres]'"
+            ) from exc
 
         if url.startswith("postgresql+"):
             url = "postgresql://" + url.split("://", 1)[1]
@@ -119,6 +123,11 @@ def connector_for(url: str, schema: str | None = None) -> Connector:
     )
 
 
+def _masked(url: str) -> str:
+    """The URL without its password, for error messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 def open_store(
     url: str | None = None,
     schema: str | None = None,
@@ -126,14 +135,23 @@ def open_store(
     config: Config | None = None,
     deploy: bool | None = None,
 ) -> Store:
-    """Open the store a URL (or the config, or the environment) names.
+    """Open the store a URL names; without one, the store the settings name
+    (:func:`jobsmith.settings.resolve_settings`: ``JOBSMITH_STORE``, the home's
+    config.ini, ``jobsmith.yml``, else ``.jobsmith/jobsmith.db``). Whoever opens a store
+    closes it (``with open_store() as store:``).
 
     ``deploy=None`` (the default) deploys a SQLite file automatically and requires a
     PostgreSQL schema to be deployed already (``jobsmith deploy``); ``True`` deploys
     either; ``False`` only checks.
     """
-    chosen = resolve_url(url, config)
-    schema = schema or os.environ.get("JOBSMITH_SCHEMA") or (config.schema if config else None)
+    if url is None and config is None:
+        from jobsmith.settings import resolve_settings  # the caller is an edge
+
+        settings = resolve_settings(schema=schema)
+        chosen, schema = settings.store_url, settings.schema
+    else:
+        chosen = resolve_url(url, config)
+        schema = schema or (config.schema if config else None)
     connector = connector_for(chosen, schema)
     store = Store(connector, chosen, schema or DEFAULT_SCHEMA)
     try:

@@ -6,7 +6,8 @@ one-line ``--`` purpose. Values are written ``:name``; for PostgreSQL they becom
 ``%(name)s`` (``::type`` casts are left alone and a literal ``%`` is doubled).
 
 :func:`parse` also reads other databases' variants (``[mysql]``, ``[sqlserver]``): the
-files in ``external/`` hold the SQL that tasks run on a user's own connection.
+files of the procedure task kind (``jobsmith/tasks/sql/``) hold the SQL that tasks run on
+a user's own connection.
 """
 
 from __future__ import annotations

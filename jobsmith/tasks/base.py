@@ -10,12 +10,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jobsmith.params import bind_callable, bind_names
 
 if TYPE_CHECKING:
-    from jobsmith.execution import JobExecution
+    from jobsmith.config import Config
+    from jobsmith.environments import Environments
+
+
+class JobContext(Protocol):
+    """What a task kind may ask of the job it runs in (``JobExecution`` is one). Task kinds
+    sit below the job context, so they name this protocol, never ``JobExecution``."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def environments(self) -> Environments: ...
+
+    def subprocess_environment(self) -> dict[str, str]:
+        """The environment a subprocess of this job gets."""
+        ...
 
 
 class TaskExecution:
@@ -32,7 +48,7 @@ class TaskExecution:
         self.output: str | None = None
         """Captured output to keep in the run log (script tasks set it)."""
         self.result: Any = None
-        self.job: JobExecution | None = None
+        self.job: JobContext | None = None
 
     @property
     def task_type_name(self) -> str:

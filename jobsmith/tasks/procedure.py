@@ -4,7 +4,7 @@ The procedure's parameters are read from the database's catalog each time it run
 parameter to the procedure and the job supplies it, no code change), bound by fuzzy name
 (``@JobExecutionID`` ← ``job execution id``), and passed as bound values to a call with
 quoted names. The job manages its own connection; see
-:mod:`jobsmith.store.procedures` for the databases and drivers understood, and for how
+:mod:`jobsmith.tasks.procedure_catalog` for the databases and drivers understood, and for how
 transactions are handled on connections that are not in autocommit mode.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from jobsmith.params import bind_names
-from jobsmith.store.procedures import ProcedureCatalog, Routine
 from jobsmith.tasks.base import TaskExecution
+from jobsmith.tasks.procedure_catalog import ProcedureCatalog, Routine
 
 
 class ProcedureExecution(TaskExecution):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from jobsmith import Scheduler
+from jobsmith import inifile as inikeys
 from jobsmith.errors import ConfigError
 from jobsmith.params import normalize
-from jobsmith.schedule import inikeys
 from jobsmith.schedule.home import SETTING_KEYS
 from jobsmith.schedule.job import Job
 from jobsmith.schedule.jobconfig import CONSTRUCTOR_KEYS

@@ -26,7 +26,7 @@ def test_sections_are_read(tmp_path: Path) -> None:
         "parameters:\n  name: world\n  connection string: x\n"
         "environments: {r: Rscript}\n"
         "smtp: {host: localhost, port: 2525}\n"
-        "custom: {a: 1}\n",
+        "scheduler: {timezone: UTC}\n",
     )
     config = load_config(path, environ={})
     assert config.environment == "prod"
@@ -35,7 +35,7 @@ def test_sections_are_read(tmp_path: Path) -> None:
     assert config.parameters == {"name": "world", "connection string": "x"}
     assert config.environments == {"r": "Rscript"}
     assert config.smtp == {"host": "localhost", "port": 2525}
-    assert config.sections == {"custom": {"a": 1}}
+    assert config.sections == {"scheduler": {"timezone": "UTC"}}
 
 
 def test_backend_mapping_with_schema(tmp_path: Path) -> None:

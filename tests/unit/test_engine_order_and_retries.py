@@ -191,3 +191,35 @@ def test_an_exhausted_scope_hands_the_failure_to_the_enclosing_one() -> None:
     assert log[-2:] == ["revert b", "revert a"]
     assert report.nodes["a"].outcome is Outcome.REVERTED
     assert report.nodes["b"].outcome is Outcome.FAILED
+
+
+def test_the_gc_pause_is_shared_by_runs_in_several_threads() -> None:
+    import gc
+    import threading
+
+    from jobsmith.engine.gcpause import GcPause
+
+    assert gc.isenabled()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with GcPause():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(10)
+        with GcPause():
+            second_in.set()
+            first_out.wait(10)
+            seen.append(gc.isenabled())  # the first run ended; this one still runs
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == [False]
+    assert gc.isenabled()

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from jobsmith.errors import ProcedureError
-from jobsmith.store.dbapi import database_of
-from jobsmith.store.procedures import ProcedureCatalog
+from jobsmith.tasks.dbapi import database_of
+from jobsmith.tasks.procedure_catalog import ProcedureCatalog
 
 GREET_ROWS = [
     (101, "dbo", "Greet", "procedure", 1, "@JobExecutionID", "IN", "int", 0),

@@ -110,17 +110,20 @@ def test_python_is_the_interpreter_jobsmith_runs_in(tmp_path: Path) -> None:
 def test_a_worker_runs_posted_fires_in_its_own_copy_of_the_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jobsmith.schedule.queued import worker_home
+    from jobsmith.schedule import queued
+    from jobsmith.schedule.home import Home
+    from jobsmith.schedule.queued import serve_home, worker_home
 
+    monkeypatch.setattr(queued, "_served", {})
     posted, copy, other = tmp_path / "posted", tmp_path / "copy", tmp_path / "other"
     for folder, name in ((posted, "nightly"), (copy, "nightly"), (other, "daily")):
         folder.mkdir()
         (folder / "config.ini").write_text(f"[SCHEDULER]\nname = {name}\n")
-    monkeypatch.delenv("JOBSMITH_HOME", raising=False)
+    monkeypatch.setenv("JOBSMITH_HOME", str(copy))  # the environment is not the way
     assert worker_home(str(posted), "nightly").folder == posted
-    monkeypatch.setenv("JOBSMITH_HOME", str(copy))
-    assert worker_home(str(posted), "nightly").folder == copy
-    monkeypatch.setenv("JOBSMITH_HOME", str(other))  # another scheduler's home
+    serve_home(Home.load(other))  # another scheduler's home
     assert worker_home(str(posted), "nightly").folder == posted
-    monkeypatch.setenv("JOBSMITH_HOME", str(tmp_path / "empty"))  # not a home at all
+    serve_home(Home.load(tmp_path / "empty"))  # not a home at all
     assert worker_home(str(posted), "scheduler").folder == posted
+    serve_home(Home.load(copy))  # `jobsmith worker --home copy`
+    assert worker_home(str(posted), "nightly").folder == copy

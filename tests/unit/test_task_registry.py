@@ -155,3 +155,15 @@ def test_same_on_a_parameter_the_dependant_lacks_is_refused_when_the_task_is_def
         "`same`, but test_task_registry.dependant has no parameter 'b' (it has: a)"
     )
     assert "test_task_registry.dependant" not in registry
+
+
+def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it() -> None:
+    from pathlib import Path
+
+    import jobsmith.queue
+    from jobsmith.queue.builtins import load_builtins
+
+    assert load_builtins().find("jobsmith.scheduled_run") is not None
+    queue_source = Path(jobsmith.queue.__file__).parent
+    naming = [p.name for p in queue_source.glob("*.py") if "jobsmith.schedule" in p.read_text()]
+    assert naming == []

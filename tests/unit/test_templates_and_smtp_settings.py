@@ -135,7 +135,10 @@ def test_usual_ports() -> None:
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ("  hots: mail\n", r"jobsmith.yml: section 'smtp': unknown key 'hots' \(expected one of"),
+        (
+            "  hots: mail\n",
+            r"jobsmith.yml: section 'smtp': unknown key 'hots' \(did you mean 'host'\?\)",
+        ),
         ("  host: m\n  port: many\n", r"'port': expected a number, got 'many'"),
         ("  host: m\n  port: 70000\n", r"'port': 70000 is out of range"),
         ("  host: m\n  tls: maybe\n", r"'tls': expected true or false, got 'maybe'"),

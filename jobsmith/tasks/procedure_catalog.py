@@ -3,7 +3,8 @@
 This talks to the job's own DB-API connection, not to the jobsmith store. The database is
 told from the driver (psycopg/psycopg2/pg8000: PostgreSQL; PyMySQL/mysqlclient/
 mysql-connector/mariadb: MariaDB and MySQL; pyodbc: asks the server, SQL Server above all).
-The SQL is in ``external/procedures.sql``; here it only gets quoted names and the driver's
+The SQL is in ``sql/procedures.sql`` beside this module; here it only gets quoted names
+and the driver's
 placeholders. Values are always bound, never put into the text.
 
 - PostgreSQL: procedures by ``CALL``, functions by ``SELECT * FROM``; arguments are cast to
@@ -26,7 +27,8 @@ from importlib import resources
 from typing import Any
 
 from jobsmith.errors import ProcedureError
-from jobsmith.store.dbapi import (
+from jobsmith.store.sql import parse
+from jobsmith.tasks.dbapi import (
     DATABASES,
     Arguments,
     autocommit,
@@ -36,7 +38,6 @@ from jobsmith.store.dbapi import (
     paramstyle_of,
     quote,
 )
-from jobsmith.store.sql import parse
 
 _PSEUDO_TYPES = {"record", "cstring", "internal", "void", "trigger", "unknown"}
 
@@ -117,8 +118,8 @@ def external_queries(database: str) -> dict[str, str]:
     """The procedure queries for one database, with ``:name`` placeholders."""
     if database not in DATABASES:
         raise ProcedureError(f"unknown database {database!r}; expected one of {DATABASES}")
-    file = resources.files("jobsmith.store") / "external" / "procedures.sql"
-    parsed = parse(file.read_text(encoding="utf-8"), "external/procedures.sql")
+    file = resources.files("jobsmith.tasks") / "sql" / "procedures.sql"
+    parsed = parse(file.read_text(encoding="utf-8"), "tasks/sql/procedures.sql")
     return {name: sql for (name, variant), sql in parsed.items() if variant == database}
 
 

@@ -1,0 +1,215 @@
+"""One order of precedence for the settings (jobsmith/settings.py), used by every edge: the
+CLI with --home/--store/--schema before or after the command, a runner home's config.ini
+[STORE], go() closing the store it opened, graphs and flows without a usable default store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import jobsmith
+from jobsmith.flow import LinearFlow, Task, run
+from jobsmith.graph import DoJobber, Job
+from jobsmith.settings import resolve_settings
+from tests.conftest import StoreTarget
+
+JOBSMITH = [sys.executable, "-m", "jobsmith.cli"]
+
+
+def clean_environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("JOBSMITH_")}
+
+
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*JOBSMITH, *args],
+        env={**(env or clean_environ()), "COLUMNS": "200"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def runner_home(folder: Path, target: StoreTarget) -> Path:
+    folder.mkdir()
+    (folder / "config.ini").write_text(
+        f"[SCHEDULER]\nname = nightly\n\n[STORE]\nurl = {target.url}\nschema = {target.schema}\n"
+    )
+    (folder / "schedule.tsv").write_text("")
+    return folder
+
+
+# -- the order of precedence ----------------------------------------------------------------
+def test_argument_beats_environment_beats_config_ini_beats_yml_beats_default(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    default = resolve_settings(home=home, environ={})
+    assert default.store_url == f"sqlite:///{home / '.jobsmith' / 'jobsmith.db'}"
+    assert default.store_is_default and default.schema == "jobsmith"
+
+    (home / "jobsmith.yml").write_text(
+        "environment: test\nbackend: {url: sqlite:///yml.db, schema: from_yml}\n"
+    )
+    from_yml = resolve_settings(home=home, environ={})
+    assert from_yml.store_url == f"sqlite:///{home / 'yml.db'}"
+    assert (from_yml.schema, from_yml.environment) == ("from_yml", "test")
+    assert from_yml.sources["store"] == str(home / "jobsmith.yml")
+
+    (home / "config.ini").write_text("[STORE]\nurl = sqlite:///ini.db\nschema = from_ini\n")
+    from_ini = resolve_settings(home=home, environ={})
+    assert (from_ini.store_url, from_ini.schema) == (f"sqlite:///{home / 'ini.db'}", "from_ini")
+    assert from_ini.sources["store"] == "config.ini"
+
+    environ = {"JOBSMITH_STORE": "sqlite:////tmp/env.db", "JOBSMITH_SCHEMA": "from_env"}
+    from_env = resolve_settings(home=home, environ=environ)
+    assert (from_env.store_url, from_env.schema) == ("sqlite:////tmp/env.db", "from_env")
+    assert from_env.config.store_url == from_env.store_url  # below the edge sees the same
+
+    argued = resolve_settings(home=home, environ=environ, store="sqlite:////tmp/arg.db")
+    assert argued.store_url == "sqlite:////tmp/arg.db" and argued.sources["store"] == "argument"
+
+
+def test_the_home_comes_from_jobsmith_home_and_another_program_s_config_ini_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.ini").write_text("[STORE]\nurl = sqlite:///ini.db\n")
+    assert resolve_settings(environ={"JOBSMITH_HOME": str(home)}).home == home
+    elsewhere = tmp_path / "project"
+    elsewhere.mkdir()
+    (elsewhere / "config.ini").write_text("[database]\nhost = x\n")  # not runner's
+    monkeypatch.chdir(elsewhere)
+    assert resolve_settings(environ={}).store_is_default
+
+
+# -- the CLI --------------------------------------------------------------------------------
+def test_runs_and_deploy_in_a_runner_home_use_its_store(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    home = runner_home(tmp_path / "home", target)
+    deployed = cli("deploy", cwd=home)
+    assert deployed.returncode == 0, deployed.stderr
+    # the home's store is the one deployed
+    with target.open(deploy=False) as store, jobsmith.go("in-the-home", backend=store) as ctx:
+        ctx.execute(lambda: None)
+    shown = cli("runs", cwd=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "in-the-home" in shown.stdout
+    if target.dialect == "postgresql":
+        assert not (home / ".jobsmith").exists()  # no stray SQLite file
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_home_store_and_schema_options_before_or_after_the_command(
+    target: StoreTarget, tmp_path: Path, where: str
+) -> None:
+    home = runner_home(tmp_path / "home", target)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert cli("--home", str(home), "deploy", cwd=elsewhere).returncode == 0
+    with target.open(deploy=False) as store, jobsmith.go("optioned", backend=store) as ctx:
+        ctx.execute(lambda: None)
+
+    options = ["--home", str(home)]
+    args = [*options, "runs"] if where == "before" else ["runs", *options]
+    done = cli(*args, cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert "optioned" in done.stdout
+
+    options = ["--store", target.url, "--schema", target.schema]
+    for command in (["runs"], ["runs", "show", "latest"]):
+        args = [*options, *command] if where == "before" else [*command, *options]
+        done = cli(*args, cwd=elsewhere)
+        assert done.returncode == 0, f"{args}: {done.stderr}"
+        assert "optioned" in done.stdout
+    spelled = cli("runs", f"--schema={target.schema}", f"--store={target.url}", cwd=elsewhere)
+    assert "optioned" in spelled.stdout, spelled.stderr
+
+
+def test_a_typo_in_the_home_s_config_ini_stops_the_command_with_its_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.ini").write_text("[SCHEDULER]\nname = x\ntimezon = UTC\n")
+    done = cli("runs", "--home", str(home), cwd=tmp_path)
+    assert done.returncode == 1
+    assert (
+        f"{home / 'config.ini'}:3: unknown key 'timezon' (did you mean 'timezone'?)" in done.stderr
+    )
+
+
+# -- stores are closed by whoever opened them -----------------------------------------------
+def test_go_closes_the_store_it_opened_and_leaves_a_given_one_open(
+    sqlite_target: StoreTarget,
+) -> None:
+    with jobsmith.go("opened-here", backend=sqlite_target.url) as ctx:
+        ctx.execute(lambda: None)
+    assert ctx.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+    with sqlite_target.open() as store:
+        with jobsmith.go("given", backend=store) as ctx:
+            ctx.execute(lambda: None)
+        assert [r.job_name for r in store.runs.recent(10)][:2] == ["given", "opened-here"]
+
+
+# -- graphs and flows without a store -------------------------------------------------------
+class Boil(Job):
+    def Check(self, *args: object, **kwargs: object) -> bool:
+        return bool(self.storage.get("boiled"))
+
+    def Run(self, *args: object, **kwargs: object) -> None:
+        self.storage["boiled"] = True
+
+
+class Noop(Task):
+    def execute(self) -> int:
+        return 1
+
+
+def test_graph_and_flow_run_without_a_run_log_when_the_default_store_cannot_be_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("JOBSMITH_STORE", "JOBSMITH_HOME", "JOBSMITH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".jobsmith").write_text("a file where the store's folder would go")
+    caplog.set_level(logging.WARNING)
+
+    graph = DoJobber()
+    graph.configure(Boil)
+    graph.checknrun()
+    assert graph.success()
+    run(LinearFlow("tea").add(Noop("noop")))
+    warnings = [r.getMessage() for r in caplog.records if "run log off" in r.getMessage()]
+    assert len(warnings) == 2, caplog.text
+
+
+def test_a_configured_store_that_cannot_be_opened_is_still_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blocker").write_text("")
+    monkeypatch.setenv("JOBSMITH_STORE", f"sqlite:///{tmp_path / 'blocker' / 'x' / 'j.db'}")
+    graph = DoJobber()
+    graph.configure(Boil)
+    with pytest.raises(Exception):  # noqa: B017 (whatever the database says)
+        graph.checknrun()
+
+
+def test_environments_with_home_shows_the_home_s_interpreters(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.ini").write_text("[ENVIRONMENT]\nmy_venv = /usr/bin/env\n")
+    done = cli("environments", "--home", str(home), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "my_venv" in done.stdout
