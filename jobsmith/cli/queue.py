@@ -385,6 +385,9 @@ def _show_job(store: Any, job_id: int) -> None:
     )
     if job.status == "running":
         console.print(f"held by {job.worker} until {when(job.lease_until)}")
+    unique_key = store.controls.unique_key(job_id)
+    if unique_key is not None:
+        console.print(f"unique key {unique_key!r}", highlight=False)
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
     if job.run_after and job.status == "waiting":

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from jobsmith.queue.arguments import Arguments, arguments_from_definition
+from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
+from jobsmith.store.controls import seconds
 from jobsmith.store.jobs import NewJob
 
 
@@ -53,6 +54,8 @@ class _Target:
     process_units: int
     queue: str
     unique: bool
+    unique_key: str | None = None
+    unique_for: float | timedelta | None = None
 
 
 def post(
@@ -66,6 +69,8 @@ def post(
     queue: str | None = None,
     run_after: datetime | None = None,
     registry: Registry | None = None,
+    unique_key: str | None = None,
+    unique_for: float | timedelta | None = None,
 ) -> PostedJob:
     """Queue one job of ``task`` (a :class:`Task` or ``"type_key.task_key"``).
 
@@ -73,12 +78,19 @@ def post(
     store; ``unique`` to the task's (True); ``run_after`` holds the job back until then.
     Raises :class:`~jobsmith.queue.arguments.ArgumentError` (nothing queued) when the
     arguments do not fit. Inside ``store.connector.transaction()`` it joins that
-    transaction.
+    transaction. ``unique_key`` (default: the task's, a format string over the arguments)
+    returns the job holding that key while it is waiting, running or parked, or completed
+    within ``unique_for`` (seconds or a timedelta), instead of queueing another.
     """
     store = store or _configured_store()
     target = _target(task, store, registry or default_registry)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
-    result = store.jobs.insert(job)
+    key = _unique_key(target, job, unique_key)
+    if key is not None:
+        window = seconds(target.unique_for if unique_for is None else unique_for)
+        result = store.controls.insert_keyed(job, key, window)
+    else:
+        result = store.jobs.insert(job)
     return _posted(target, job, result.id, result.status, result.created)
 
 
@@ -141,6 +153,21 @@ def _new_job(
     )
 
 
+def _unique_key(target: _Target, job: NewJob, given: str | None) -> str | None:
+    """The job's unique key: the one given, else the task's formatted with the arguments."""
+    if given is not None:
+        return str(given)
+    if target.unique_key is None:
+        return None
+    try:
+        return target.unique_key.format(**job.arguments)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ArgumentError(
+            f"task {target.name}: unique_key {target.unique_key!r} cannot be filled from the "
+            f"arguments {sorted(job.arguments)}: {exc!r}"
+        ) from None
+
+
 def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:
     return PostedJob(
         job_id,
@@ -167,6 +194,8 @@ def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
             found.process_units,
             found.queue,
             found.unique,
+            found.unique_key,
+            found.unique_for,
         )
     return _published_target(str(task), store, registry)
 

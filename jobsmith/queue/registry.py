@@ -29,7 +29,7 @@ from jobsmith.errors import JobsmithError
 from jobsmith.queue.arguments import Arguments, parameters_of
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from jobsmith.queue.posting import PostedJob
     from jobsmith.store import Store
@@ -132,6 +132,8 @@ class Task:
         timeout: float | None = None,
         unique: bool = True,
         kind: str = "QueueTask",
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
     ) -> None:
         if process_units < 0:
             raise JobsmithError(f"task {type_key}.{task_key}: process_units must be >= 0")
@@ -148,6 +150,8 @@ class Task:
         self.timeout = timeout
         self.unique = unique
         self.kind = kind
+        self.unique_key = unique_key
+        self.unique_for = unique_for
         self.help = (function.__doc__ or "").strip() or None
         self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
         functools.update_wrapper(self, function)
@@ -168,6 +172,8 @@ class Task:
         unique: bool | None = None,
         queue: str | None = None,
         run_after: datetime | None = None,
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
         **keyword_arguments: Any,
     ) -> PostedJob:
         """Queue a job of this task: ``foo.post(file_path="x", number=2, priority=5)``
@@ -183,6 +189,8 @@ class Task:
             unique=unique,
             queue=queue,
             run_after=run_after,
+            unique_key=unique_key,
+            unique_for=unique_for,
         )
 
     def post_many(
@@ -288,6 +296,8 @@ class Registry:
         retry_backoff: float = 2.0,
         timeout: float | None = None,
         unique: bool = True,
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
     ) -> Callable[[Callable[..., Any]], Task]: ...
 
     def task(
@@ -308,6 +318,8 @@ class Registry:
         retry_backoff: float = 2.0,
         timeout: float | None = None,
         unique: bool = True,
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
     ) -> Task | Callable[[Callable[..., Any]], Task]:
         """Register a function as a task; use as ``@task`` or ``@task(...)``.
 
@@ -317,7 +329,9 @@ class Registry:
         objects; ``priority`` is the default priority (higher runs first);
         ``retries``/``retry_delay``/``retry_backoff`` retry failed attempts;
         ``timeout`` (seconds) fails an attempt that runs longer; ``unique=False`` lets
-        identical jobs queue side by side.
+        identical jobs queue side by side; ``unique_key`` (a text, or a format string
+        over the arguments such as ``"report-{day}"``) makes a post return the job that
+        holds the key while it is active or completed within ``unique_for``.
         """
         deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
         names = [write_all] if isinstance(write_all, str) else list(write_all or ())
@@ -336,6 +350,8 @@ class Registry:
                     retry=RetryPolicy(retries, retry_delay, retry_backoff),
                     timeout=timeout,
                     unique=unique,
+                    unique_key=unique_key,
+                    unique_for=unique_for,
                 )
             )
 

@@ -19,6 +19,7 @@ from jobsmith.config import DEFAULT_SCHEMA, Config
 from jobsmith.errors import StoreError
 from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, utcnow
+from jobsmith.store.controls import ControlRepository
 from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
@@ -51,6 +52,7 @@ class Store:
         self.runs = RunRepository(connector)
         self.jobs = JobRepository(connector)
         self.schedules = ScheduleRepository(connector)
+        self.controls = ControlRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"

@@ -1,0 +1,93 @@
+"""The queue controls' records in the store: keyed unique jobs, retries by hand, retention.
+
+The contract (the same on both databases, SQL in ``queries/controls.sql``):
+
+- :meth:`ControlRepository.insert_keyed` queues a job under a *unique key*: a second post
+  of the key while its job is waiting, running or parked, or completed less than
+  ``unique_for`` seconds ago, returns that job (``created=False``). The key is a row of
+  ``queue_unique_key`` taken by one upsert; posts of one key take turns (SQLite's write
+  lock, an advisory lock on PostgreSQL), so concurrent posters make one job.
+- :meth:`retry` puts a failed or cancelled job back to waiting as a new attempt; its
+  earlier attempts stay in the run log.
+- :meth:`prune` deletes ended jobs and run-log rows older than a time, in small batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from jobsmith.errors import JobsmithError, NotFoundError
+from jobsmith.store.base import Connector
+from jobsmith.store.jobs import JobRepository, NewJob, Posted
+from jobsmith.store.sql import Queries, load
+
+RETRYABLE = ("failed", "cancelled")
+
+
+class RetryError(JobsmithError):
+    """Only a failed or cancelled job can be retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one call of :meth:`ControlRepository.prune` deleted."""
+
+    jobs: int = 0
+    runs: int = 0
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(self.jobs + other.jobs, self.runs + other.runs)
+
+
+class ControlRepository:
+    """Keyed posting, retries by hand and retention. Every method is one transaction (or
+    joins the caller's)."""
+
+    def __init__(self, connector: Connector) -> None:
+        self.db = connector
+        self.q: Queries = load(connector.dialect)
+        self.postgres = connector.dialect == "postgresql"
+
+    # -- keyed unique jobs ----------------------------------------------------------------
+    def insert_keyed(self, job: NewJob, unique_key: str, unique_for: float = 0.0) -> Posted:
+        """Queue ``job`` under ``unique_key`` unless the key's job still counts (then that
+        job comes back with ``created=False``)."""
+        key = {"unique_key": unique_key}
+        with self.db.transaction():
+            if self.postgres:
+                self.db.execute(self.q.lock_unique_key, key)
+            taken = self.db.fetchone(
+                self.q.take_unique_key,
+                {**key, "unique_for": float(unique_for), "now": datetime.now(UTC)},
+            )
+            if taken is None:
+                holder = self.db.fetchone(self.q.unique_key_holder, key)
+                if holder is not None:
+                    return Posted(int(holder["id"]), holder["status"], False)
+                raise JobsmithError(f"unique key {unique_key!r}: its job vanished while posting")
+            values = {**JobRepository._values(job), **key}
+            row = self.db.fetchone(self.q.insert_keyed_job, values)
+            assert row is not None
+            self.db.execute(self.q.hold_unique_key, {**key, "job_id": row["id"]})
+        return Posted(int(row["id"]), row["status"], True)
+
+    def unique_key(self, job_id: int) -> str | None:
+        """The unique key a job was posted under."""
+        row = self.db.fetchone(self.q.job_unique_key, {"id": job_id})
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id} in the queue")
+        return None if row["unique_key"] is None else str(row["unique_key"])
+
+
+def seconds(value: float | timedelta | None) -> float:
+    """A duration in seconds (a timedelta or a number); None is 0."""
+    if value is None:
+        return 0.0
+    found = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if found < 0:
+        raise JobsmithError(f"a duration must not be negative, got {value!r}")
+    return found
+
+
+__all__ = ["ControlRepository", "Pruned", "RetryError", "seconds"]

@@ -1,0 +1,14 @@
+-- Queue controls: keyed unique jobs.
+
+-- The key a job was posted under (shown by `jobsmith show ID`).
+ALTER TABLE queue_job ADD COLUMN unique_key TEXT;
+
+-- One row per unique key: the job that holds it. A post takes the key (an upsert on this
+-- primary key, which also makes concurrent posts of one key wait for each other) only
+-- when its job is no longer waiting, running or parked and did not complete within
+-- unique_for seconds; otherwise the post returns that job.
+CREATE TABLE queue_unique_key (
+    unique_key TEXT             NOT NULL PRIMARY KEY,
+    job_id     BIGINT,
+    unique_for DOUBLE PRECISION NOT NULL DEFAULT 0
+);

@@ -1,0 +1,13 @@
+-- Queue controls: keyed unique jobs. Times are UTC seconds since the epoch.
+
+-- The key a job was posted under (shown by `jobsmith show ID`).
+ALTER TABLE queue_job ADD COLUMN unique_key TEXT;
+
+-- One row per unique key: the job that holds it. A post takes the key (an upsert on this
+-- primary key) only when its job is no longer waiting, running or parked and did not
+-- complete within unique_for seconds; otherwise the post returns that job.
+CREATE TABLE queue_unique_key (
+    unique_key TEXT    NOT NULL PRIMARY KEY,
+    job_id     INTEGER,
+    unique_for REAL    NOT NULL DEFAULT 0
+) WITHOUT ROWID;

@@ -1,0 +1,68 @@
+-- Queries of the queue controls (see jobsmith/store/controls.py): keyed unique jobs,
+-- retry, retention.
+
+-- name: lock_unique_key [postgresql]
+-- Make posts of one unique key take turns until the end of the transaction, so the next
+-- statement (take_unique_key) sees the job an earlier post of that key committed.
+SELECT pg_advisory_xact_lock(hashtext('jobsmith.unique.' || :unique_key));
+
+-- name: take_unique_key [sqlite]
+-- Take a unique key for a new job: inserted when new, taken over when the job holding it
+-- is no longer waiting, running or parked and did not complete within its unique_for.
+-- A row back means the key is this post's; none means the holder still counts.
+INSERT INTO queue_unique_key (unique_key, job_id, unique_for)
+VALUES (:unique_key, NULL, :unique_for)
+ON CONFLICT (unique_key) DO UPDATE SET job_id = NULL, unique_for = excluded.unique_for
+WHERE NOT EXISTS (
+    SELECT 1 FROM queue_job j
+    WHERE j.id = queue_unique_key.job_id
+      AND (j.status IN ('waiting', 'running', 'parked')
+           OR (j.status = 'completed' AND j.ended_at >= :now - queue_unique_key.unique_for))
+)
+RETURNING unique_key;
+
+-- name: take_unique_key [postgresql]
+-- Take a unique key for a new job: inserted when new, taken over when the job holding it
+-- is no longer waiting, running or parked and did not complete within its unique_for.
+-- A row back means the key is this post's; none means the holder still counts. Runs
+-- after lock_unique_key, in the same transaction.
+INSERT INTO queue_unique_key AS k (unique_key, job_id, unique_for)
+VALUES (:unique_key, NULL, :unique_for)
+ON CONFLICT (unique_key) DO UPDATE SET job_id = NULL, unique_for = excluded.unique_for
+WHERE NOT EXISTS (
+    SELECT 1 FROM queue_job j
+    WHERE j.id = k.job_id
+      AND (j.status IN ('waiting', 'running', 'parked')
+           OR (j.status = 'completed'
+               AND j.ended_at >= :now::timestamptz - make_interval(secs => k.unique_for)))
+)
+RETURNING unique_key;
+
+-- name: hold_unique_key
+-- Record the job that now holds a unique key (right after take_unique_key).
+UPDATE queue_unique_key SET job_id = :job_id WHERE unique_key = :unique_key;
+
+-- name: unique_key_holder
+-- The job holding a unique key.
+SELECT j.id, j.status FROM queue_unique_key k JOIN queue_job j ON j.id = k.job_id
+WHERE k.unique_key = :unique_key;
+
+-- name: insert_keyed_job [sqlite]
+-- Queue one job under a unique key (the key already taken by this transaction).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at, unique_key)
+VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, FALSE,
+        :run_after, :created_at, :unique_key)
+RETURNING id, status;
+
+-- name: insert_keyed_job [postgresql]
+-- Queue one job under a unique key (the key already taken by this transaction).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at, unique_key)
+VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_units, FALSE,
+        :run_after::timestamptz, now(), :unique_key)
+RETURNING id, status;
+
+-- name: job_unique_key
+-- The unique key a job was posted under, if any.
+SELECT unique_key FROM queue_job WHERE id = :id;

@@ -1,0 +1,66 @@
+"""Tasks the queue-control tests post (type key ``ct``). Each notes what it did in a file
+(one O_APPEND write per line), so a test can see exactly what ran."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import timedelta
+
+from jobsmith import task
+from jobsmith.queue import current_job
+from tests.integration.queue_tasks import lines, mark
+
+__all__ = ["lines", "mark"]
+
+
+@task(type_key="ct", unique_key="report-{day}", unique_for=timedelta(hours=1))
+def report(path: str, day: str) -> None:
+    """One report per day and hour."""
+    mark(path, f"report {day}")
+
+
+@task(type_key="ct")
+def note(path: str, word: str = "") -> None:
+    mark(path, f"note {word}")
+
+
+@task(type_key="ct", retries=0)
+def fail_once(path: str) -> None:
+    """Fails the first time it runs, succeeds after."""
+    mark(path, "attempt")
+    if len(lines(path)) == 1:
+        raise RuntimeError("first attempt fails")
+
+
+@task(type_key="ct")
+def polite(path: str, seconds: float = 30.0) -> None:
+    """Stops as soon as it sees its cancel request."""
+    mark(path, "start")
+    end = time.monotonic() + seconds
+    job = current_job()
+    while time.monotonic() < end:
+        if job is not None and job.cancelled:
+            mark(path, "saw cancel")
+            return
+        time.sleep(0.02)
+    mark(path, "end")
+
+
+@task(type_key="ct")
+def stubborn(path: str, seconds: float = 30.0) -> None:
+    """Ignores cancel requests (it is interrupted after the grace period)."""
+    mark(path, "start")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.02)
+    mark(path, "end")
+
+
+@task(type_key="ct")
+async def fetch(path: str, word: str) -> str:
+    """An async task."""
+    await asyncio.sleep(0.01)
+    mark(path, f"async {word} {os.getpid()}")
+    return word
