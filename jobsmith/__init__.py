@@ -84,6 +84,10 @@ _LAZY = {
     "post_job": "jobsmith.queue.flows",
     "register_job": "jobsmith.queue.plugins",
     "parse_arguments": "jobsmith.queue.plugins",
+    "cancel": "jobsmith.queue.controls",
+    "retry": "jobsmith.queue.controls",
+    "current_job": "jobsmith.queue.execute",
+    "Cancellation": "jobsmith.queue.cancellation",
 }
 
 
@@ -136,6 +140,10 @@ __all__ = [
     "post_job",
     "register_job",
     "parse_arguments",
+    "cancel",
+    "retry",
+    "current_job",
+    "Cancellation",
     # errors
     "JobsmithError",
     "ConfigError",

@@ -217,6 +217,12 @@ def _task_help(ctx: Context, name: str) -> str:
     show_default=True,
     help="Seconds running jobs may finish after SIGTERM before they are given back.",
 )
+@click.option(
+    "--cancel-grace",
+    default=3.0,
+    show_default=True,
+    help="Seconds a job asked to cancel may stop by itself before it is interrupted.",
+)
 @click.option("--burst", is_flag=True, help="Stop when no job this worker can run is waiting.")
 @click.option(
     "--batch",
@@ -242,6 +248,7 @@ def worker(
     tasks: tuple[str, ...],
     lease: float,
     grace: float,
+    cancel_grace: float,
     burst: bool,
     batch: int,
     home_dir: str | None,
@@ -256,6 +263,7 @@ def worker(
         "system_units": process_units,
         "lease": lease,
         "grace": grace,
+        "cancel_grace": cancel_grace,
         "queues": queues or None,
         "tasks": tasks or None,
         "burst": burst,
@@ -388,6 +396,8 @@ def _show_job(store: Any, job_id: int) -> None:
     unique_key = store.controls.unique_key(job_id)
     if unique_key is not None:
         console.print(f"unique key {unique_key!r}", highlight=False)
+    if job.cancel_requested and job.status == "running":
+        console.print("[red]cancel requested[/]: its worker is stopping it")
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
     if job.run_after and job.status == "waiting":
@@ -430,3 +440,14 @@ def cancel(ctx: Context, job_id: int) -> None:
         console.print(f"job {job_id} is running: its worker was asked to stop it")
     else:
         console.print(f"job {job_id} already ended ({queue_status(store.jobs.get(job_id).status)})")
+
+
+@cli.command()
+@click.argument("job_id", type=int)
+@pass_context
+def retry(ctx: Context, job_id: int) -> None:
+    """Run a failed or cancelled job again (a new attempt; its history stays)."""
+    from jobsmith.queue.controls import retry_job
+
+    status = retry_job(ctx.store(), job_id)
+    console.print(f"job {job_id} {queue_status(status)} again")

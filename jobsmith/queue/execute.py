@@ -18,13 +18,15 @@ import contextvars
 import logging
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jobsmith.errors import JobsmithError
 from jobsmith.params import MASK, display_value, is_secret_name
 from jobsmith.queue.arguments import ArgumentError
+from jobsmith.queue.asyncrun import EventLoopThread
 from jobsmith.queue.builtins import find_task
+from jobsmith.queue.cancellation import Cancellation
 from jobsmith.queue.interrupt import (
     Interrupts,
     JobCancelled,
@@ -46,7 +48,9 @@ MAX_ERROR = 4000
 
 @dataclass(frozen=True)
 class JobContext:
-    """The job whose code is running (see :func:`current_job`)."""
+    """The job whose code is running (see :func:`current_job`). ``cancelled`` turns True
+    once someone asked to cancel the job: stop cleanly, or be interrupted after the
+    worker's ``cancel_grace``."""
 
     store: Store
     id: int
@@ -54,6 +58,11 @@ class JobContext:
     attempt: int
     token: str
     environment: str
+    cancellation: Cancellation = field(default_factory=Cancellation, compare=False)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancellation.is_set()
 
 
 _current: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar(
@@ -92,6 +101,7 @@ class JobExecutor:
         self.interrupts = interrupts
         self.environment = environment
         self.transient = transient_errors()
+        self.event_loop = EventLoopThread()
 
     def run(self, job: Claimed) -> Result:
         """Run one claimed job; whatever goes wrong becomes its failure, never the slot's."""
@@ -133,15 +143,17 @@ class JobExecutor:
             self.store, job.id, job.name, job.attempts, job.token, self.environment
         )
         reset = _current.set(context)
-        self.interrupts.begin(job.id, deadline)
+        self.interrupts.begin(job.id, deadline, context.cancellation)
         error: str | None = None
         try:
             try:
-                task.function(**kwargs)
+                self._invoke(task, kwargs, context)
             finally:
                 self.interrupts.end(job.id)
                 _current.reset(reset)
             status = "completed"
+            if context.cancelled:  # it saw the request and stopped by itself
+                status, error = "cancelled", "cancelled while running (it stopped on request)"
         except WorkerStopping:
             return Released()
         except JobCancelled:
@@ -158,6 +170,19 @@ class JobExecutor:
             outcome.status = "waiting"
             outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
         return outcome
+
+    def _invoke(self, task: Task, kwargs: Mapping[str, Any], context: JobContext) -> Any:
+        """Call the task's function: injected parameters added, an ``async def`` task
+        awaited on the worker's event loop."""
+        if task.injected:
+            kwargs = {**kwargs, **dict.fromkeys(task.injected, context.cancellation)}
+        if task.is_async:
+            return self.event_loop.run(task.function, kwargs)
+        return task.function(**kwargs)
+
+    def close(self) -> None:
+        """Stop the event loop of async tasks (if one was started)."""
+        self.event_loop.close()
 
     # -- write_all --------------------------------------------------------------------------
     def _fan_out(

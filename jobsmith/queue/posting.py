@@ -17,7 +17,7 @@ queueing a duplicate; ``unique=False`` queues it anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,19 @@ class PostedJob:
     priority: int
     status: str
     created: bool
+    store: Store | None = field(default=None, repr=False, compare=False)
+
+    def cancel(self) -> str:
+        """Cancel this job (see :func:`jobsmith.queue.controls.cancel`)."""
+        from jobsmith.queue.controls import cancel
+
+        return cancel(self.id, store=self.store)
+
+    def retry(self) -> str:
+        """Run this failed or cancelled job again (see :func:`~jobsmith.queue.controls.retry`)."""
+        from jobsmith.queue.controls import retry
+
+        return retry(self.id, store=self.store)
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def post(
         result = store.controls.insert_keyed(job, key, window)
     else:
         result = store.jobs.insert(job)
-    return _posted(target, job, result.id, result.status, result.created)
+    return _posted(target, job, result.id, result.status, result.created, store)
 
 
 def post_many(
@@ -116,7 +129,7 @@ def post_many(
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
     results = store.jobs.insert_many([job for _, job in pairs])
     return [
-        _posted(target, job, r.id, r.status, r.created)
+        _posted(target, job, r.id, r.status, r.created, store)
         for (target, job), r in zip(pairs, results, strict=True)
     ]
 
@@ -168,15 +181,10 @@ def _unique_key(target: _Target, job: NewJob, given: str | None) -> str | None:
         ) from None
 
 
-def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:
-    return PostedJob(
-        job_id,
-        target.name,
-        job.arguments,
-        job.priority,
-        status,
-        created,
-    )
+def _posted(
+    target: _Target, job: NewJob, job_id: int, status: str, created: bool, store: Store
+) -> PostedJob:
+    return PostedJob(job_id, target.name, job.arguments, job.priority, status, created, store)
 
 
 def _target(task: Task | str, store: Store, registry: Registry) -> _Target:

@@ -19,7 +19,9 @@ is ``"type_key.task_key"``. :class:`Registry` is a plain object: ``@task`` recor
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.arguments import Arguments, parameters_of
+from jobsmith.queue.cancellation import is_cancellation_hint
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -153,7 +156,10 @@ class Task:
         self.unique_key = unique_key
         self.unique_for = unique_for
         self.help = (function.__doc__ or "").strip() or None
-        self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
+        self.injected = cancellation_parameters(function)
+        declared = parameters_of(_without(function, self.injected))
+        self.arguments = Arguments(self.name, declared, self.write_all)
+        self.is_async = inspect.iscoroutinefunction(function)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -220,6 +226,34 @@ class Task:
             "queue": self.queue,
             "help": self.help,
         }
+
+
+def cancellation_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
+    """The function's parameters the worker fills with the job's :class:`Cancellation`
+    (annotated so); they are not job arguments."""
+    return tuple(
+        p.name
+        for p in inspect.signature(function).parameters.values()
+        if is_cancellation_hint(p.annotation)
+    )
+
+
+def _without(function: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """A copy of ``function`` whose signature lacks ``names`` (their hints are never read)."""
+    if not names or not isinstance(function, types.FunctionType):
+        return function
+    signature = inspect.signature(function)
+    copy = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__qualname__ = function.__qualname__
+    kept = [p for p in signature.parameters.values() if p.name not in names]
+    copy.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    return copy
 
 
 def default_type_key(function: Callable[..., Any]) -> str:

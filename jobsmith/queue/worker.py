@@ -110,6 +110,7 @@ class Worker:
         max_batch: int = 200,
         max_lost: int = 3,
         grace: float = 30.0,
+        cancel_grace: float = 3.0,
         poll: float = 1.0,
         environment: str = "default",
         on_progress: Callable[[Sequence[Outcome]], None] | None = None,
@@ -129,6 +130,7 @@ class Worker:
         self.max_batch = max_batch
         self.max_lost = max_lost
         self.grace = grace
+        self.cancel_grace = cancel_grace
         self.poll = poll
         self.on_progress = on_progress
         user, self.host = who_and_where()
@@ -211,6 +213,7 @@ class Worker:
                 self.flusher.close()
             self.waker.stop()
             monitor.join(5)
+            self.executor.close()
             restore()
         log.info("Worker %s stopped: %s", self.name, self.stats)
         if self._crash is not None:
@@ -383,6 +386,9 @@ class Worker:
             now = time.time()
             for job_id in self.interrupts.overdue(now):
                 self.interrupts.interrupt(job_id, JobTimeout)
+            for job_id in self.interrupts.cancel_overdue(now):
+                log.info("Job %s: still running after its cancel grace; interrupting it", job_id)
+                self.interrupts.interrupt(job_id, JobCancelled)
             if self._stop_deadline is not None and now >= self._stop_deadline:
                 for job_id in self.interrupts.running():
                     self.interrupts.interrupt(job_id, WorkerStopping)
@@ -404,9 +410,14 @@ class Worker:
         except self.transient as exc:
             log.warning("Heartbeat failed: %s", exc)
             return
+        deadline = time.time() + self.cancel_grace
         for job_id, _token, cancel in held:
-            if cancel and self.interrupts.interrupt(job_id, JobCancelled):
-                log.info("Job %s: cancel requested, interrupting it", job_id)
+            if cancel and self.interrupts.ask_to_cancel(job_id, deadline):
+                log.info(
+                    "Job %s: cancel requested; interrupting it in %gs unless it stops",
+                    job_id,
+                    self.cancel_grace,
+                )
 
     def _sweep(self) -> None:
         try:

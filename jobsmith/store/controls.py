@@ -72,6 +72,24 @@ class ControlRepository:
             self.db.execute(self.q.hold_unique_key, {**key, "job_id": row["id"]})
         return Posted(int(row["id"]), row["status"], True)
 
+    # -- retries by hand -------------------------------------------------------------------
+    def retry(self, job_id: int) -> str:
+        """Put a failed or cancelled job back to waiting (a new attempt; its history
+        stays). Returns its status now (``waiting``); :class:`RetryError` for a job in
+        another state, NotFoundError for an unknown id."""
+        with self.db.transaction():
+            row = self.db.fetchone(self.q.retry_job, {"id": job_id})
+        if row is not None:
+            return str(row["status"])
+        status = self._status(job_id)
+        raise RetryError(f"job {job_id} is {status}: only a failed or cancelled job can be retried")
+
+    def _status(self, job_id: int) -> str:
+        row = self.db.fetchone(self.q.job_status, {"id": job_id})
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id} in the queue")
+        return str(row["status"])
+
     def unique_key(self, job_id: int) -> str | None:
         """The unique key a job was posted under."""
         row = self.db.fetchone(self.q.job_unique_key, {"id": job_id})

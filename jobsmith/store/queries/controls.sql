@@ -66,3 +66,17 @@ RETURNING id, status;
 -- name: job_unique_key
 -- The unique key a job was posted under, if any.
 SELECT unique_key FROM queue_job WHERE id = :id;
+
+-- name: retry_job
+-- Run a failed or cancelled job again: back to waiting as a new attempt (its attempts
+-- and its run-log history stay; on PostgreSQL the status change wakes idle workers).
+-- Returns it when it was failed or cancelled.
+UPDATE queue_job SET status = 'waiting', run_after = NULL, ended_at = NULL, error = NULL,
+    cancel_requested = FALSE, token = NULL, worker = NULL, host = NULL, lease_until = NULL,
+    waiting_on = NULL, lost = 0
+WHERE id = :id AND status IN ('failed', 'cancelled')
+RETURNING id, status;
+
+-- name: job_status
+-- One job's status.
+SELECT status FROM queue_job WHERE id = :id;
