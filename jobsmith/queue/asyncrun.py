@@ -18,6 +18,8 @@ from concurrent.futures import Future
 from typing import Any
 
 STOP_WAIT = 5.0
+POLL = 0.05
+CANCEL_WAIT = 5.0
 
 
 class EventLoopThread:
@@ -48,13 +50,19 @@ class EventLoopThread:
         """Run ``function(**kwargs)`` on the loop and wait for it here; an exception
         raised in this thread while waiting cancels the coroutine, then goes on."""
         ctx = context or contextvars.copy_context()
+        done = threading.Event()
         future: Future[Any] = asyncio.run_coroutine_threadsafe(
-            _in_context(ctx, function, kwargs), self.loop()
+            _in_context(ctx, function, kwargs, done), self.loop()
         )
         try:
-            return future.result()
+            while True:  # short waits: an interrupt reaches this thread only in Python code
+                try:
+                    return future.result(timeout=POLL)
+                except TimeoutError:
+                    continue
         except BaseException:
             future.cancel()
+            done.wait(CANCEL_WAIT)  # let the coroutine run its except/finally blocks
             raise
 
     def close(self) -> None:
@@ -74,6 +82,7 @@ async def _in_context(
     ctx: contextvars.Context,
     function: Callable[..., Coroutine[Any, Any, Any]],
     kwargs: Mapping[str, Any],
+    done: threading.Event,
 ) -> Any:
     """The coroutine, run in a task that carries the slot's context (current_job())."""
     task = asyncio.get_running_loop().create_task(function(**kwargs), context=ctx.copy())
@@ -81,7 +90,10 @@ async def _in_context(
         return await task
     except asyncio.CancelledError:
         task.cancel()
+        await asyncio.wait([task])
         raise
+    finally:
+        done.set()
 
 
 __all__ = ["EventLoopThread"]

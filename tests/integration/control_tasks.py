@@ -64,3 +64,32 @@ async def fetch(path: str, word: str) -> str:
     await asyncio.sleep(0.01)
     mark(path, f"async {word} {os.getpid()}")
     return word
+
+
+@task(type_key="ct", timeout=0.5)
+async def slow_async(path: str) -> None:
+    """Awaits past its timeout."""
+    mark(path, "start")
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        mark(path, "cancelled")
+        raise
+    mark(path, "end")
+
+
+@task(type_key="ct")
+async def async_job_id(path: str) -> None:
+    """Notes the job it runs in (current_job() works in async code)."""
+    job = current_job()
+    mark(path, f"job {job.id if job else None}")
+
+
+@task(type_key="ct")
+async def async_waits(path: str) -> None:
+    """Awaits until its cancel request, checking the flag."""
+    mark(path, "start")
+    job = current_job()
+    while job is not None and not job.cancelled:
+        await asyncio.sleep(0.02)
+    mark(path, "saw cancel")
