@@ -16,7 +16,8 @@ queueing a duplicate; ``unique=False`` queues it anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +27,8 @@ from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
-from jobsmith.store.controls import seconds
-from jobsmith.store.jobs import NewJob
+from jobsmith.store.controls import ControlRepository, seconds
+from jobsmith.store.jobs import JobRepository, NewJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def post(
     registry: Registry | None = None,
     unique_key: str | None = None,
     unique_for: float | timedelta | None = None,
+    connection: Any = None,
 ) -> PostedJob:
     """Queue one job of ``task`` (a :class:`Task` or ``"type_key.task_key"``).
 
@@ -94,17 +96,31 @@ def post(
     transaction. ``unique_key`` (default: the task's, a format string over the arguments)
     returns the job holding that key while it is waiting, running or parked, or completed
     within ``unique_for`` (seconds or a timedelta), instead of queueing another.
+    ``connection`` (an open ``sqlite3`` or psycopg connection, or an SQLAlchemy
+    ``Connection``/``Session``, to the store's database) writes the job in the caller's
+    own transaction: it exists once that commits, and not at all if it rolls back.
     """
     store = store or _configured_store()
     target = _target(task, store, registry or default_registry)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
-    if key is not None:
-        window = seconds(target.unique_for if unique_for is None else unique_for)
-        result = store.controls.insert_keyed(job, key, window)
-    else:
-        result = store.jobs.insert(job)
+    window = seconds(target.unique_for if unique_for is None else unique_for)
+    with _writers(store, connection) as (jobs, controls):
+        keyed = key is not None
+        result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)
     return _posted(target, job, result.id, result.status, result.created, store)
+
+
+@contextmanager
+def _writers(store: Store, connection: Any) -> Iterator[tuple[JobRepository, ControlRepository]]:
+    """The store's repositories, or the same over the caller's connection."""
+    if connection is None:
+        yield store.jobs, store.controls
+        return
+    from jobsmith.store.borrowed import borrow
+
+    with borrow(connection, store.dialect, store.schema) as borrowed:
+        yield borrowed.jobs, borrowed.controls
 
 
 def post_many(

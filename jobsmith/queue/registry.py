@@ -180,6 +180,7 @@ class Task:
         run_after: datetime | None = None,
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
+        connection: Any = None,
         **keyword_arguments: Any,
     ) -> PostedJob:
         """Queue a job of this task: ``foo.post(file_path="x", number=2, priority=5)``
@@ -197,6 +198,7 @@ class Task:
             run_after=run_after,
             unique_key=unique_key,
             unique_for=unique_for,
+            connection=connection,
         )
 
     def post_many(

@@ -80,3 +80,11 @@ RETURNING id, status;
 -- name: job_status
 -- One job's status.
 SELECT status FROM queue_job WHERE id = :id;
+
+-- name: search_path [postgresql]
+-- The caller's search path (a post on a borrowed connection sets it back after).
+SELECT current_setting('search_path') AS path;
+
+-- name: set_search_path [postgresql]
+-- Put the store's schema first on a borrowed connection, for this transaction only.
+SELECT set_config('search_path', :path, true);
