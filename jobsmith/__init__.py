@@ -43,6 +43,15 @@ if TYPE_CHECKING:
     from jobsmith.cli.manager import Manager
     from jobsmith.environments import Environments
     from jobsmith.process import ProcessResult, run_process
+    from jobsmith.queue.cancellation import Cancellation
+    from jobsmith.queue.controls import cancel, retry
+    from jobsmith.queue.execute import current_job
+    from jobsmith.queue.flows import post_job
+    from jobsmith.queue.jobmaster import JobMaster
+    from jobsmith.queue.plugins import parse_arguments, register_job
+    from jobsmith.queue.posting import post, post_many
+    from jobsmith.queue.registry import Dependency, Registry, same, task
+    from jobsmith.queue.worker import Worker
     from jobsmith.schedule.job import Job
     from jobsmith.schedule.scheduler import Scheduler
     from jobsmith.smtp import SmtpSettings, send_email

@@ -25,10 +25,10 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from jobsmith.errors import JobsmithError
-from jobsmith.queue.arguments import Arguments, parameters_of
+from jobsmith.queue.arguments import ArgumentError, Arguments, parameters_of
 from jobsmith.queue.cancellation import is_cancellation_hint
 
 if TYPE_CHECKING:
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
     from jobsmith.queue.posting import PostedJob
     from jobsmith.store import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MIN_HOURS = 2 / 60
 MAX_HOURS = 24 * 30
@@ -116,13 +119,13 @@ class RetryPolicy:
         return min(self.delay * self.backoff ** max(attempt - 1, 0), self.max_delay)
 
 
-class Task:
+class Task(Generic[P, R]):
     """A registered task. Calling it runs the function here and now; :meth:`post`
-    queues it as a job."""
+    queues it as a job. It keeps the function's signature for type checkers."""
 
     def __init__(
         self,
-        function: Callable[..., Any],
+        function: Callable[P, R],
         *,
         type_key: str,
         task_key: str,
@@ -162,12 +165,16 @@ class Task:
         self.is_async = inspect.iscoroutinefunction(function)
         functools.update_wrapper(self, function)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.function(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<Task {self.name}>"
 
+    @overload
+    def post(self, *args: P.args, **kwargs: P.kwargs) -> PostedJob: ...
+
+    @overload
     def post(
         self,
         arguments: Mapping[str, Any] | None = None,
@@ -181,25 +188,55 @@ class Task:
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
         connection: Any = None,
-        **keyword_arguments: Any,
-    ) -> PostedJob:
-        """Queue a job of this task: ``foo.post(file_path="x", number=2, priority=5)``
-        (pass a mapping instead when a parameter is called like an option)."""
-        from jobsmith.queue.posting import post
+    ) -> PostedJob: ...
 
-        values = {**(arguments or {}), **keyword_arguments}
-        return post(
-            self,
-            values,
-            priority=priority,
-            store=store,
-            unique=unique,
-            queue=queue,
-            run_after=run_after,
-            unique_key=unique_key,
-            unique_for=unique_for,
-            connection=connection,
-        )
+    def post(self, *args: Any, **kwargs: Any) -> PostedJob:
+        """Queue a job of this task: ``foo.post(file_path="x", number=2)``, type-checked
+        against the function's signature. Options (priority, store, unique, queue,
+        run_after, unique_key, unique_for, connection) go with a mapping of arguments,
+        ``foo.post({"file_path": "x"}, priority=5)``, or typed through
+        ``foo.options(priority=5).post(file_path="x")``; ``foo.post(file_path="x",
+        priority=5)`` works too, unchecked."""
+        options = {name: kwargs.pop(name) for name in POST_OPTIONS if name in kwargs}
+        return self.options(**options).post(*args, **kwargs)
+
+    def options(
+        self,
+        *,
+        priority: int | None = None,
+        store: Store | None = None,
+        unique: bool | None = None,
+        queue: str | None = None,
+        run_after: datetime | None = None,
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
+        connection: Any = None,
+    ) -> Posting[P]:
+        """Posting options for one post: ``foo.options(priority=5).post(file_path="x")``."""
+        chosen = {
+            "priority": priority,
+            "store": store,
+            "unique": unique,
+            "queue": queue,
+            "run_after": run_after,
+            "unique_key": unique_key,
+            "unique_for": unique_for,
+            "connection": connection,
+        }
+        return Posting(self, chosen)
+
+    def values(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """A job's arguments from a call's positional and keyword arguments (a single
+        mapping, or None, positionally is the arguments themselves)."""
+        if len(args) == 1 and (args[0] is None or isinstance(args[0], Mapping)):
+            return {**(args[0] or {}), **kwargs}
+        names = self.arguments.names
+        if len(args) > len(names):
+            raise ArgumentError(
+                f"task {self.name}: {len(args)} positional arguments given, it takes "
+                f"{len(names)} ({', '.join(names)})"
+            )
+        return {**dict(zip(names, args, strict=False)), **kwargs}
 
     def post_many(
         self,
@@ -258,6 +295,33 @@ def _without(function: Callable[..., Any], names: tuple[str, ...]) -> Callable[.
     return copy
 
 
+POST_OPTIONS = (
+    "priority",
+    "store",
+    "unique",
+    "queue",
+    "run_after",
+    "unique_key",
+    "unique_for",
+    "connection",
+)
+
+
+class Posting(Generic[P]):
+    """A task with posting options chosen: :meth:`post` takes the task's own arguments,
+    type-checked against its function's signature."""
+
+    def __init__(self, task: Task[P, Any], options: Mapping[str, Any]) -> None:
+        self.task = task
+        self.chosen = dict(options)
+
+    def post(self, *args: P.args, **kwargs: P.kwargs) -> PostedJob:
+        """Queue one job of the task with these options."""
+        from jobsmith.queue.posting import post
+
+        return post(self.task, self.task.values(args, kwargs), **self.chosen)
+
+
 def default_type_key(function: Callable[..., Any]) -> str:
     """JobMaster's default type key: the last part of the function's module name (for a
     script run as ``__main__``, the script's file name)."""
@@ -299,7 +363,7 @@ class Registry:
     def find(self, name: str) -> Task | None:
         return self.tasks.get(name)
 
-    def add(self, task: Task) -> Task:
+    def add(self, task: Task[P, R]) -> Task[P, R]:
         """Register ``task``; re-registering the same function (a reload) replaces it."""
         old = self.tasks.get(task.name)
         if old is not None and _origin(old.function) != _origin(task.function):
@@ -311,7 +375,7 @@ class Registry:
         return task
 
     @overload
-    def task(self, _func: Callable[..., Any], /) -> Task: ...
+    def task(self, _func: Callable[P, R], /) -> Task[P, R]: ...
 
     @overload
     def task(
@@ -334,7 +398,7 @@ class Registry:
         unique: bool = True,
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
-    ) -> Callable[[Callable[..., Any]], Task]: ...
+    ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
         self,
@@ -356,7 +420,7 @@ class Registry:
         unique: bool = True,
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
-    ) -> Task | Callable[[Callable[..., Any]], Task]:
+    ) -> Task[Any, Any] | Callable[[Callable[..., Any]], Task[Any, Any]]:
         """Register a function as a task; use as ``@task`` or ``@task(...)``.
 
         ``process_units`` (``process_limit`` is read as the same) is what one job takes
@@ -372,7 +436,7 @@ class Registry:
         deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
         names = [write_all] if isinstance(write_all, str) else list(write_all or ())
 
-        def register(function: Callable[..., Any]) -> Task:
+        def register(function: Callable[..., Any]) -> Task[Any, Any]:
             return self.add(
                 Task(
                     function,
@@ -419,6 +483,15 @@ registry = Registry()
 """The registry ``@task`` records into."""
 
 
+@overload
+def task(_func: Callable[P, R], /) -> Task[P, R]: ...
+
+
+@overload
+def task(_func: None = None, /, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+
 def task(_func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
-    """Register a function as a task in :data:`registry` (see :meth:`Registry.task`)."""
+    """Register a function as a task in :data:`registry` (see :meth:`Registry.task`); the
+    task keeps the function's signature for type checkers (``foo.post(...)``, ``foo(...)``)."""
     return registry.task(_func, **options)
