@@ -223,6 +223,12 @@ def _task_help(ctx: Context, name: str) -> str:
     show_default=True,
     help="Seconds a job asked to cancel may stop by itself before it is interrupted.",
 )
+@click.option(
+    "--retention",
+    metavar="AGE",
+    envvar="JOBSMITH_RETENTION",
+    help="Prune finished jobs and run-log rows older than AGE (30d, 12h …) every 5 minutes.",
+)
 @click.option("--burst", is_flag=True, help="Stop when no job this worker can run is waiting.")
 @click.option(
     "--batch",
@@ -249,11 +255,13 @@ def worker(
     lease: float,
     grace: float,
     cancel_grace: float,
+    retention: str | None,
     burst: bool,
     batch: int,
     home_dir: str | None,
 ) -> None:
     """Run queued jobs until stopped (SIGTERM/Ctrl-C: finish running jobs, then exit)."""
+    from jobsmith.queue.controls import parse_age
     from jobsmith.queue.worker import Worker
 
     import_task_modules(ctx, modules)
@@ -264,6 +272,7 @@ def worker(
         "lease": lease,
         "grace": grace,
         "cancel_grace": cancel_grace,
+        "retention": None if retention is None else parse_age(retention, "--retention"),
         "queues": queues or None,
         "tasks": tasks or None,
         "burst": burst,
@@ -451,3 +460,20 @@ def retry(ctx: Context, job_id: int) -> None:
 
     status = retry_job(ctx.store(), job_id)
     console.print(f"job {job_id} {queue_status(status)} again")
+
+
+@cli.command()
+@modules_option
+@click.option(
+    "--older-than", "older_than", required=True, metavar="AGE", help="30d, 12h, 90m, 45s, 2w."
+)
+@click.option("--batch", default=500, show_default=True, help="Rows deleted per transaction.")
+@pass_context
+def prune(ctx: Context, modules: tuple[str, ...], older_than: str, batch: int) -> None:
+    """Delete finished jobs and run-log rows older than AGE (completed jobs a registered
+    dependency still counts as fresh are kept: import their tasks with -m)."""
+    from jobsmith.queue.controls import prune as prune_store
+
+    import_task_modules(ctx, modules)
+    found = prune_store(ctx.store(), older_than, batch=batch)
+    console.print(f"pruned {found.jobs} finished job(s) and {found.runs} run-log job run(s)")

@@ -11,12 +11,28 @@ database: a waiting, parked or retrying job is cancelled at once; a running one 
 to stop (``jobsmith.current_job().cancelled``) and interrupted after its worker's
 ``cancel_grace``. A retry puts the job back to waiting as a new attempt; its earlier
 attempts stay in the run log.
+
+Retention: :func:`prune` (``jobsmith prune --older-than 30d``, and every worker started
+with ``retention=``) deletes finished jobs and run-log rows older than an age, in small
+batches, keeping completed jobs that a registered task's dependency still counts as fresh.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import timedelta
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue.registry import Registry
+from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
-from jobsmith.store.controls import RetryError
+from jobsmith.store.controls import Pruned, RetryError
+
+log = logging.getLogger("jobsmith.retention")
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def cancel(job_id: int, *, store: Store | None = None) -> str:
@@ -37,6 +53,57 @@ def retry(job_id: int, *, store: Store | None = None) -> str:
     return retry_job(_store(store), job_id)
 
 
+def parse_age(text: str | float | timedelta, what: str = "--older-than") -> float:
+    """An age in seconds from ``30d``, ``12h``, ``90m``, ``45s``, ``2w``, a number of
+    seconds, or a timedelta; a clear error otherwise."""
+    if isinstance(text, timedelta):
+        return text.total_seconds()
+    if isinstance(text, int | float):
+        return float(text)
+    match = _AGE.match(text)
+    if match is None:
+        raise JobsmithError(
+            f"{what} {text!r}: expected a number and a unit (s, m, h, d, w), e.g. 30d or 12h"
+        )
+    return float(match.group(1)) * _UNIT[match.group(2)]
+
+
+def dependency_windows(registry: Registry | None = None) -> dict[str, float]:
+    """Seconds within which each task's completed jobs still satisfy some dependency of
+    a registered task (the longest window per task)."""
+    windows: dict[str, float] = {}
+    for task in registry if registry is not None else default_registry:
+        for dependency in task.dependencies:
+            seconds = dependency.hours * 3600
+            windows[dependency.name] = max(windows.get(dependency.name, 0.0), seconds)
+    return windows
+
+
+def prune(
+    store: Store,
+    older_than: str | float | timedelta,
+    *,
+    registry: Registry | None = None,
+    batch: int = 500,
+    max_batches: int | None = None,
+) -> Pruned:
+    """Delete finished jobs and run-log rows older than ``older_than`` (``"30d"``, seconds
+    or a timedelta) in batches, keeping completed jobs a registered dependency still
+    counts; logs and returns the counts."""
+    age = parse_age(older_than)
+    found = store.controls.prune(
+        age, keep=dependency_windows(registry), batch=batch, max_batches=max_batches
+    )
+    if found.jobs or found.runs:
+        log.info(
+            "Pruned %d finished job(s) and %d run-log job run(s) older than %s",
+            found.jobs,
+            found.runs,
+            timedelta(seconds=age),
+        )
+    return found
+
+
 def _store(store: Store | None) -> Store:
     if store is not None:
         return store
@@ -46,4 +113,13 @@ def _store(store: Store | None) -> Store:
     return shared_store(load_config())
 
 
-__all__ = ["RetryError", "cancel", "retry", "retry_job"]
+__all__ = [
+    "Pruned",
+    "RetryError",
+    "cancel",
+    "dependency_windows",
+    "parse_age",
+    "prune",
+    "retry",
+    "retry_job",
+]

@@ -46,6 +46,9 @@ log = logging.getLogger("jobsmith.worker")
 DEFAULT_SYSTEM_UNITS = 10_000
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
+PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
+PRUNE_BATCH = 200
+PRUNE_BATCHES = 5
 
 
 def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
@@ -111,6 +114,7 @@ class Worker:
         max_lost: int = 3,
         grace: float = 30.0,
         cancel_grace: float = 3.0,
+        retention: float | None = None,
         poll: float = 1.0,
         environment: str = "default",
         on_progress: Callable[[Sequence[Outcome]], None] | None = None,
@@ -131,6 +135,7 @@ class Worker:
         self.max_lost = max_lost
         self.grace = grace
         self.cancel_grace = cancel_grace
+        self.retention = retention
         self.poll = poll
         self.on_progress = on_progress
         user, self.host = who_and_where()
@@ -382,6 +387,9 @@ class Worker:
         beat = min(max(self.lease / 4, 0.2), 10.0)
         sweep = min(max(self.lease / 2, 0.5), 15.0)
         next_beat = next_sweep = 0.0
+        next_prune = time.time() + PRUNE_EVERY
+        if self.retention is not None:
+            self._prune(self.retention)
         while not self._monitor_done():
             now = time.time()
             for job_id in self.interrupts.overdue(now):
@@ -399,6 +407,9 @@ class Worker:
             if now >= next_sweep:
                 self._sweep()
                 next_sweep = now + sweep
+            if self.retention is not None and now >= next_prune:
+                self._prune(self.retention)
+                next_prune = now + PRUNE_EVERY
             self._renew_now.wait(0.05)
 
     def _monitor_done(self) -> bool:
@@ -434,6 +445,21 @@ class Worker:
                 self.store.jobs.log_lost(lost, self.who)
         except self.transient as exc:
             log.warning("Could not check for expired leases: %s", exc)
+
+    def _prune(self, older_than: float) -> None:
+        """Retention: a few small batches of old finished jobs and run-log rows."""
+        from jobsmith.queue.controls import prune
+
+        try:
+            prune(
+                self.store,
+                older_than,
+                registry=self.registry,
+                batch=PRUNE_BATCH,
+                max_batches=PRUNE_BATCHES,
+            )
+        except self.transient as exc:
+            log.warning("Could not prune old jobs: %s", exc)
 
     def _cancel_heard(self, job_id: int) -> None:
         self._renew_now.set()

@@ -14,8 +14,11 @@ The contract (the same on both databases, SQL in ``queries/controls.sql``):
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from jobsmith.errors import JobsmithError, NotFoundError
 from jobsmith.store.base import Connector
@@ -89,6 +92,55 @@ class ControlRepository:
         if row is None:
             raise NotFoundError(f"no job with id {job_id} in the queue")
         return str(row["status"])
+
+    # -- retention ------------------------------------------------------------------------
+    def prune(
+        self,
+        older_than: float,
+        *,
+        keep: Mapping[str, float] | None = None,
+        batch: int = 500,
+        max_batches: int | None = None,
+    ) -> Pruned:
+        """Delete jobs that ended more than ``older_than`` seconds ago and run-log job
+        runs likewise, ``batch`` rows per transaction (at most ``max_batches`` of each;
+        None: until none is left). ``keep`` maps task names to seconds: a completed job
+        of such a task that ended within them is kept (a dependency still counts it)."""
+        if batch < 1:
+            raise JobsmithError(f"prune: batch must be at least 1, got {batch}")
+        now = datetime.now(UTC)
+        values = {
+            "now": now,
+            "cutoff": now - timedelta(seconds=older_than),
+            "batch": batch,
+            "keep": json.dumps(dict(keep or {})),
+        }
+        jobs = self._in_batches(self.q.prune_jobs, values, max_batches, self._forget_keys)
+        runs = self._in_batches(self.q.prune_runs, values, max_batches, None)
+        return Pruned(jobs, runs)
+
+    def _in_batches(
+        self,
+        query: str,
+        values: Mapping[str, Any],
+        max_batches: int | None,
+        after: Callable[[list[int]], None] | None,
+    ) -> int:
+        total = rounds = 0
+        while max_batches is None or rounds < max_batches:
+            with self.db.transaction():
+                ids = [int(r["id"]) for r in self.db.fetchall(query, values)]
+                if ids and after is not None:
+                    after(ids)
+            total += len(ids)
+            rounds += 1
+            if len(ids) < int(values["batch"]):
+                break
+        return total
+
+    def _forget_keys(self, ids: list[int]) -> None:
+        found: Any = ids if self.postgres else json.dumps(ids)
+        self.db.execute(self.q.prune_unique_keys, {"ids": found})
 
     def unique_key(self, job_id: int) -> str | None:
         """The unique key a job was posted under."""

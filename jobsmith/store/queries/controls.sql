@@ -88,3 +88,65 @@ SELECT current_setting('search_path') AS path;
 -- name: set_search_path [postgresql]
 -- Put the store's schema first on a borrowed connection, for this transaction only.
 SELECT set_config('search_path', :path, true);
+
+-- name: prune_jobs [sqlite]
+-- Delete up to :batch jobs that ended before :cutoff, except completed jobs of tasks in
+-- :keep (a JSON object: task name -> seconds) that ended within that many seconds, which
+-- other tasks' dependencies still count as fresh. Returns the deleted ids.
+DELETE FROM queue_job WHERE id IN (
+    SELECT j.id FROM queue_job j
+    WHERE j.status IN ('completed', 'failed', 'cancelled') AND j.ended_at < :cutoff
+      AND NOT EXISTS (
+          SELECT 1 FROM json_each(:keep) k
+          WHERE k.key = j.type_key || '.' || j.task_key AND j.status = 'completed'
+            AND j.ended_at >= :now - k.value
+      )
+    ORDER BY j.ended_at LIMIT :batch
+)
+RETURNING id;
+
+-- name: prune_jobs [postgresql]
+-- Delete up to :batch jobs that ended before :cutoff, except completed jobs of tasks in
+-- :keep (a JSON object: task name -> seconds) that ended within that many seconds, which
+-- other tasks' dependencies still count as fresh. Returns the deleted ids.
+DELETE FROM queue_job WHERE id IN (
+    SELECT j.id FROM queue_job j
+    WHERE j.status IN ('completed', 'failed', 'cancelled') AND j.ended_at < :cutoff::timestamptz
+      AND NOT (j.status = 'completed'
+               AND coalesce(j.ended_at >= :now::timestamptz - make_interval(
+                   secs => (:keep::jsonb ->> (j.type_key || '.' || j.task_key))::float8),
+                   FALSE))
+    ORDER BY j.ended_at LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id;
+
+-- name: prune_unique_keys [sqlite]
+-- Forget the unique keys of pruned jobs (:ids, a JSON array).
+DELETE FROM queue_unique_key WHERE job_id IN (SELECT value FROM json_each(:ids));
+
+-- name: prune_unique_keys [postgresql]
+-- Forget the unique keys of pruned jobs.
+DELETE FROM queue_unique_key WHERE job_id = ANY(:ids::bigint[]);
+
+-- name: prune_runs [sqlite]
+-- Delete up to :batch run-log job runs that ended before :cutoff (their task runs and
+-- parameters go with them). Returns the deleted ids.
+DELETE FROM job_run WHERE id IN (
+    SELECT id FROM job_run
+    WHERE started_at < :cutoff AND ended_at IS NOT NULL AND ended_at < :cutoff
+    ORDER BY started_at LIMIT :batch
+)
+RETURNING id;
+
+-- name: prune_runs [postgresql]
+-- Delete up to :batch run-log job runs that ended before :cutoff (their task runs and
+-- parameters go with them). Returns the deleted ids.
+DELETE FROM job_run WHERE id IN (
+    SELECT id FROM job_run
+    WHERE started_at < :cutoff::timestamptz AND ended_at IS NOT NULL
+      AND ended_at < :cutoff::timestamptz
+    ORDER BY started_at LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id;

@@ -12,3 +12,8 @@ CREATE TABLE queue_unique_key (
     job_id     BIGINT,
     unique_for DOUBLE PRECISION NOT NULL DEFAULT 0
 );
+
+-- Retention: ended jobs by the time they ended (workers and `jobsmith prune` delete the
+-- oldest in small batches).
+CREATE INDEX queue_job_ended ON queue_job (ended_at)
+    WHERE status IN ('completed', 'failed', 'cancelled');
