@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jobsmith.errors import JobsmithError, NotFoundError
-from jobsmith.store.base import Connector
+from jobsmith.store.base import Connector, utcnow
 from jobsmith.store.jobs import JobRepository, NewJob, Posted
 from jobsmith.store.sql import Queries, load
 
@@ -51,6 +51,7 @@ class ControlRepository:
         self.db = connector
         self.q: Queries = load(connector.dialect)
         self.postgres = connector.dialect == "postgresql"
+        self.now: Callable[[], datetime] = utcnow  # a test harness puts its clock here
 
     # -- keyed unique jobs ----------------------------------------------------------------
     def insert_keyed(self, job: NewJob, unique_key: str, unique_for: float = 0.0) -> Posted:
@@ -62,7 +63,7 @@ class ControlRepository:
                 self.db.execute(self.q.lock_unique_key, key)
             taken = self.db.fetchone(
                 self.q.take_unique_key,
-                {**key, "unique_for": float(unique_for), "now": datetime.now(UTC)},
+                {**key, "unique_for": float(unique_for), "now": self.now()},
             )
             if taken is None:
                 holder = self.db.fetchone(self.q.unique_key_holder, key)
@@ -108,7 +109,7 @@ class ControlRepository:
         of such a task that ended within them is kept (a dependency still counts it)."""
         if batch < 1:
             raise JobsmithError(f"prune: batch must be at least 1, got {batch}")
-        now = datetime.now(UTC)
+        now = self.now()
         values = {
             "now": now,
             "cutoff": now - timedelta(seconds=older_than),
