@@ -28,7 +28,9 @@ def test_charge_is_retried_with_backoff() -> None:
         h.advance(timedelta(minutes=2))
         h.run_until_idle()
         assert [run.status for run in h.attempts(job.id)] == ["Failed", "Failed", "Completed"]
-        print("attempts:", [f"{run.started_at:%H:%M:%S} {run.status}" for run in h.attempts(job.id)])
+        print(
+            "attempts:", [f"{run.started_at:%H:%M:%S} {run.status}" for run in h.attempts(job.id)]
+        )
 
 
 if __name__ == "__main__":
