@@ -55,6 +55,10 @@ connection.commit()  # now it is there, and idle workers wake
 connection.close()
 print(f"in my transaction: job {kept.id}")
 
+# Pause a task: workers leave its jobs waiting until it is resumed.
+store.controls.pause("task", "controls.charge")
+store.controls.resume("task", "controls.charge")
+
 # 4. Async tasks run beside sync ones.
 fetch.post(url="https://example.org", store=store)
 

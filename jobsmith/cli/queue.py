@@ -340,6 +340,8 @@ def _show_counts(store: Any) -> None:
     counts: dict[str, dict[str, int]] = {}
     for type_key, task_key, status, n in store.jobs.counts():
         counts.setdefault(f"{type_key}.{task_key}", {})[status] = n
+    for paused in store.controls.paused():
+        console.print(f"[magenta]paused[/] {paused.kind} {paused.name} since {when(paused.since)}")
     if not counts:
         console.print("The queue is empty.")
         return
@@ -477,3 +479,24 @@ def prune(ctx: Context, modules: tuple[str, ...], older_than: str, batch: int) -
     import_task_modules(ctx, modules)
     found = prune_store(ctx.store(), older_than, batch=batch)
     console.print(f"pruned {found.jobs} finished job(s) and {found.runs} run-log job run(s)")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["queue", "task"]))
+@click.argument("name")
+@pass_context
+def pause(ctx: Context, kind: str, name: str) -> None:
+    """Pause a queue or a task (`pause queue Q`, `pause task TYPE.TASK`): workers claim
+    none of its jobs until `resume`; running jobs finish, waiting ones stay."""
+    done = ctx.store().controls.pause(kind, name)
+    console.print(f"{kind} {name} " + ("paused" if done else "was paused already"))
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["queue", "task"]))
+@click.argument("name")
+@pass_context
+def resume(ctx: Context, kind: str, name: str) -> None:
+    """Resume a paused queue or task (`resume queue Q`, `resume task TYPE.TASK`)."""
+    done = ctx.store().controls.resume(kind, name)
+    console.print(f"{kind} {name} " + ("resumed" if done else "was not paused"))

@@ -34,6 +34,7 @@ from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
 from jobsmith.queue.flusher import Flusher, record_until_done
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
+from jobsmith.queue.pauses import PauseFilter
 from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
@@ -130,6 +131,7 @@ class Worker:
         self.lease = float(lease)
         self.queues = list(queues) if queues else None
         self.tasks = self._served(tasks)
+        self.pauses = PauseFilter(store, self.queues, self.tasks)
         self.burst = burst
         self.max_batch = max_batch
         self.max_lost = max_lost
@@ -301,6 +303,10 @@ class Worker:
         """Hand over the ended attempts and claim the next batch."""
         if self._direct:
             self.store.jobs.drop_notices()
+        served = self.pauses.served()
+        if served.empty:  # everything this worker serves is paused
+            self._flush(pending)
+            return []
         if pending and self.flusher is None:
             jobs = self.store.jobs.finish_and_claim(pending, self.who, **self._claim_options())
             self._flushed(pending)
@@ -319,8 +325,8 @@ class Worker:
             "limit": limit,
             "system_units": self.system_units,
             "lease": self.lease,
-            "queues": self.queues,
-            "tasks": self.tasks,
+            "queues": self.pauses.served().queues,
+            "tasks": self.pauses.served().tasks,
         }
 
     def _run_batch(self, jobs: list[Claimed], pending: list[Outcome]) -> None:
@@ -353,7 +359,8 @@ class Worker:
         with self._lock:
             if self._busy or (self.flusher is not None and not self.flusher.idle()):
                 return False
-        return self.store.jobs.waiting_count(self.queues, self.tasks) == 0
+        served = self.pauses.served()
+        return served.empty or self.store.jobs.waiting_count(served.queues, served.tasks) == 0
 
     def _flush(self, pending: list[Outcome]) -> None:
         """Record ended attempts: in the background (PostgreSQL) or now (SQLite)."""

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobsmith.errors import JobsmithError, NotFoundError
-from jobsmith.store.base import Connector, utcnow
+from jobsmith.store.base import Connector, as_datetime, utcnow
 from jobsmith.store.jobs import JobRepository, NewJob, Posted
 from jobsmith.store.sql import Queries, load
 
@@ -41,6 +41,18 @@ class Pruned:
 
     def __add__(self, other: Pruned) -> Pruned:
         return Pruned(self.jobs + other.jobs, self.runs + other.runs)
+
+
+PAUSE_KINDS = ("queue", "task")
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """A paused queue or task (``kind`` is ``"queue"`` or ``"task"``)."""
+
+    kind: str
+    name: str
+    since: datetime | None
 
 
 class ControlRepository:
@@ -143,12 +155,44 @@ class ControlRepository:
         found: Any = ids if self.postgres else json.dumps(ids)
         self.db.execute(self.q.prune_unique_keys, {"ids": found})
 
+    # -- pause and resume ---------------------------------------------------------------
+    def pause(self, kind: str, name: str) -> bool:
+        """Pause a queue or a task; False when it already was."""
+        with self.db.transaction():
+            row = self.db.fetchone(self.q.pause, {**_pausable(kind, name), "now": self.now()})
+        return row is not None
+
+    def resume(self, kind: str, name: str) -> bool:
+        """Resume a queue or a task; False when it was not paused."""
+        with self.db.transaction():
+            row = self.db.fetchone(self.q.resume, _pausable(kind, name))
+        return row is not None
+
+    def paused(self) -> list[Paused]:
+        return [
+            Paused(r["kind"], r["name"], as_datetime(r["paused_at"]))
+            for r in self.db.fetchall(self.q.paused)
+        ]
+
+    def queue_names(self) -> list[str]:
+        """The queues of published tasks and of waiting jobs."""
+        return sorted({str(r["queue"]) for r in self.db.fetchall(self.q.queue_names)})
+
     def unique_key(self, job_id: int) -> str | None:
         """The unique key a job was posted under."""
         row = self.db.fetchone(self.q.job_unique_key, {"id": job_id})
         if row is None:
             raise NotFoundError(f"no job with id {job_id} in the queue")
         return None if row["unique_key"] is None else str(row["unique_key"])
+
+
+def _pausable(kind: str, name: str) -> dict[str, str]:
+    if kind not in PAUSE_KINDS:
+        raise JobsmithError(f"pause {kind!r}: expected 'queue' or 'task'")
+    if not name or (kind == "task" and "." not in name):
+        expected = "TYPE.TASK" if kind == "task" else "a queue name"
+        raise JobsmithError(f"pause {kind} {name!r}: expected {expected}")
+    return {"kind": kind, "name": name}
 
 
 def seconds(value: float | timedelta | None) -> float:
@@ -161,4 +205,4 @@ def seconds(value: float | timedelta | None) -> float:
     return found
 
 
-__all__ = ["ControlRepository", "Pruned", "RetryError", "seconds"]
+__all__ = ["ControlRepository", "Paused", "Pruned", "RetryError", "seconds"]

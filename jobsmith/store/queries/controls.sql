@@ -150,3 +150,25 @@ DELETE FROM job_run WHERE id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id;
+
+-- name: pause
+-- Pause a queue or a task (kind 'queue' or 'task'); a row back when it was not paused.
+INSERT INTO queue_pause (kind, name, paused_at) VALUES (:kind, :name, :now)
+ON CONFLICT (kind, name) DO NOTHING
+RETURNING kind, name;
+
+-- name: resume
+-- Resume a paused queue or task; a row back when it was paused.
+DELETE FROM queue_pause WHERE kind = :kind AND name = :name
+RETURNING kind, name;
+
+-- name: paused
+-- Every paused queue and task, oldest pause first.
+SELECT kind, name, paused_at FROM queue_pause ORDER BY paused_at, kind, name;
+
+-- name: queue_names
+-- The queues of the published tasks and of the jobs waiting (a worker serving every queue
+-- but the paused ones claims from these).
+SELECT queue FROM queue_task
+UNION
+SELECT DISTINCT queue FROM queue_job WHERE status = 'waiting';

@@ -17,3 +17,13 @@ CREATE TABLE queue_unique_key (
 -- oldest in small batches).
 CREATE INDEX queue_job_ended ON queue_job (ended_at)
     WHERE status IN ('completed', 'failed', 'cancelled');
+
+-- Paused queues and tasks: workers claim no job of a queue (kind 'queue', name the queue)
+-- or a task (kind 'task', name 'type_key.task_key') listed here; running jobs finish and
+-- waiting ones stay until it is resumed (the row deleted).
+CREATE TABLE queue_pause (
+    kind      TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    paused_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (kind, name)
+);
