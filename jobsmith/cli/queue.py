@@ -323,10 +323,13 @@ def _home_store(ctx: Context, home_dir: str) -> Store:
 @click.option("-n", "--limit", default=30, show_default=True, help="How many jobs to list.")
 @pass_context
 def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None:
-    """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job."""
+    """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job;
+    `show limits` who holds each concurrency key's slots."""
     store = ctx.store()
     if what is None:
         _show_counts(store)
+    elif what == "limits":
+        _show_limits(store)
     elif what.isdigit():
         _show_job(store, int(what))
     else:
@@ -351,6 +354,33 @@ def _show_counts(store: Any) -> None:
         table.add_column(queue_status(status), justify="right")
     for name in sorted(counts):
         table.add_row(name, *(str(counts[name].get(s, "")) for s in STATUSES))
+    console.print(table)
+
+
+def _show_limits(store: Any) -> None:
+    slots = store.controls.slots()
+    waiting = store.controls.waiting_by_key()
+    if not slots and not waiting:
+        console.print("No job of a limited task is running or waiting.")
+        return
+    table = Table(title="Concurrency keys: who holds each slot", title_justify="left")
+    for column in ("key", "slot", "job", "task", "worker", "since", "lease until", "waiting"):
+        table.add_column(column)
+    held: dict[str, int] = {}
+    for slot in slots:
+        held[slot.limit_key] = held.get(slot.limit_key, 0) + 1
+        table.add_row(
+            slot.limit_key,
+            f"{held[slot.limit_key]}/{slot.max_running}",
+            str(slot.job_id),
+            slot.name,
+            slot.worker or "",
+            when(slot.since),
+            when(slot.lease_until),
+            str(waiting.get(slot.limit_key, "")),
+        )
+    for key in sorted(set(waiting) - set(held)):
+        table.add_row(key, "-", "", "", "", "", "", str(waiting[key]))
     console.print(table)
 
 

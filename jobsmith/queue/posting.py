@@ -17,7 +17,7 @@ queueing a duplicate; ``unique=False`` queues it anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,6 +70,7 @@ class _Target:
     unique: bool
     unique_key: str | None = None
     unique_for: float | timedelta | None = None
+    task: Task | None = None
 
 
 def post(
@@ -105,9 +106,11 @@ def post(
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
     window = seconds(target.unique_for if unique_for is None else unique_for)
-    with _writers(store, connection) as (jobs, controls):
+    limited = target.task is not None and target.task.max_running is not None
+    with _writers(store, connection) as (jobs, controls), _joined(controls, limited):
         keyed = key is not None
         result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)
+        _set_limits(controls, [(target, job, result.id, result.created)])
     return _posted(target, job, result.id, result.status, result.created, store)
 
 
@@ -143,7 +146,10 @@ def post_many(
             targets[key] = _target(task, store, registry or default_registry)
         target = targets[key]
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
-    results = store.jobs.insert_many([job for _, job in pairs])
+    with _joined(store.controls, any(t.task and t.task.max_running for t in targets.values())):
+        results = store.jobs.insert_many([job for _, job in pairs])
+        made = [(t, j, r.id, r.created) for (t, j), r in zip(pairs, results, strict=True)]
+        _set_limits(store.controls, made)
     return [
         _posted(target, job, r.id, r.status, r.created, store)
         for (target, job), r in zip(pairs, results, strict=True)
@@ -180,6 +186,24 @@ def _new_job(
         target.unique if unique is None else unique,
         run_after,
     )
+
+
+def _joined(controls: ControlRepository, needed: bool) -> AbstractContextManager[None]:
+    """One transaction for the post and its limit (only when there is a limit to set)."""
+    return controls.db.transaction() if needed else nullcontext()
+
+
+def _set_limits(
+    controls: ControlRepository, posted: Iterable[tuple[_Target, NewJob, int, bool]]
+) -> None:
+    """Give new jobs of limited tasks their concurrency key and limit."""
+    limits = []
+    for target, job, job_id, created in posted:
+        limit = target.task.limit_for(job.arguments) if target.task and created else None
+        if limit is not None:
+            limits.append((job_id, *limit))
+    if limits:
+        controls.set_limits(limits)
 
 
 def _unique_key(target: _Target, job: NewJob, given: str | None) -> str | None:
@@ -220,6 +244,7 @@ def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
             found.unique,
             found.unique_key,
             found.unique_for,
+            found,
         )
     return _published_target(str(task), store, registry)
 

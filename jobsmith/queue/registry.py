@@ -140,6 +140,8 @@ class Task(Generic[P, R]):
         kind: str = "QueueTask",
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
+        limit_key: str | None = None,
+        max_running: int | None = None,
     ) -> None:
         if process_units < 0:
             raise JobsmithError(f"task {type_key}.{task_key}: process_units must be >= 0")
@@ -158,11 +160,14 @@ class Task(Generic[P, R]):
         self.kind = kind
         self.unique_key = unique_key
         self.unique_for = unique_for
+        self.limit_key = limit_key
+        self.max_running = max_running
         self.help = (function.__doc__ or "").strip() or None
         self.injected = cancellation_parameters(function)
         declared = parameters_of(_without(function, self.injected))
         self.arguments = Arguments(self.name, declared, self.write_all)
         self.is_async = inspect.iscoroutinefunction(function)
+        _check_limit(self.name, limit_key, max_running)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -253,6 +258,17 @@ class Task(Generic[P, R]):
             [(self, a) for a in arguments], priority=priority, store=store, unique=unique
         )
 
+    def limit_for(self, arguments: Mapping[str, Any]) -> tuple[str, int] | None:
+        """The job's concurrency key and limit: ``limit_key`` naming one of the task's
+        parameters gives ``"name=value"`` (shared by every task limited on that argument),
+        another text is the key itself, none the task's name; None when unlimited."""
+        if self.max_running is None:
+            return None
+        key = self.limit_key or self.name
+        if key in self.arguments.names:
+            key = f"{key}={arguments.get(key)}"
+        return key, self.max_running
+
     def definition(self) -> dict[str, Any]:
         """What a worker publishes about this task (``queue_task``)."""
         return {
@@ -265,6 +281,15 @@ class Task(Generic[P, R]):
             "queue": self.queue,
             "help": self.help,
         }
+
+
+def _check_limit(name: str, limit_key: str | None, max_running: int | None) -> None:
+    if limit_key is not None and max_running is None:
+        raise JobsmithError(f"task {name}: limit_key={limit_key!r} needs max_running=N")
+    if max_running is not None and (type(max_running) is not int or max_running < 1):
+        raise JobsmithError(
+            f"task {name}: max_running must be a whole number >= 1, got {max_running!r}"
+        )
 
 
 def cancellation_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
@@ -398,6 +423,8 @@ class Registry:
         unique: bool = True,
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
+        limit_key: str | None = None,
+        max_running: int | None = None,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
@@ -420,6 +447,8 @@ class Registry:
         unique: bool = True,
         unique_key: str | None = None,
         unique_for: float | timedelta | None = None,
+        limit_key: str | None = None,
+        max_running: int | None = None,
     ) -> Task[Any, Any] | Callable[[Callable[..., Any]], Task[Any, Any]]:
         """Register a function as a task; use as ``@task`` or ``@task(...)``.
 
@@ -431,7 +460,10 @@ class Registry:
         ``timeout`` (seconds) fails an attempt that runs longer; ``unique=False`` lets
         identical jobs queue side by side; ``unique_key`` (a text, or a format string
         over the arguments such as ``"report-{day}"``) makes a post return the job that
-        holds the key while it is active or completed within ``unique_for``.
+        holds the key while it is active or completed within ``unique_for``;
+        ``max_running`` caps the jobs of one concurrency key running at once, on every
+        worker together (``limit_key`` names the argument whose value is the key, e.g.
+        ``"tenant"``; without it the key is the task).
         """
         deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
         names = [write_all] if isinstance(write_all, str) else list(write_all or ())
@@ -452,6 +484,8 @@ class Registry:
                     unique=unique,
                     unique_key=unique_key,
                     unique_for=unique_for,
+                    limit_key=limit_key,
+                    max_running=max_running,
                 )
             )
 

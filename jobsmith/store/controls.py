@@ -15,7 +15,7 @@ The contract (the same on both databases, SQL in ``queries/controls.sql``):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +44,20 @@ class Pruned:
 
 
 PAUSE_KINDS = ("queue", "task")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A running job holding one slot of a concurrency key."""
+
+    limit_key: str
+    max_running: int
+    job_id: int
+    name: str
+    worker: str | None
+    host: str | None
+    since: datetime | None
+    lease_until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +192,35 @@ class ControlRepository:
         """The queues of published tasks and of waiting jobs."""
         return sorted({str(r["queue"]) for r in self.db.fetchall(self.q.queue_names)})
 
+    # -- concurrency limits ---------------------------------------------------------------
+    def set_limits(self, limits: Sequence[tuple[int, str, int]]) -> None:
+        """Give just-posted jobs their (id, limit_key, max_running); joins the post's
+        transaction."""
+        self.db.executemany(
+            self.q.set_limit,
+            [{"id": i, "limit_key": k, "max_running": m} for i, k, m in limits],
+        )
+
+    def slots(self) -> list[Slot]:
+        """Who holds each concurrency key's slots, and since when."""
+        return [
+            Slot(
+                r["limit_key"],
+                int(r["max_running"]),
+                int(r["id"]),
+                f"{r['type_key']}.{r['task_key']}",
+                r["worker"],
+                r["host"],
+                as_datetime(r["started_at"]),
+                as_datetime(r["lease_until"]),
+            )
+            for r in self.db.fetchall(self.q.limit_slots)
+        ]
+
+    def waiting_by_key(self) -> dict[str, int]:
+        """How many jobs wait on each concurrency key."""
+        return {r["limit_key"]: int(r["n"]) for r in self.db.fetchall(self.q.limit_waiting)}
+
     def unique_key(self, job_id: int) -> str | None:
         """The unique key a job was posted under."""
         row = self.db.fetchone(self.q.job_unique_key, {"id": job_id})
@@ -205,4 +248,4 @@ def seconds(value: float | timedelta | None) -> float:
     return found
 
 
-__all__ = ["ControlRepository", "Paused", "Pruned", "RetryError", "seconds"]
+__all__ = ["ControlRepository", "Paused", "Pruned", "RetryError", "Slot", "seconds"]

@@ -172,3 +172,22 @@ SELECT kind, name, paused_at FROM queue_pause ORDER BY paused_at, kind, name;
 SELECT queue FROM queue_task
 UNION
 SELECT DISTINCT queue FROM queue_job WHERE status = 'waiting';
+
+-- name: set_limit
+-- Give a just-posted job its concurrency key and limit (same transaction as the post).
+UPDATE queue_job SET limit_key = :limit_key, max_running = :max_running
+WHERE id = :id AND status = 'waiting';
+
+-- name: limit_slots
+-- Who holds each key's slots: the running jobs of limited tasks, oldest first.
+SELECT limit_key, max_running, id, type_key, task_key, worker, host, started_at,
+       lease_until
+FROM queue_job
+WHERE status = 'running' AND limit_key IS NOT NULL
+ORDER BY limit_key, started_at, id;
+
+-- name: limit_waiting
+-- How many jobs wait on each limited key.
+SELECT limit_key, count(*) AS n FROM queue_job
+WHERE status = 'waiting' AND limit_key IS NOT NULL
+GROUP BY limit_key ORDER BY limit_key;

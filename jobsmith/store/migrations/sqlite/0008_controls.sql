@@ -26,3 +26,11 @@ CREATE TABLE queue_pause (
     paused_at REAL NOT NULL,
     PRIMARY KEY (kind, name)
 );
+
+-- Per-key concurrency limits: a job of a limited task carries its key (the task and,
+-- when the task names one, an argument's value) and the most jobs of that key that may
+-- run at once. A running job holds its key's slot under its lease: a dead worker's slot
+-- frees when its lease is handed back.
+ALTER TABLE queue_job ADD COLUMN limit_key TEXT;
+ALTER TABLE queue_job ADD COLUMN max_running INTEGER;
+CREATE INDEX queue_job_limited ON queue_job (limit_key) WHERE status = 'running';
