@@ -27,6 +27,15 @@ class JobCancelled(JobInterrupt):
     """The job was cancelled."""
 
 
+class JobParked(JobInterrupt):
+    """The job parked itself until job ``on`` ends (its children: see
+    ``JobContext.wait_for_children``); the worker moves on."""
+
+    def __init__(self, on: int) -> None:
+        super().__init__(f"parked until job {on} ends")
+        self.on = on
+
+
 class WorkerStopping(JobInterrupt):
     """The worker is shutting down; the job is given back to the queue."""
 

@@ -73,9 +73,24 @@ class Dependency:
     """Before a job runs, a job of ``task`` with these arguments must have completed
     within the last ``hours`` (JobMaster: between 2 minutes and 30 days; default 30 days).
     Otherwise that job is posted at a higher priority and the dependant is parked until
-    it ends. ``same`` copies the dependant's argument of the same name."""
+    it ends. ``same`` copies the dependant's argument of the same name.
+    ``on_failure="continue"`` accepts any end: a failed or cancelled job of the task within
+    the window meets it too, and the dependant is resumed however that job ends."""
 
-    def __init__(self, _task_: Task | str, _hours_: float | None = None, **arguments: Any):
+    def __init__(
+        self,
+        _task_: Task | str,
+        _hours_: float | None = None,
+        *,
+        on_failure: str = "fail",
+        **arguments: Any,
+    ):
+        if on_failure not in ("fail", "continue"):
+            raise JobsmithError(
+                f"Dependency({_task_!r}): on_failure must be 'fail' or 'continue', "
+                f"got {on_failure!r}"
+            )
+        self.on_failure = on_failure
         self.task = _task_
         hours = MAX_HOURS if not _hours_ else float(_hours_)
         self.hours = min(max(hours, MIN_HOURS), MAX_HOURS)

@@ -439,6 +439,10 @@ class Worker:
 
     def _sweep(self) -> None:
         try:
+            self.store.controls.release_ended_waits()
+        except self.transient as exc:
+            log.warning("Could not wake jobs parked until others ended: %s", exc)
+        try:
             lost = self.store.jobs.expire(self.max_lost)
             if lost:
                 for attempt in lost:

@@ -22,7 +22,7 @@ from typing import Any
 
 from jobsmith.errors import JobsmithError, NotFoundError
 from jobsmith.store.base import Connector, as_datetime, utcnow
-from jobsmith.store.jobs import JobRepository, NewJob, Posted
+from jobsmith.store.jobs import JobRepository, NewJob, Posted, canonical_json
 from jobsmith.store.sql import Queries, load
 
 RETRYABLE = ("failed", "cancelled")
@@ -44,6 +44,16 @@ class Pruned:
 
 
 PAUSE_KINDS = ("queue", "task")
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """How a job stands or ended: its id, task name, status and error."""
+
+    id: int
+    name: str
+    status: str
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +231,50 @@ class ControlRepository:
         """How many jobs wait on each concurrency key."""
         return {r["limit_key"]: int(r["n"]) for r in self.db.fetchall(self.q.limit_waiting)}
 
+    # -- waiting for any end ---------------------------------------------------------------
+    def park_until_ended(self, job_id: int, token: str, on: int) -> bool:
+        """Park a running attempt until job ``on`` ends, however it ends; False when that
+        job already ended (then nothing changed)."""
+        with self.db.transaction():
+            row = self.db.fetchone(
+                self.q.park_until_ended, {"id": job_id, "token": token, "on": on}
+            )
+        return row is not None
+
+    def release_ended_waits(self) -> list[int]:
+        """Put jobs parked until another ended back to waiting once it has."""
+        with self.db.transaction():
+            return [int(r["id"]) for r in self.db.fetchall(self.q.release_ended_waits)]
+
+    def ended_including(
+        self, type_key: str, task_key: str, arguments: Mapping[str, Any], since: datetime
+    ) -> bool:
+        """Whether a job of the task ended, however, since ``since`` with arguments that
+        include ``arguments``."""
+        row = self.db.fetchone(
+            self.q.ended_including,
+            {
+                "type_key": type_key,
+                "task_key": task_key,
+                "arguments": canonical_json(dict(arguments)),
+                "since": since,
+            },
+        )
+        return row is not None
+
+    def outcomes(self, ids: Sequence[int]) -> list[JobOutcome]:
+        """The status and error of jobs, by id."""
+        found: Any = list(ids) if self.postgres else json.dumps(list(ids))
+        return [
+            JobOutcome(int(r["id"]), f"{r['type_key']}.{r['task_key']}", r["status"], r["error"])
+            for r in self.db.fetchall(self.q.job_outcomes, {"ids": found})
+        ]
+
+    def holder(self, unique_key: str) -> int | None:
+        """The job holding a unique key, whatever its status (None: nobody)."""
+        row = self.db.fetchone(self.q.unique_key_holder, {"unique_key": unique_key})
+        return None if row is None else int(row["id"])
+
     def unique_key(self, job_id: int) -> str | None:
         """The unique key a job was posted under."""
         row = self.db.fetchone(self.q.job_unique_key, {"id": job_id})
@@ -248,4 +302,4 @@ def seconds(value: float | timedelta | None) -> float:
     return found
 
 
-__all__ = ["ControlRepository", "Paused", "Pruned", "RetryError", "Slot", "seconds"]
+__all__ = ["ControlRepository", "JobOutcome", "Paused", "Pruned", "RetryError", "Slot", "seconds"]

@@ -191,3 +191,66 @@ ORDER BY limit_key, started_at, id;
 SELECT limit_key, count(*) AS n FROM queue_job
 WHERE status = 'waiting' AND limit_key IS NOT NULL
 GROUP BY limit_key ORDER BY limit_key;
+
+-- name: park_until_ended [sqlite]
+-- Park a running attempt until job :on ends, however it ends (the attempt does not count).
+UPDATE queue_job SET status = 'parked', parked_on = :on, token = NULL, worker = NULL,
+    lease_until = NULL, started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token AND status = 'running'
+  AND EXISTS (SELECT 1 FROM queue_job d WHERE d.id = :on
+              AND d.status IN ('waiting', 'running', 'parked'))
+RETURNING id;
+
+-- name: park_until_ended [postgresql]
+-- Park a running attempt until job :on ends, however it ends (the attempt does not count).
+-- The other job's row is locked so it cannot end unseen between this check and the commit.
+UPDATE queue_job SET status = 'parked', parked_on = :on, token = NULL, worker = NULL,
+    lease_until = NULL, started_at = NULL, attempts = attempts - 1
+WHERE id = :id AND token = :token::uuid AND status = 'running'
+  AND EXISTS (SELECT 1 FROM queue_job d WHERE d.id = :on
+              AND d.status IN ('waiting', 'running', 'parked') FOR SHARE)
+RETURNING id;
+
+-- name: release_ended_waits
+-- Jobs parked until another job ended, however (parked_on), whose job has ended: back to
+-- waiting. Returns them.
+UPDATE queue_job SET status = 'waiting', parked_on = NULL
+WHERE status = 'parked' AND parked_on IS NOT NULL
+  AND parked_on IN (SELECT d.id FROM queue_job d
+                    WHERE d.status IN ('completed', 'failed', 'cancelled'))
+RETURNING id;
+
+-- name: ended_including [sqlite]
+-- Whether a job of a task ended (completed, failed or cancelled) since a time with
+-- arguments that include these (JSON object :arguments).
+SELECT id FROM queue_job j
+WHERE type_key = :type_key AND task_key = :task_key
+  AND status IN ('completed', 'failed', 'cancelled') AND ended_at >= :since
+  AND NOT EXISTS (
+      SELECT 1 FROM json_each(:arguments) s
+      WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(j.arguments) a
+          WHERE a.key = s.key AND a.type = s.type
+            AND (a.atom IS s.atom AND (a.atom IS NOT NULL OR a.value = s.value))
+      )
+  )
+LIMIT 1;
+
+-- name: ended_including [postgresql]
+-- Whether a job of a task ended (completed, failed or cancelled) since a time with
+-- arguments that include these.
+SELECT id FROM queue_job
+WHERE type_key = :type_key AND task_key = :task_key
+  AND status IN ('completed', 'failed', 'cancelled') AND ended_at >= :since
+  AND arguments @> :arguments::jsonb
+LIMIT 1;
+
+-- name: job_outcomes [sqlite]
+-- The status and error of some jobs (:ids, a JSON array).
+SELECT id, type_key, task_key, status, error FROM queue_job
+WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
+
+-- name: job_outcomes [postgresql]
+-- The status and error of some jobs.
+SELECT id, type_key, task_key, status, error FROM queue_job
+WHERE id = ANY(:ids::bigint[]) ORDER BY id;

@@ -34,3 +34,9 @@ CREATE TABLE queue_pause (
 ALTER TABLE queue_job ADD COLUMN limit_key TEXT;
 ALTER TABLE queue_job ADD COLUMN max_running INTEGER;
 CREATE INDEX queue_job_limited ON queue_job (limit_key) WHERE status = 'running';
+
+-- Waiting for any end: a job parked until the job in parked_on ends, however it ends
+-- (a dependency with on_failure = 'continue', a parent waiting for the children it
+-- posted). Workers put such jobs back to waiting when that job has ended.
+ALTER TABLE queue_job ADD COLUMN parked_on BIGINT;
+CREATE INDEX queue_job_parked_on ON queue_job (parked_on) WHERE status = 'parked';
