@@ -25,6 +25,7 @@ from jobsmith.store import Store, connector_for, open_store, resolve_url
 COMMAND_MODULES = (
     "jobsmith.cli.runs",
     "jobsmith.cli.queue",
+    "jobsmith.cli.controls",
     "jobsmith.cli.environments",
     "jobsmith.cli.schedule",
     "jobsmith.cli.runner",
