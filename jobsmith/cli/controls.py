@@ -28,7 +28,7 @@ def show_limits(store: Any) -> None:
         held[slot.limit_key] = held.get(slot.limit_key, 0) + 1
         table.add_row(
             slot.limit_key,
-            f"{held[slot.limit_key]}/{slot.max_running}",
+            f"{held[slot.limit_key]}/{slot.max_running or '-'}",
             str(slot.job_id),
             slot.name,
             slot.worker or "",

@@ -106,7 +106,7 @@ def post(
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
     window = seconds(target.unique_for if unique_for is None else unique_for)
-    limited = target.task is not None and target.task.max_running is not None
+    limited = target.task is not None and target.task.limited
     with _writers(store, connection) as (jobs, controls), _joined(controls, limited):
         keyed = key is not None
         result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)
@@ -146,7 +146,7 @@ def post_many(
             targets[key] = _target(task, store, registry or default_registry)
         target = targets[key]
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
-    with _joined(store.controls, any(t.task and t.task.max_running for t in targets.values())):
+    with _joined(store.controls, any(t.task and t.task.limited for t in targets.values())):
         results = store.jobs.insert_many([job for _, job in pairs])
         made = [(t, j, r.id, r.created) for (t, j), r in zip(pairs, results, strict=True)]
         _set_limits(store.controls, made)
@@ -201,7 +201,7 @@ def _set_limits(
     for target, job, job_id, created in posted:
         limit = target.task.limit_for(job.arguments) if target.task and created else None
         if limit is not None:
-            limits.append((job_id, *limit))
+            limits.append((job_id, limit))
     if limits:
         controls.set_limits(limits)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.arguments import ArgumentError, Arguments, parameters_of
 from jobsmith.queue.cancellation import is_cancellation_hint
+from jobsmith.store.controls import Limit
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -157,6 +159,7 @@ class Task(Generic[P, R]):
         unique_for: float | timedelta | None = None,
         limit_key: str | None = None,
         max_running: int | None = None,
+        rate_limit: str | None = None,
     ) -> None:
         if process_units < 0:
             raise JobsmithError(f"task {type_key}.{task_key}: process_units must be >= 0")
@@ -177,12 +180,13 @@ class Task(Generic[P, R]):
         self.unique_for = unique_for
         self.limit_key = limit_key
         self.max_running = max_running
+        self.rate = None if rate_limit is None else parse_rate(self.name, rate_limit)
         self.help = (function.__doc__ or "").strip() or None
         self.injected = cancellation_parameters(function)
         declared = parameters_of(_without(function, self.injected))
         self.arguments = Arguments(self.name, declared, self.write_all)
         self.is_async = inspect.iscoroutinefunction(function)
-        _check_limit(self.name, limit_key, max_running)
+        _check_limit(self.name, limit_key, max_running, rate_limit)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -273,16 +277,21 @@ class Task(Generic[P, R]):
             [(self, a) for a in arguments], priority=priority, store=store, unique=unique
         )
 
-    def limit_for(self, arguments: Mapping[str, Any]) -> tuple[str, int] | None:
-        """The job's concurrency key and limit: ``limit_key`` naming one of the task's
+    @property
+    def limited(self) -> bool:
+        return self.max_running is not None or self.rate is not None
+
+    def limit_for(self, arguments: Mapping[str, Any]) -> Limit | None:
+        """The job's concurrency key and limits: ``limit_key`` naming one of the task's
         parameters gives ``"name=value"`` (shared by every task limited on that argument),
         another text is the key itself, none the task's name; None when unlimited."""
-        if self.max_running is None:
+        if not self.limited:
             return None
         key = self.limit_key or self.name
         if key in self.arguments.names:
             key = f"{key}={arguments.get(key)}"
-        return key, self.max_running
+        count, window = self.rate if self.rate is not None else (None, None)
+        return Limit(key, self.max_running, count, window)
 
     def definition(self) -> dict[str, Any]:
         """What a worker publishes about this task (``queue_task``)."""
@@ -298,9 +307,29 @@ class Task(Generic[P, R]):
         }
 
 
-def _check_limit(name: str, limit_key: str | None, max_running: int | None) -> None:
-    if limit_key is not None and max_running is None:
-        raise JobsmithError(f"task {name}: limit_key={limit_key!r} needs max_running=N")
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_RATE_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(name: str, text: str) -> tuple[int, float]:
+    """``"100/m"`` (also ``/s``, ``/h``, ``/d``, ``"5/10s"``) as (jobs, window seconds)."""
+    match = _RATE.match(str(text))
+    if match is None or int(match.group(1)) < 1:
+        raise JobsmithError(
+            f"task {name}: rate_limit {text!r}: expected jobs per time, e.g. '100/m', "
+            "'10/s', '5/10s' (units s, m, h, d)"
+        )
+    per = int(match.group(2) or 1) * _RATE_UNIT[match.group(3)]
+    return int(match.group(1)), float(per)
+
+
+def _check_limit(
+    name: str, limit_key: str | None, max_running: int | None, rate_limit: str | None
+) -> None:
+    if limit_key is not None and max_running is None and rate_limit is None:
+        raise JobsmithError(
+            f"task {name}: limit_key={limit_key!r} needs max_running=N or rate_limit='N/m'"
+        )
     if max_running is not None and (type(max_running) is not int or max_running < 1):
         raise JobsmithError(
             f"task {name}: max_running must be a whole number >= 1, got {max_running!r}"
@@ -440,6 +469,7 @@ class Registry:
         unique_for: float | timedelta | None = None,
         limit_key: str | None = None,
         max_running: int | None = None,
+        rate_limit: str | None = None,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
@@ -464,6 +494,7 @@ class Registry:
         unique_for: float | timedelta | None = None,
         limit_key: str | None = None,
         max_running: int | None = None,
+        rate_limit: str | None = None,
     ) -> Task[Any, Any] | Callable[[Callable[..., Any]], Task[Any, Any]]:
         """Register a function as a task; use as ``@task`` or ``@task(...)``.
 
@@ -478,7 +509,8 @@ class Registry:
         holds the key while it is active or completed within ``unique_for``;
         ``max_running`` caps the jobs of one concurrency key running at once, on every
         worker together (``limit_key`` names the argument whose value is the key, e.g.
-        ``"tenant"``; without it the key is the task).
+        ``"tenant"``; without it the key is the task), ``rate_limit="100/m"`` caps how
+        many start per time, per key.
         """
         deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
         names = [write_all] if isinstance(write_all, str) else list(write_all or ())
@@ -501,6 +533,7 @@ class Registry:
                     unique_for=unique_for,
                     limit_key=limit_key,
                     max_running=max_running,
+                    rate_limit=rate_limit,
                 )
             )
 

@@ -57,6 +57,17 @@ class JobOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Limit:
+    """A job's concurrency key: at most ``max_running`` of its jobs run at once, and at
+    most ``rate_count`` start within ``rate_window`` seconds (None: no such limit)."""
+
+    key: str
+    max_running: int | None = None
+    rate_count: int | None = None
+    rate_window: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Slot:
     """A running job holding one slot of a concurrency key."""
 
@@ -203,12 +214,21 @@ class ControlRepository:
         return sorted({str(r["queue"]) for r in self.db.fetchall(self.q.queue_names)})
 
     # -- concurrency limits ---------------------------------------------------------------
-    def set_limits(self, limits: Sequence[tuple[int, str, int]]) -> None:
-        """Give just-posted jobs their (id, limit_key, max_running); joins the post's
+    def set_limits(self, limits: Sequence[tuple[int, Limit]]) -> None:
+        """Give just-posted jobs (id, limit) their key, limit and rate; joins the post's
         transaction."""
         self.db.executemany(
             self.q.set_limit,
-            [{"id": i, "limit_key": k, "max_running": m} for i, k, m in limits],
+            [
+                {
+                    "id": job_id,
+                    "limit_key": limit.key,
+                    "max_running": limit.max_running,
+                    "rate_count": limit.rate_count,
+                    "rate_window": limit.rate_window,
+                }
+                for job_id, limit in limits
+            ],
         )
 
     def slots(self) -> list[Slot]:
@@ -302,4 +322,13 @@ def seconds(value: float | timedelta | None) -> float:
     return found
 
 
-__all__ = ["ControlRepository", "JobOutcome", "Paused", "Pruned", "RetryError", "Slot", "seconds"]
+__all__ = [
+    "ControlRepository",
+    "JobOutcome",
+    "Limit",
+    "Paused",
+    "Pruned",
+    "RetryError",
+    "Slot",
+    "seconds",
+]

@@ -174,13 +174,15 @@ UNION
 SELECT DISTINCT queue FROM queue_job WHERE status = 'waiting';
 
 -- name: set_limit
--- Give a just-posted job its concurrency key and limit (same transaction as the post).
-UPDATE queue_job SET limit_key = :limit_key, max_running = :max_running
+-- Give a just-posted job its concurrency key, its limit and its rate (same transaction
+-- as the post).
+UPDATE queue_job SET limit_key = :limit_key, max_running = :max_running,
+    rate_count = :rate_count, rate_window = :rate_window
 WHERE id = :id AND status = 'waiting';
 
 -- name: limit_slots
 -- Who holds each key's slots: the running jobs of limited tasks, oldest first.
-SELECT limit_key, max_running, id, type_key, task_key, worker, host, started_at,
+SELECT limit_key, coalesce(max_running, 0) AS max_running, id, type_key, task_key, worker, host, started_at,
        lease_until
 FROM queue_job
 WHERE status = 'running' AND limit_key IS NOT NULL

@@ -33,7 +33,12 @@ CREATE TABLE queue_pause (
 -- frees when its lease is handed back.
 ALTER TABLE queue_job ADD COLUMN limit_key TEXT;
 ALTER TABLE queue_job ADD COLUMN max_running INTEGER;
+-- Rate limits per key: at most rate_count jobs of the key start within rate_window seconds.
+ALTER TABLE queue_job ADD COLUMN rate_count INTEGER;
+ALTER TABLE queue_job ADD COLUMN rate_window REAL;
 CREATE INDEX queue_job_limited ON queue_job (limit_key) WHERE status = 'running';
+CREATE INDEX queue_job_key_started ON queue_job (limit_key, started_at)
+    WHERE limit_key IS NOT NULL;
 
 -- Waiting for any end: a job parked until the job in parked_on ends, however it ends
 -- (a dependency with on_failure = 'continue', a parent waiting for the children it
