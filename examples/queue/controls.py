@@ -6,7 +6,8 @@ import asyncio
 import sqlite3
 from datetime import timedelta
 
-from jobsmith import Worker, task
+import jobsmith
+from jobsmith import Dependency, Worker, post_many, same, task
 from jobsmith.queue.controls import prune
 from jobsmith.store import open_store
 
@@ -23,6 +24,35 @@ def charge(order: int) -> None:
     if order < 0:
         raise ValueError(f"order {order} does not exist")
     print(f"charged order {order}")
+
+
+@task(limit_key="tenant", max_running=2, rate_limit="100/m")
+def sync(tenant: str, n: int) -> None:
+    """At most two jobs per tenant run at once, and 100 start per minute, on all workers."""
+
+
+@task
+def extract(day: str) -> None:
+    raise RuntimeError(f"no data for {day}")
+
+
+@task(dependencies=[Dependency(extract, 24, on_failure="continue", day=same)])
+def summary(day: str) -> None:
+    print(f"summary for {day}, after extract ended (even though it failed)")
+
+
+@task
+def part(i: int) -> int:
+    return i
+
+
+@task
+def whole(parts: int) -> None:
+    ctx = jobsmith.current_job()
+    for i in range(parts):
+        ctx.post(part, {"i": i})  # children: found again when this job runs again
+    outcomes = ctx.wait_for_children()  # parked until every child ended
+    print(f"children: {[o.status for o in outcomes]}")
 
 
 @task
@@ -62,10 +92,17 @@ store.controls.resume("task", "controls.charge")
 # 4. Async tasks run beside sync ones.
 fetch.post(url="https://example.org", store=store)
 
-Worker(store, burst=True).run()  # run everything that is waiting, then stop
+# 5. Limits per key, dependencies that accept a failure, children.
+post_many(
+    [(sync, {"tenant": t, "n": n}) for t in ("acme", "globex") for n in range(3)], store=store
+)
+summary.post(day="monday", store=store)
+whole.post(parts=3, store=store)
+
+Worker(store, burst=True, lease=2).run()  # run everything that is waiting, then stop
 print(f"report job {first.id}: {store.jobs.get(first.id).status}")
 
-# 5. Retention: finished jobs and run-log rows older than 30 days go, in small batches.
+# 6. Retention: finished jobs and run-log rows older than 30 days go, in small batches.
 pruned = prune(store, "30d")
 print(f"pruned {pruned.jobs} jobs, {pruned.runs} runs")
 print(f"within the hour: created={report.post(day='monday', store=store).created}")

@@ -36,6 +36,8 @@ def test_the_controls_example(target: StoreTarget) -> None:
     assert "charged order 2" not in out  # rolled back
     assert "fetched https://example.org" in out
     assert "report job 1: completed" in out
+    assert "summary for monday, after extract ended (even though it failed)" in out
+    assert "children: ['completed', 'completed', 'completed']" in out
     assert "within the hour: created=False" in out
 
 
