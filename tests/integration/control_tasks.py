@@ -93,3 +93,23 @@ async def async_waits(path: str) -> None:
     while job is not None and not job.cancelled:
         await asyncio.sleep(0.02)
     mark(path, "saw cancel")
+
+
+@task(type_key="ct", limit_key="tenant", max_running=2)
+def tenant_job(path: str, tenant: str, n: int = 0, seconds: float = 0.3) -> None:
+    """Notes how many jobs of its key run as it starts (itself included)."""
+    job = current_job()
+    held = 0
+    if job is not None:
+        held = sum(s.limit_key == f"tenant={tenant}" for s in job.store.controls.slots())
+    mark(path, f"start {tenant} {n} {held}")
+    time.sleep(seconds)
+    mark(path, f"end {tenant} {n}")
+
+
+@task(type_key="ct", limit_key="tenant", max_running=1)
+def solo(path: str, tenant: str, n: int = 0, seconds: float = 0.0) -> None:
+    """One at a time per tenant."""
+    mark(path, f"start {n} {os.getpid()}")
+    time.sleep(seconds)
+    mark(path, f"end {n} {os.getpid()}")
