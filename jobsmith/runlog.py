@@ -18,20 +18,14 @@ from functools import cache
 from typing import Any
 
 from jobsmith.params import display_value
+from jobsmith.states import RunStatus
 from jobsmith.store import JobRunRecord, Store, TaskRunRecord, utcnow
 
 __all__ = ["JobRun", "JobRunRecord", "RunLog", "Status", "TaskRun", "TaskRunRecord"]
 
 
-class Status:
-    """The statuses the run log uses (robojob's spelling)."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    SKIPPED = "Skipped"
-    REVERTED = "Reverted"
-    CANCELLED = "Cancelled"
+Status = RunStatus
+"""The statuses the run log uses (robojob's spelling): :class:`jobsmith.states.RunStatus`."""
 
 
 @cache

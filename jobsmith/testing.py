@@ -112,12 +112,13 @@ class Harness:
         while ran < max_attempts:
             self._tick_schedulers()
             self.worker._sweep()
+            mark = self.worker.waker.mark()
             jobs = self.worker._next_batch(pending)
             if not jobs:
                 break
             ran += len(jobs)
             try:
-                self.worker._run_batch(jobs, pending)
+                self.worker._run_batch(jobs, pending, mark)
             except WorkerKilled:
                 pending = []
                 self.killed.append(self.worker.name)

@@ -16,19 +16,20 @@ from rich.table import Table
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.cli.runs import status_text, took, when
 from jobsmith.errors import JobsmithError
+from jobsmith.states import JobState
 
 if TYPE_CHECKING:
     from jobsmith.store import Store
 
-QUEUE_STYLE = {
-    "waiting": "cyan",
-    "running": "yellow",
-    "parked": "magenta",
-    "completed": "green",
-    "failed": "bold red",
-    "cancelled": "dim red",
+QUEUE_STYLE: dict[str, str] = {
+    JobState.WAITING: "cyan",
+    JobState.RUNNING: "yellow",
+    JobState.PARKED: "magenta",
+    JobState.COMPLETED: "green",
+    JobState.FAILED: "bold red",
+    JobState.CANCELLED: "dim red",
 }
-STATUSES = ("waiting", "running", "parked", "completed", "failed", "cancelled")
+STATUSES = tuple(s.value for s in JobState)
 
 
 modules_option = click.option(
@@ -303,6 +304,7 @@ def worker(
     console.print(
         f"[green]{stats.completed} completed[/], [red]{stats.failed} failed[/], "
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
+        + (f"; {stats.note}" if stats.note else "")
     )
 
 
@@ -407,7 +409,7 @@ def _show_job(store: Any, job_id: int) -> None:
         f"ended {when(job.ended_at) or '-'} · attempts {job.attempts}"
         + (f" ({job.lost} lost with their worker)" if job.lost else "")
     )
-    if job.status == "running":
+    if job.status == JobState.RUNNING:
         console.print(f"held by {job.worker} until {when(job.lease_until)}")
     unique_key = store.controls.unique_key(job_id)
     if unique_key is not None:
@@ -416,7 +418,7 @@ def _show_job(store: Any, job_id: int) -> None:
         console.print("[red]cancel requested[/]: its worker is stopping it")
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
-    if job.run_after and job.status == "waiting":
+    if job.run_after and job.status == JobState.WAITING:
         console.print(f"runs again after {when(job.run_after)}")
     if job.error:
         console.print(f"[red]error:[/] {job.error}", highlight=False)

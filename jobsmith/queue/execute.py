@@ -36,6 +36,7 @@ from jobsmith.queue.interrupt import (
     WorkerStopping,
 )
 from jobsmith.queue.registry import Dependency, Registry, Task
+from jobsmith.states import JobState
 from jobsmith.store import Store
 from jobsmith.store.controls import JobOutcome
 from jobsmith.store.jobs import (
@@ -170,7 +171,9 @@ class JobExecutor:
         if task is None:
             return self._failed(job, started, f"no task named {job.name} in this worker")
         if job.cancel_requested:
-            return Outcome(job, "cancelled", started, time.time(), "cancelled before it started")
+            return Outcome(
+                job, JobState.CANCELLED, started, time.time(), "cancelled before it started"
+            )
         try:
             kwargs = task.arguments.load(job.arguments)
         except ArgumentError as exc:
@@ -200,26 +203,27 @@ class JobExecutor:
             finally:
                 self.interrupts.end(job.id)
                 _current.reset(reset)
-            status = "completed"
+            status = JobState.COMPLETED
             if context.cancelled:  # it saw the request and stopped by itself
-                status, error = "cancelled", "cancelled while running (it stopped on request)"
+                status = JobState.CANCELLED
+                error = "cancelled while running (it stopped on request)"
         except WorkerStopping:
             return Released()
         except JobParked as parked:
             log.info("Job %s (%s) waits for job %s", job.id, job.name, parked.on)
             return Parked(parked.on)
         except JobCancelled:
-            status, error = "cancelled", "cancelled while running"
+            status, error = JobState.CANCELLED, "cancelled while running"
         except JobTimeout:
-            status, error = "failed", f"timed out after {task.timeout:g}s"
+            status, error = JobState.FAILED, f"timed out after {task.timeout:g}s"
         except Exception as exc:
-            status, error = "failed", _describe(exc)
+            status, error = JobState.FAILED, _describe(exc)
             log.error("Job %s (%s) failed: %s", job.id, job.name, error)
             log.debug("%s", traceback.format_exc())
         outcome = Outcome(job, status, started, time.time(), error, task_kind=task.kind)
         outcome.parameters = shown_parameters(job.arguments)
-        if status == "failed" and job.attempts <= task.retry.retries:
-            outcome.status = "waiting"
+        if status == JobState.FAILED and job.attempts <= task.retry.retries:
+            outcome.status = JobState.WAITING
             outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
         return outcome
 
@@ -254,7 +258,7 @@ class JobExecutor:
         ]
         posted = self.store.jobs.insert_many(jobs)
         log.info("Job %s (%s) fanned out to jobs %s", job.id, job.name, [p.id for p in posted])
-        outcome = Outcome(job, "completed", started, time.time(), task_kind="FanOut")
+        outcome = Outcome(job, JobState.COMPLETED, started, time.time(), task_kind="FanOut")
         outcome.parameters = shown_parameters(job.arguments)
         return outcome
 
@@ -329,7 +333,7 @@ class JobExecutor:
     @staticmethod
     def _failed(job: Claimed, started: float, error: str) -> Outcome:
         log.error("Job %s (%s) failed: %s", job.id, job.name, error)
-        outcome = Outcome(job, "failed", started, time.time(), error)
+        outcome = Outcome(job, JobState.FAILED, started, time.time(), error)
         outcome.parameters = shown_parameters(job.arguments)
         return outcome
 

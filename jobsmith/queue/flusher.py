@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from jobsmith.store import Store
-from jobsmith.store.jobs import Outcome, transient_errors
+from jobsmith.store.jobs import Ended, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
 
@@ -29,7 +29,7 @@ class Flusher:
         self,
         store: Store,
         who: dict[str, Any],
-        on_flushed: Callable[[Sequence[Outcome]], None],
+        on_flushed: Callable[[Sequence[Outcome], Ended], None],
         depth: int = 2,
     ) -> None:
         self.store = store
@@ -71,8 +71,8 @@ class Flusher:
                 self._idle.set()
 
     def _record(self, batch: list[Outcome]) -> None:
-        record_until_done(self.store, batch, self.who, self.transient)
-        self.on_flushed(batch)
+        ended = record_until_done(self.store, batch, self.who, self.transient)
+        self.on_flushed(batch, ended)
 
 
 def record_until_done(
@@ -80,14 +80,13 @@ def record_until_done(
     batch: Sequence[Outcome],
     who: dict[str, Any],
     transient: tuple[type[Exception], ...],
-) -> None:
+) -> Ended:
     """End a batch of attempts, waiting and trying again while the database is away (the
     batch is kept: a restart of the server loses nothing)."""
     delay = 0.1
     while True:
         try:
-            store.jobs.finish(batch, who)
-            return
+            return store.jobs.end(batch, who)
         except transient as exc:
             log.warning("Could not record %d finished job(s) yet: %s", len(batch), exc)
             time.sleep(delay)

@@ -117,7 +117,8 @@ class JobMaster:
         )
 
     def run(self, **options: Any) -> WorkerStats:
-        """Run jobs until none this process can run is waiting (a burst worker here)."""
+        """Run jobs until none this process can run is waiting (a burst worker here); jobs
+        needing more process units than the host has are left (``WorkerStats.note``)."""
         options.setdefault("burst", True)
         options.setdefault("system_units", self._units)
         return Worker(self.store, self.registry, **options).run()

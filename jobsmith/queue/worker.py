@@ -1,9 +1,13 @@
 """The worker: claims jobs, runs them, renews their leases, records every attempt.
 
-A worker runs ``concurrency`` *slots* (threads). Each slot claims a small batch, runs
-it, and ends the attempts in one transaction that also writes them to the run log. The
-batch adapts to how long jobs take: about 20 ms of work (at most ``max_batch``, 200,
-jobs), a single job when jobs are slow, so a worker never sits on jobs others could run.
+A worker runs ``concurrency`` *slots* (threads). Each slot claims for itself, runs what
+it claimed, and ends the attempts in one transaction that also writes them to the run
+log. A slot claims one job at a time until the worker has measured the job's task; only
+tasks measured to be short (under 20 ms a job) are claimed in batches, of about 20 ms of
+work (at most ``max_batch`` jobs), so a worker never sits on jobs an idle slot elsewhere
+could run. Before each further job of a batch the slot checks, when the queue changed
+since its claim, that no job of higher priority is waiting; if one is, it hands the rest
+of the batch back (priority holds across the whole queue, also for jobs posted later).
 
 One *monitor* thread renews the leases of every job the worker holds in one statement
 (a heartbeat that keeps beating while a job's own code is busy), interrupts jobs past
@@ -39,14 +43,17 @@ from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
 from jobsmith.runlog import who_and_where
+from jobsmith.states import JobState
 from jobsmith.store import Store
-from jobsmith.store.jobs import Claimed, Outcome, transient_errors
+from jobsmith.store.jobs import Claimed, Ended, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
 
 DEFAULT_SYSTEM_UNITS = 10_000
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
+IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
+RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones this often
 PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
 PRUNE_BATCH = 200
 PRUNE_BATCHES = 5
@@ -76,6 +83,9 @@ class WorkerStats:
     cancelled: int = 0
     parked: int = 0
     released: int = 0
+    left: int = 0
+    """Jobs left waiting when a burst worker stopped (see ``note``)."""
+    note: str = ""
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -83,17 +93,21 @@ class WorkerStats:
         return self.completed + self.failed + self.cancelled + self.retried
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.completed} completed, {self.failed} failed, {self.retried} to retry, "
             f"{self.cancelled} cancelled, {self.parked} parked, {self.released} given back"
         )
+        return f"{text}; {self.note}" if self.note else text
 
-    def count(self, outcomes: Sequence[Outcome]) -> None:
+    def count(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
+        """Count ended attempts, and the dependants that failed because one of them did."""
         for o in outcomes:
-            if o.status == "waiting":
+            if o.status == JobState.WAITING:
                 self.retried += 1
             else:
                 setattr(self, o.status, getattr(self, o.status) + 1)
+        if ended is not None:
+            self.failed += ended.dependants_failed
 
 
 class Worker:
@@ -156,7 +170,7 @@ class Worker:
         # SQLite has one writer at a time: a slot ends its batch and claims the next in one
         # transaction instead.
         self.flusher = (
-            Flusher(store, self.who, self._flushed) if store.dialect != "sqlite" else None
+            Flusher(store, self.who, self._flushed) if store.connector.concurrent_writes else None
         )
         self.stopping = threading.Event()
         self.drained = threading.Event()
@@ -164,11 +178,12 @@ class Worker:
         self._renew_now = threading.Event()
         self._busy = 0
         self._lock = threading.Lock()
-        self._seconds_per_job = 0.0
+        self._idle_swept = -IDLE_SWEEP
+        self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
         self._crash: BaseException | None = None
-        # One slot on PostgreSQL: it LISTENs on its own connection, so a wake-up and the
-        # claim after it go to the same, just-woken server process (no thread hop).
-        self._direct = store.dialect == "postgresql" and concurrency == 1
+        # One slot waits on its own connection where the store allows it (PostgreSQL), so a
+        # wake-up and the claim after it go to the same, just-woken server process.
+        self._direct = store.wakeups.same_connection and concurrency == 1
 
     def _served(self, tasks: Sequence[str] | None) -> list[str]:
         builtin = load_builtins()
@@ -271,6 +286,7 @@ class Worker:
         backoff = 0.1
         while not (self.stopping.is_set() or self.drained.is_set()):
             try:
+                mark = self.waker.mark()  # before the claim: what is posted after it counts
                 jobs = self._next_batch(pending)
                 backoff = 0.1
             except self.transient as exc:
@@ -281,7 +297,7 @@ class Worker:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if jobs:
-                self._run_batch(jobs, pending)
+                self._run_batch(jobs, pending, mark)
             elif self._idle_done():
                 self.drained.set()
                 self.waker.wake_all()
@@ -296,29 +312,34 @@ class Worker:
         deadline = time.monotonic() + timeout
         while not (self.stopping.is_set() or self.drained.is_set()):
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.store.jobs.wait_for_notice(min(remaining, 0.25)):
+            if remaining <= 0 or self.store.wakeups.wait_here(min(remaining, 0.25)):
                 return
 
     def _next_batch(self, pending: list[Outcome]) -> list[Claimed]:
         """Hand over the ended attempts and claim the next batch."""
         if self._direct:
-            self.store.jobs.drop_notices()
+            self.store.wakeups.drop_here()
         served = self.pauses.served()
         if served.empty:  # everything this worker serves is paused
             self._flush(pending)
             return []
         if pending and self.flusher is None:
-            jobs = self.store.jobs.finish_and_claim(pending, self.who, **self._claim_options())
-            self._flushed(pending)
+            ended, jobs = self.store.jobs.finish_and_claim(
+                pending, self.who, **self._claim_options()
+            )
+            self._flushed(pending, ended)
             pending.clear()
             return jobs
         self._flush(pending)
         return self.store.jobs.claim(**self._claim_options())
 
     def _claim_options(self) -> dict[str, Any]:
-        limit = max(1, self.max_batch)
-        if self._seconds_per_job > 0:
-            limit = min(limit, max(1, int(BATCH_SECONDS / self._seconds_per_job)))
+        """One job, or more of the tasks measured to be short (see the module docstring)."""
+        short = {name: took for name, took in self._took.items() if took < SLOW_JOB}
+        limit = 1
+        if short:
+            fastest = max(min(short.values()), 1e-6)
+            limit = min(max(1, self.max_batch), int(BATCH_SECONDS / fastest) + 1)
         return {
             "worker": self.name,
             "host": self.host,
@@ -327,40 +348,80 @@ class Worker:
             "lease": self.lease,
             "queues": self.pauses.served().queues,
             "tasks": self.pauses.served().tasks,
+            "durations": short,
+            "budget": BATCH_SECONDS,
         }
 
-    def _run_batch(self, jobs: list[Claimed], pending: list[Outcome]) -> None:
+    def _run_batch(self, jobs: list[Claimed], pending: list[Outcome], mark: int) -> None:
         with self._lock:
             self._busy += 1
         try:
+            checked = 0.0
             for index, job in enumerate(jobs):
                 if self.stopping.is_set():
                     self._release(jobs[index:])
                     return
-                began = time.perf_counter()
-                result = self.executor.run(job)
-                took = time.perf_counter() - began
-                self._seconds_per_job = 0.8 * self._seconds_per_job + 0.2 * took
-                if isinstance(result, Released):
-                    self._release([job])
-                elif isinstance(result, Parked):
-                    self.stats.parked += 1
-                else:
-                    pending.append(result)
-                    if took > SLOW_JOB or len(pending) >= self.max_batch:
-                        self._flush(pending)
+                if (
+                    index
+                    and time.perf_counter() - checked >= RECHECK_EVERY
+                    and self.waker.changed(mark)
+                ):
+                    mark, checked = self.waker.mark(), time.perf_counter()
+                    if self._outranked(job):
+                        self._release(jobs[index:])
+                        return
+                self._run_one(job, pending)
         finally:
             with self._lock:
                 self._busy -= 1
 
+    def _outranked(self, job: Claimed) -> bool:
+        """Whether a job of higher priority than ``job`` waits (and fits this host)."""
+        top = self.store.jobs.top_waiting(self.system_units, self.queues, self.tasks)
+        return top is not None and top > job.priority
+
+    def _run_one(self, job: Claimed, pending: list[Outcome]) -> None:
+        began = time.perf_counter()
+        result = self.executor.run(job)
+        took = time.perf_counter() - began
+        if isinstance(result, Released):
+            self._release([job])
+        elif isinstance(result, Parked):
+            self.stats.parked += 1
+        else:
+            if result.task_kind != "FanOut":
+                last = self._took.get(job.name)
+                self._took[job.name] = took if last is None else 0.7 * last + 0.3 * took
+            pending.append(result)
+            if took > SLOW_JOB or len(pending) >= self.max_batch:
+                self._flush(pending)
+
     def _idle_done(self) -> bool:
+        """A burst worker is done when nothing it can run is waiting, once the jobs of
+        dead workers (lease expired) are back in the queue."""
         if not self.burst:
             return False
         with self._lock:
             if self._busy or (self.flusher is not None and not self.flusher.idle()):
                 return False
+        now = time.monotonic()
+        if now - self._idle_swept >= IDLE_SWEEP:  # idle: hand back dead workers' jobs now
+            self._idle_swept = now
+            self._sweep()
         served = self.pauses.served()
-        return served.empty or self.store.jobs.waiting_count(served.queues, served.tasks) == 0
+        if served.empty:  # only paused jobs could be left
+            return True
+        runnable, too_big = self.store.jobs.waiting(served.queues, served.tasks, self.system_units)
+        if runnable:
+            return False
+        if too_big and not self.stats.note:
+            self.stats.left = too_big
+            self.stats.note = (
+                f"{too_big} job(s) left waiting: they need more process units than this "
+                f"host's {self.system_units}"
+            )
+            log.warning("Worker %s: %s", self.name, self.stats.note)
+        return True
 
     def _flush(self, pending: list[Outcome]) -> None:
         """Record ended attempts: in the background (PostgreSQL) or now (SQLite)."""
@@ -373,12 +434,12 @@ class Worker:
         pending.clear()
 
     def _record_now(self, pending: list[Outcome]) -> None:
-        record_until_done(self.store, pending, self.who, self.transient)
-        self._flushed(pending)
+        ended = record_until_done(self.store, pending, self.who, self.transient)
+        self._flushed(pending, ended)
 
-    def _flushed(self, outcomes: Sequence[Outcome]) -> None:
+    def _flushed(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
         with self._lock:
-            self.stats.count(outcomes)
+            self.stats.count(outcomes, ended)
         if self.on_progress is not None:
             self.on_progress(outcomes)
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from jobsmith.runlog import Status
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.policies import BUSY, Planned, overlap_state
+from jobsmith.states import FireState, JobState
 from jobsmith.store import FireRecord, Store, utcnow
 
 __all__ = ["Claimed", "FireClaimer", "Poster"]
@@ -54,7 +55,7 @@ class FireClaimer:
 
     @property
     def start_state(self) -> str:
-        return "queued" if self.poster else "starting"
+        return FireState.QUEUED if self.poster else FireState.STARTING
 
     def claim(self, entry: Entry, planned: Planned, now: datetime) -> Claimed | None:
         """Claim one due fire; None when another scheduler already has it."""
@@ -99,7 +100,7 @@ class FireClaimer:
                 entry_name=entry.name,
                 planned_at=first,
                 kind="scheduled",
-                state="missed",
+                state=FireState.MISSED,
                 claimed_by=self.owner,
                 claimed_at=now,
                 note=note,
@@ -110,10 +111,10 @@ class FireClaimer:
         with self.store.connector.transaction():
             self.repo.lock_entry(self.schedule, entry.id)
             open_fires = self.repo.open_fires(self.schedule, entry.id)
-            waiting = [f for f in open_fires if f.state == "buffered"]
+            waiting = [f for f in open_fires if f.state == FireState.BUFFERED]
             if not waiting or any(f.state in BUSY for f in open_fires):
                 return None
-            fire = self._take(waiting[0], "buffered", self.start_state)
+            fire = self._take(waiting[0], FireState.BUFFERED, self.start_state)
             if fire is None:
                 return None
             self._post_if_queued(entry, fire.id, fire.planned_at, fire.state)
@@ -125,14 +126,16 @@ class FireClaimer:
 
     def adopt(self, fire: FireRecord) -> FireRecord | None:
         """Take over a fire a dead scheduler claimed but had not started."""
-        return self._take(fire, "starting", "starting")
+        return self._take(fire, FireState.STARTING, FireState.STARTING)
 
     def interrupt(self, fire: FireRecord, why: str) -> bool:
         """Mark a fire whose scheduler died during the run; its run log entry fails too."""
-        taken = self._take(fire, "running", "interrupted")
+        taken = self._take(fire, FireState.RUNNING, FireState.INTERRUPTED)
         if taken is None:
             return False
-        self.repo.update(fire.id, "interrupted", ended_at=utcnow(), status="Failed", note=why)
+        self.repo.update(
+            fire.id, FireState.INTERRUPTED, ended_at=utcnow(), status=Status.FAILED, note=why
+        )
         if fire.run_id is not None:
             self.store.runs.end_job(fire.run_id, ended_at=utcnow(), status="Failed", error=why)
         return True
@@ -147,13 +150,15 @@ class FireClaimer:
                 fire.id,
                 from_state=fire.state,
                 from_owner=fire.claimed_by,
-                state="interrupted",
+                state=FireState.INTERRUPTED,
                 owner=fire.claimed_by,
             )
             if taken is None:  # a worker moved it on meanwhile
                 continue
-            status = Status.CANCELLED if job_status == "cancelled" else Status.FAILED
-            self.repo.update(fire.id, "interrupted", ended_at=utcnow(), status=status, note=why)
+            status = Status.CANCELLED if job_status == JobState.CANCELLED else Status.FAILED
+            self.repo.update(
+                fire.id, FireState.INTERRUPTED, ended_at=utcnow(), status=status, note=why
+            )
             if (
                 fire.run_id is not None
                 and self.store.runs.get(fire.run_id).status == Status.RUNNING
@@ -172,6 +177,6 @@ class FireClaimer:
         )
 
     def _post_if_queued(self, entry: Entry, fire_id: int, planned: datetime, state: str) -> None:
-        if state == "queued" and self.poster is not None:
+        if state == FireState.QUEUED and self.poster is not None:
             job_id = self.poster(entry, fire_id, planned)
-            self.repo.update(fire_id, "queued", job_id=job_id)
+            self.repo.update(fire_id, FireState.QUEUED, job_id=job_id)

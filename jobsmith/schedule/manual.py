@@ -21,6 +21,7 @@ from jobsmith.errors import ScheduleError
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.execute import EntryRunner, RunOutcome
 from jobsmith.schedule.zones import resolve
+from jobsmith.states import FireState
 
 __all__ = ["RunRequest", "backfill_times", "parse_trigger", "read_run_file", "run_by_hand"]
 
@@ -117,7 +118,7 @@ def run_by_hand(
             entry_name=entry.name,
             planned_at=trigger,
             kind=kind,
-            state="starting",
+            state=FireState.STARTING,
             claimed_by=_who(),
             claimed_at=runner.clock.now(),
         )

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jobsmith.schedule.entries import CatchUp
+from jobsmith.states import FireState
 from jobsmith.store import FireRecord
 
 __all__ = ["BUSY", "Planned", "overlap_state", "plan_fires"]
 
-BUSY = ("queued", "starting", "running")
+BUSY = (FireState.QUEUED, FireState.STARTING, FireState.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,15 @@ def overlap_state(
 ) -> tuple[str, str | None]:
     """The state a new fire takes given the entry's unfinished fires, and why."""
     busy = [f for f in open_fires if f.state in BUSY]
-    waiting = [f for f in open_fires if f.state == "buffered"]
+    waiting = [f for f in open_fires if f.state == FireState.BUFFERED]
     if policy == "allow" or not (busy or waiting):
         return start_state, None
     previous = busy[0] if busy else waiting[-1]
     reason = f"fire {previous.id} (planned {previous.planned_at:%Y-%m-%d %H:%M:%S} UTC) is {previous.state}"
     if catch_up:
-        return "buffered", f"catch-up, waiting: {reason}"
+        return FireState.BUFFERED, f"catch-up, waiting: {reason}"
     if policy == "skip":
-        return "skipped", f"overlap: {reason}"
+        return FireState.SKIPPED, f"overlap: {reason}"
     if waiting:
-        return "skipped", f"overlap: fire {waiting[0].id} is already waiting"
-    return "buffered", f"waiting: {reason}"
+        return FireState.SKIPPED, f"overlap: fire {waiting[0].id} is already waiting"
+    return FireState.BUFFERED, f"waiting: {reason}"

@@ -28,6 +28,7 @@ from jobsmith.queue.execute import current_job
 from jobsmith.queue.interrupt import WorkerStopping
 from jobsmith.queue.posting import post
 from jobsmith.runlog import Status
+from jobsmith.states import FireState
 from jobsmith.store import utcnow
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULED_RUN = "jobsmith.scheduled_run"
 """The built-in task that runs a posted fire."""
-UNFINISHED = ("queued", "running")
+UNFINISHED = (FireState.QUEUED, FireState.RUNNING)
 
 
 @builtins.task(type_key="jobsmith", task_key="scheduled_run")
@@ -72,7 +73,7 @@ def _run_fire(
     if record.state not in UNFINISHED:
         log.info("Fire %d of %s already %s: not run again", fire, record.entry_name, record.state)
         return
-    if record.state == "running":
+    if record.state == FireState.RUNNING:
         _end_run_left_behind(store, record, attempt)
     planned = datetime.fromisoformat(trigger)
     entry = entry_from_cells(cells, f"fire {fire} of schedule {schedule!r}", home.settings.timezone)
@@ -81,7 +82,7 @@ def _run_fire(
         outcome = runner.run(entry, planned, fire_id=fire, detach=True)
     except WorkerStopping:
         note = "the worker stopped during the run: queued again"
-        store.schedules.update(fire, "queued", note=note)
+        store.schedules.update(fire, FireState.QUEUED, note=note)
         raise
     if not outcome.ok:
         raise ScheduleError(

@@ -36,6 +36,7 @@ from logging.handlers import TimedRotatingFileHandler
 from pathlib import Path
 
 from jobsmith.clock import Clock, clock_from_env
+from jobsmith.runlog import Status
 from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.execute import EntryRunner
@@ -44,6 +45,7 @@ from jobsmith.schedule.home import Home, default_home
 from jobsmith.schedule.logfile import LINE_FORMAT, timestamp
 from jobsmith.schedule.policies import plan_fires
 from jobsmith.schedule.sources import Changes, ScheduleWatcher, open_source
+from jobsmith.states import FireState
 from jobsmith.store import Store, open_store, utcnow
 
 __all__ = ["Scheduler"]
@@ -268,7 +270,7 @@ class Scheduler:
         self._settle_posted()
         for fire in self.claimer.orphans(self.settings.dead_after):
             track = self.tracks.get(fire.entry_id)
-            if fire.state == "starting" and track is not None:
+            if fire.state == FireState.STARTING and track is not None:
                 adopted = self.claimer.adopt(fire)
                 if adopted is not None:
                     log.warning(
@@ -278,9 +280,11 @@ class Scheduler:
                         fire.claimed_by,
                     )
                     self._dispatch(
-                        Claimed(fire.id, track.entry, fire.planned_at, fire.kind, "starting")
+                        Claimed(
+                            fire.id, track.entry, fire.planned_at, fire.kind, FireState.STARTING
+                        )
                     )
-            elif fire.state == "running" or track is None:
+            elif fire.state == FireState.RUNNING or track is None:
                 why = f"scheduler {fire.claimed_by} stopped during the run"
                 if self.claimer.interrupt(fire, why) and track is not None:
                     log.error("Fire %d of %s interrupted: %s", fire.id, track.entry.label, why)
@@ -350,8 +354,8 @@ class Scheduler:
     def _report(self, claimed: Claimed) -> None:
         entry, when = claimed.entry, self._shown(claimed.planned_at)
         note = f" ({claimed.note})" if claimed.note else ""
-        if claimed.state in ("starting", "queued"):
-            verb = "posting" if claimed.state == "queued" else "running"
+        if claimed.state in (FireState.STARTING, FireState.QUEUED):
+            verb = "posting" if claimed.state == FireState.QUEUED else "running"
             log.info(
                 "%s %s for %s%s",
                 verb.capitalize(),
@@ -359,9 +363,9 @@ class Scheduler:
                 when,
                 " (catch-up)" if claimed.kind == "catch-up" else "",
             )
-            if claimed.state == "starting":
+            if claimed.state == FireState.STARTING:
                 self._dispatch(claimed)
-        elif claimed.state in ("missed", "skipped"):
+        elif claimed.state in (FireState.MISSED, FireState.SKIPPED):
             log.warning("%s %s for %s%s", entry.label, claimed.state, when, note)
             self.alarms.add(entry, claimed.state, when)
         else:
@@ -391,7 +395,11 @@ class Scheduler:
             )
             try:
                 self.store.schedules.update(
-                    claimed.fire_id, "ran", ended_at=utcnow(), status="Failed", note=str(exc)
+                    claimed.fire_id,
+                    FireState.RAN,
+                    ended_at=utcnow(),
+                    status=Status.FAILED,
+                    note=str(exc),
                 )
             except Exception:  # still no store: the fire stays running until adopted
                 log.exception("Fire %d not recorded as failed", claimed.fire_id)

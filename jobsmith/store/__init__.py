@@ -24,6 +24,7 @@ from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
 from jobsmith.store.schedules import FireRecord, ScheduleRepository
 from jobsmith.store.sqlite import SQLiteConnector
+from jobsmith.store.wakeup import Wakeups, wakeups_for
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
@@ -50,7 +51,8 @@ class Store:
         self.schema = schema
         self.dialect = connector.dialect
         self.runs = RunRepository(connector)
-        self.jobs = JobRepository(connector)
+        self.jobs = JobRepository(connector, self.runs)
+        self.wakeups: Wakeups = wakeups_for(connector)
         self.schedules = ScheduleRepository(connector)
         self.controls = ControlRepository(connector)
 

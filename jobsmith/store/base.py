@@ -31,6 +31,10 @@ class Connector(Protocol):
     dialect: ClassVar[str]
     """``"sqlite"`` or ``"postgresql"``: picks the SQL variant of each query."""
 
+    concurrent_writes: ClassVar[bool]
+    """Whether several transactions can write at once (PostgreSQL) or take turns on one
+    lock (SQLite): a worker records ended jobs in the background only where they can."""
+
     description: str
     """Where the data lives, for messages (a file path or a DSN without its password)."""
 
@@ -49,6 +53,14 @@ class Connector(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Group statements atomically; SQLite takes the write lock at the start.
         Nested use joins the outer transaction."""
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """A transaction that writes at once: on SQLite its write lock is taken by polling
+        (fair between busy workers), on PostgreSQL it is :meth:`transaction`."""
+
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        """Run one writing statement now and return its rows: on SQLite in a write turn
+        of its own (see :meth:`write_turn`), on PostgreSQL as it is (one round trip)."""
 
     def run_script(self, sql: str) -> None:
         """Run several statements (DDL) inside the current transaction."""

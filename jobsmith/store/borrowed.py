@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
 from jobsmith.errors import StoreError
@@ -27,6 +27,7 @@ class BorrowedConnector:
     joins the caller's transaction and never commits, rolls back or closes."""
 
     dialect: ClassVar[str] = ""
+    concurrent_writes: ClassVar[bool] = False
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
@@ -56,6 +57,12 @@ class BorrowedConnector:
     def transaction(self) -> Iterator[None]:
         yield  # the caller's transaction: it commits or rolls back
 
+    def write_turn(self) -> AbstractContextManager[None]:
+        return self.transaction()
+
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        return self.fetchall(sql, params)
+
     def run_script(self, sql: str) -> None:
         raise StoreError("a borrowed connection does not run migrations")
 
@@ -70,6 +77,7 @@ class BorrowedSQLite(BorrowedConnector):
     """The caller's ``sqlite3`` connection (rows by name, times as epoch seconds)."""
 
     dialect: ClassVar[str] = "sqlite"
+    concurrent_writes: ClassVar[bool] = False
 
     def _cursor(self) -> Any:
         cursor = self.connection.cursor()
@@ -85,6 +93,7 @@ class BorrowedPostgres(BorrowedConnector):
     its search path for the post, then sets it back."""
 
     dialect: ClassVar[str] = "postgresql"
+    concurrent_writes: ClassVar[bool] = True
 
     def _cursor(self) -> Any:
         from psycopg.rows import dict_row

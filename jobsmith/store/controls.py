@@ -22,7 +22,8 @@ from typing import Any
 
 from jobsmith.errors import JobsmithError, NotFoundError
 from jobsmith.store.base import Connector, as_datetime, utcnow
-from jobsmith.store.jobs import JobRepository, NewJob, Posted, canonical_json
+from jobsmith.store.jobs import NewJob, Posted, canonical_json
+from jobsmith.store.jobs.posting import _values as job_values
 from jobsmith.store.sql import Queries, load
 
 RETRYABLE = ("failed", "cancelled")
@@ -117,7 +118,7 @@ class ControlRepository:
                 if holder is not None:
                     return Posted(int(holder["id"]), holder["status"], False)
                 raise JobsmithError(f"unique key {unique_key!r}: its job vanished while posting")
-            values = {**JobRepository._values(job), **key}
+            values = {**job_values(job), **key}
             row = self.db.fetchone(self.q.insert_keyed_job, values)
             assert row is not None
             self.db.execute(self.q.hold_unique_key, {**key, "job_id": row["id"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
 import psycopg
@@ -40,6 +40,7 @@ class PostgresConnector:
     """Connections to one PostgreSQL database, working in one schema."""
 
     dialect: ClassVar[str] = "postgresql"
+    concurrent_writes: ClassVar[bool] = True
 
     def __init__(self, conninfo: str, schema: str) -> None:
         self.conninfo = conninfo
@@ -95,6 +96,13 @@ class PostgresConnector:
                 return
             with conn.transaction():
                 yield
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """A transaction (row locks and SKIP LOCKED need no turn-taking here)."""
+        return self.transaction()
+
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        return self.fetchall(sql, params)
 
     def run_script(self, sql: str) -> None:
         self.connection.execute(sql.encode())  # bytes: no placeholders are parsed

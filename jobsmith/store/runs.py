@@ -225,6 +225,14 @@ class RunRepository:
                     [{"guid": g, "name": n, "value": v} for g, n, v in parameters],
                 )
 
+    def log_attempts(self, rows: str, who: dict[str, Any]) -> None:
+        """Record ended queue attempts: per attempt a job run (kind ``queue``, guid = the
+        attempt's token, written once), its task run and parameter values. ``rows`` is
+        the JSON array the queue ends them with (id, token, status, error, ended, name,
+        started, kind, params); ``who`` holds environment, executed_by, host and pid.
+        Joins the caller's transaction (the queue's finishing one)."""
+        self.db.execute(self.q.log_attempts, {**who, "rows": rows})
+
     def end_task_by_guid(
         self, guid: str, *, ended_at: datetime, status: str, error: str | None = None
     ) -> None:

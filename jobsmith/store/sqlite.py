@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, overload
 
@@ -24,19 +26,30 @@ def _epoch(params: None) -> None: ...
 
 
 def _epoch(params: Params) -> Params:
-    """SQLite keeps times as epoch seconds: convert datetimes on the way in."""
+    """SQLite keeps times as epoch seconds and lists as JSON arrays (the queries read them
+    with ``json_each``): convert them on the way in, so callers pass the same values to
+    both databases."""
     if not params:
         return params
     for value in params.values():
-        if isinstance(value, datetime):
-            return {k: v.timestamp() if isinstance(v, datetime) else v for k, v in params.items()}
+        if isinstance(value, datetime | list | tuple):
+            return {k: _value(v) for k, v in params.items()}
     return params
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value))
+    return value
 
 
 class SQLiteConnector:
     """Connections to one SQLite file; durable against process crashes (WAL, synchronous=NORMAL)."""
 
     dialect: ClassVar[str] = "sqlite"
+    concurrent_writes: ClassVar[bool] = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -74,14 +87,27 @@ class SQLiteConnector:
         return conn
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self.connection.execute(sql, _epoch(params) or ())
+        self.fetchall(sql, params)
 
     def fetchone(self, sql: str, params: Params = None) -> Row | None:
+        if len(_statements(sql)) > 1:
+            rows = self.fetchall(sql, params)
+            return rows[0] if rows else None
         row: Row | None = self.connection.execute(sql, _epoch(params) or ()).fetchone()
         return row
 
     def fetchall(self, sql: str, params: Params = None) -> list[Row]:
-        return self.connection.execute(sql, _epoch(params) or ()).fetchall()
+        """Rows of one statement; a query of several statements (SQLite has no stored
+        functions) runs them in order, in one transaction, and returns all their rows."""
+        statements = _statements(sql)
+        if len(statements) == 1:
+            return self.connection.execute(sql, _epoch(params) or ()).fetchall()
+        values = _epoch(params) or {}
+        rows: list[Row] = []
+        with self.transaction():
+            for statement in statements:
+                rows.extend(self.connection.execute(statement, values).fetchall())
+        return rows
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         self.connection.executemany(sql, [_epoch(r) for r in rows])
@@ -101,6 +127,44 @@ class SQLiteConnector:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def write_turn(self) -> Iterator[None]:
+        """A transaction whose write lock is taken by polling every 100 µs.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so a worker that
+        commits and begins again at once keeps the lock from the others for good; polling
+        lets a waiting worker take its turn while the other runs its batch. Nested use
+        joins the outer transaction."""
+        if self._threads.depth():
+            with self.transaction():
+                yield
+            return
+        conn = self.connection
+        wait_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        with ExitStack() as stack:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                deadline = time.monotonic() + wait_ms / 1000
+                while True:
+                    try:
+                        stack.enter_context(self.transaction())
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.0001)
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {wait_ms:d}")
+            yield
+
+    def write(self, sql: str, params: Params = None) -> list[Row]:
+        with self.write_turn():
+            return self.fetchall(sql, params)
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (this thread's view)."""
+        return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
 
     def run_script(self, sql: str) -> None:
         for statement in iter_statements(sql):
@@ -129,6 +193,14 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+@lru_cache(maxsize=512)
+def _statements(sql: str) -> tuple[str, ...]:
+    """The statements of a query's text (most have one)."""
+    if ";" not in sql:
+        return (sql,)
+    return tuple(iter_statements(sql + ";")) or (sql,)
 
 
 def iter_statements(script: str) -> Iterator[str]:

@@ -104,3 +104,16 @@ def heavy(path: str, n: int) -> None:
     mark(path, f"start {n} {time.time():.4f}")
     time.sleep(0.3)
     mark(path, f"end {n} {time.time():.4f}")
+
+
+@task(type_key="qt")
+def barrier(path: str, n: int, parties: int = 8, wait: float = 60.0) -> None:
+    """Start, then wait until ``parties`` barrier jobs have started (they run at once) or
+    fail after ``wait`` seconds."""
+    mark(path, f"start {n} {os.getpid()}")
+    deadline = time.time() + wait
+    while sum(line.startswith("start") for line in lines(path)) < parties:
+        if time.time() > deadline:
+            raise RuntimeError(f"only some of {parties} barrier jobs ran at once")
+        time.sleep(0.01)
+    mark(path, f"end {n} {os.getpid()}")

@@ -54,15 +54,31 @@ ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
 DO NOTHING
 RETURNING id, status, created_at;
 
+-- name: insert_jobs [sqlite]
+-- Queue many jobs of one task in one statement: :arguments is a JSON array of the jobs'
+-- argument texts (canonical JSON); the rest is shared. A unique job identical to an
+-- active one is skipped (find it with active_duplicate). Returns the new ids.
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+SELECT :type_key, :task_key, :queue, a.value, :priority, :process_units, :is_unique,
+       :run_after, :created_at
+FROM json_each(:arguments) AS a
+WHERE TRUE
+ORDER BY a.key
+ON CONFLICT (type_key, task_key, arguments)
+    WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+DO NOTHING
+RETURNING id;
+
 -- name: insert_jobs [postgresql]
--- Queue many jobs of one task in one statement: :arguments is a JSON array, one object per
--- job; the rest is shared. Rows are inserted and returned in the array's order; a unique
--- job identical to an active one is skipped (find it with active_duplicate).
+-- Queue many jobs of one task in one statement: :arguments is a JSON array of the jobs'
+-- argument texts; the rest is shared. A unique job identical to an active one is skipped
+-- (find it with active_duplicate). Returns the new ids.
 INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
                        is_unique, run_after)
-SELECT :type_key, :task_key, :queue, a.value, :priority, :process_units, :is_unique,
+SELECT :type_key, :task_key, :queue, a.value::jsonb, :priority, :process_units, :is_unique,
        :run_after::timestamptz
-FROM jsonb_array_elements(:arguments::jsonb) WITH ORDINALITY AS a(value, n)
+FROM jsonb_array_elements_text(:arguments::jsonb) WITH ORDINALITY AS a(value, n)
 ORDER BY a.n
 ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
@@ -83,36 +99,69 @@ WHERE type_key = :type_key AND task_key = :task_key
   AND arguments = :arguments::jsonb AND is_unique
   AND status IN ('waiting', 'running', 'parked');
 
--- name: units_in_use [sqlite]
--- Process units held by running jobs on one host.
-SELECT coalesce(sum(process_units), 0) AS n FROM queue_job
-WHERE status = 'running' AND host = :host;
-
--- name: claim_candidates [sqlite]
--- The next jobs a worker may claim: highest priority first, then oldest.
-SELECT id, process_units FROM queue_job
-WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
-  AND process_units <= :free_units
-  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
-  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)))
-ORDER BY priority DESC, id
-LIMIT :limit;
-
 -- name: claim_jobs [sqlite]
--- Take the chosen jobs for attempts: a new token and a lease each, the attempt counted.
+-- Claim the next jobs (highest priority first, then oldest) that fit the host's free
+-- process units: the first one always, and after it the following ones only while each
+-- is of a task in :durations (JSON object: task name -> measured seconds per job) and their
+-- measured work stays within :budget seconds (:budget NULL: up to :limit jobs). Each gets a
+-- new token and a lease; the attempt is counted. Run inside the claim's write turn.
+WITH free AS (
+    SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
+    WHERE status = 'running' AND host = :host
+), candidates AS (
+    SELECT c.id, c.priority, c.process_units,
+           (SELECT d.value FROM json_each(:durations) d
+            WHERE d.key = c.type_key || '.' || c.task_key) AS took
+    FROM queue_job c
+    WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
+      AND c.process_units <= (SELECT units FROM free)
+      AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
+      AND (:tasks IS NULL OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+    ORDER BY c.priority DESC, c.id
+    LIMIT :limit
+), walked AS (
+    SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
+           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work
+    FROM candidates c
+    WINDOW w AS (ORDER BY c.priority DESC, c.id)
+)
 UPDATE queue_job SET status = 'running',
     token = printf('%012x', CAST(:now * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
-    attempts = attempts + 1, started_at = :now, lease_until = :lease_until, worker = :worker,
+    attempts = attempts + 1, started_at = :now, lease_until = :now + :lease, worker = :worker,
     host = :host, error = NULL
-WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'waiting'
+WHERE status = 'waiting' AND id IN (
+    SELECT w.id FROM walked w, free
+    WHERE w.units <= free.units
+      AND (w.n = 1 OR :budget IS NULL OR (w.unknown = 0 AND w.work <= :budget)))
 RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
           token, cancel_requested;
 
 -- name: claim_jobs [postgresql]
--- Take up to :limit jobs for attempts within the host's free process units (see the
--- claim_jobs function in the migration): one round trip.
+-- Claim the next jobs (see the claim_jobs function in migration 0004): one round trip.
 SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
-                         :tasks::text[]);
+                         :tasks::text[], :durations::jsonb, :budget::float8);
+
+-- name: top_waiting [sqlite]
+-- The highest priority among the jobs ready to start that a worker serves and whose
+-- process units the host has (NULL: none); a worker holding a batch checks it before
+-- starting the batch's next job (an ordered walk of the ready index: it stops at the
+-- first job that qualifies). Column priority.
+SELECT priority FROM queue_job
+WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= :now)
+  AND process_units <= :system_units
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)))
+ORDER BY priority DESC, id LIMIT 1;
+
+-- name: top_waiting [postgresql]
+-- The highest priority among the jobs ready to start that a worker serves and whose
+-- process units the host has (NULL: none). Column priority.
+SELECT priority FROM queue_job
+WHERE status = 'waiting' AND (run_after IS NULL OR run_after <= now())
+  AND process_units <= :system_units
+  AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]))
+ORDER BY priority DESC, id LIMIT 1;
 
 -- name: renew_leases [sqlite]
 -- The heartbeat: extend the lease of every job one worker holds; says which to cancel.
@@ -128,23 +177,21 @@ RETURNING id, token::text AS token, cancel_requested;
 
 -- name: expire_leases [sqlite]
 -- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
--- it was lost :max_lost times). Returns the lost attempts for the run log.
+-- it was lost :max_lost times). The token stays (it names the lost attempt's run-log
+-- record; every statement acting on an attempt also requires status running). Returns
+-- the lost attempts.
 UPDATE queue_job SET
     status = CASE WHEN lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
     ended_at = CASE WHEN lost + 1 >= :max_lost THEN :now END,
     error = 'worker ' || worker || ' stopped renewing its lease (attempt ' || attempts || ')',
-    lost = lost + 1, token = NULL, worker = NULL, lease_until = NULL
+    lost = lost + 1, worker = NULL, lease_until = NULL
 WHERE status = 'running' AND lease_until < :now
-RETURNING id, type_key, task_key, arguments, status, started_at, error, host;
-
--- name: lost_attempts [sqlite]
--- The attempts expire_leases is about to end (their tokens name their run-log records).
-SELECT id, token, worker, host, started_at FROM queue_job
-WHERE status = 'running' AND lease_until < :now;
+RETURNING id, type_key, task_key, arguments, status, started_at, error, host, token;
 
 -- name: expire_leases [postgresql]
 -- Attempts whose worker stopped renewing its lease: run the job again (or fail it once
--- it was lost :max_lost times). Returns the lost attempts for the run log.
+-- it was lost :max_lost times). The token stays (see the SQLite variant). Returns the
+-- lost attempts.
 WITH expired AS (
     SELECT id, token, worker, host, started_at, attempts FROM queue_job
     WHERE status = 'running' AND lease_until < now()
@@ -154,7 +201,7 @@ UPDATE queue_job j SET
     status = CASE WHEN j.lost + 1 >= :max_lost THEN 'failed' ELSE 'waiting' END,
     ended_at = CASE WHEN j.lost + 1 >= :max_lost THEN now() END,
     error = 'worker ' || e.worker || ' stopped renewing its lease (attempt ' || e.attempts || ')',
-    lost = j.lost + 1, token = NULL, worker = NULL, lease_until = NULL
+    lost = j.lost + 1, worker = NULL, lease_until = NULL
 FROM expired e WHERE j.id = e.id
 RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status,
           e.started_at, j.error, e.host, e.token::text AS token;
@@ -162,7 +209,8 @@ RETURNING j.id, j.type_key, j.task_key, j.arguments::text AS arguments, j.status
 -- name: finish_jobs [sqlite]
 -- End attempts (completed, failed, cancelled, or waiting again for a retry), each only if
 -- its token still names the job's current attempt. :rows is a JSON array of {id, token,
--- status, error, run_after, ended}. Returns the jobs actually ended.
+-- status, error, run_after, ended}. Returns the jobs actually ended (release_dependants
+-- follows in the same transaction).
 UPDATE queue_job SET status = f.status, error = f.error, run_after = f.run_after,
     ended_at = CASE WHEN f.status = 'waiting' THEN NULL ELSE f.ended END,
     token = CASE WHEN f.status = 'waiting' THEN NULL ELSE queue_job.token END,
@@ -176,14 +224,18 @@ WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = '
 RETURNING queue_job.id, queue_job.status;
 
 -- name: finish_jobs [postgresql]
--- End attempts (see the finish_jobs function in the migration). Returns the jobs ended.
+-- End attempts (see the finish_jobs function in migration 0004). Returns the jobs ended
+-- (release_dependants follows in the same transaction).
 SELECT * FROM finish_jobs(:rows::jsonb);
 
--- name: release_job [sqlite]
--- Give a claimed attempt back untouched (worker stopping): the attempt does not count.
+-- name: release_jobs [sqlite]
+-- Give claimed attempts back untouched (worker stopping): the attempts do not count.
+-- :ids and :tokens are JSON arrays, matched by position.
 UPDATE queue_job SET status = 'waiting', token = NULL, worker = NULL, lease_until = NULL,
     started_at = NULL, attempts = attempts - 1
-WHERE id = :id AND token = :token AND status = 'running';
+FROM (SELECT i.value AS id, t.value AS token
+      FROM json_each(:ids) i JOIN json_each(:tokens) t ON t.key = i.key) AS r
+WHERE queue_job.id = r.id AND queue_job.token = r.token AND queue_job.status = 'running';
 
 -- name: release_jobs [postgresql]
 -- Give claimed attempts back untouched (worker stopping): the attempts do not count.
@@ -212,24 +264,34 @@ WHERE id = :id AND token = :token::uuid AND status = 'running'
 RETURNING id;
 
 -- name: release_dependants [sqlite]
--- Jobs parked on dependencies that just ended: back to waiting when the dependency
--- completed, failed (with the reason) otherwise.
-UPDATE queue_job SET
-    status = CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
-    error = CASE WHEN d.status = 'completed' THEN NULL
-            ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
-                 || d.status || coalesce(': ' || d.error, '') END,
-    ended_at = CASE WHEN d.status = 'completed' THEN NULL ELSE :now END,
-    waiting_on = NULL
-FROM queue_job d
-WHERE queue_job.status = 'parked' AND queue_job.waiting_on = d.id
-  AND d.id IN (SELECT value FROM json_each(:ids))
-  AND d.status IN ('completed', 'failed', 'cancelled')
+-- Jobs parked on dependencies that just ended (:ids, a JSON array): back to waiting when
+-- the dependency completed, failed (with the reason) otherwise, and the jobs parked on a
+-- job failed so, in turn. Returns every job woken or failed.
+WITH RECURSIVE chain(id, status, error) AS (
+    SELECT j.id, CASE WHEN d.status = 'completed' THEN 'waiting' ELSE 'failed' END,
+           CASE WHEN d.status = 'completed' THEN NULL
+           ELSE 'dependency ' || d.type_key || '.' || d.task_key || ' (job ' || d.id || ') '
+                || d.status || coalesce(': ' || d.error, '') END
+    FROM queue_job d JOIN queue_job j ON j.waiting_on = d.id AND j.status = 'parked'
+    WHERE d.id IN (SELECT value FROM json_each(:ids))
+      AND d.status IN ('completed', 'failed', 'cancelled')
+    UNION
+    SELECT j.id, 'failed',
+           'dependency ' || p.type_key || '.' || p.task_key || ' (job ' || p.id || ') failed: '
+           || c.error
+    FROM chain c JOIN queue_job p ON p.id = c.id
+         JOIN queue_job j ON j.waiting_on = c.id AND j.status = 'parked'
+    WHERE c.status = 'failed'
+)
+UPDATE queue_job SET status = chain.status, error = chain.error,
+    ended_at = CASE WHEN chain.status = 'failed' THEN :now END, waiting_on = NULL
+FROM chain WHERE queue_job.id = chain.id
 RETURNING queue_job.id, queue_job.status;
 
 -- name: release_dependants [postgresql]
--- Wake (or fail) jobs parked on jobs that ended, and theirs in turn.
-SELECT release_dependants(:ids::bigint[]);
+-- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn. Returns every
+-- job woken or failed.
+SELECT * FROM release_dependants(:ids::bigint[]);
 
 -- name: completed_since [sqlite]
 -- Whether a job of a task completed since a time with arguments that include these (JSON
@@ -292,6 +354,10 @@ RETURNING id, status;
 -- Wake the workers of this schema now (a cancel request, a retry that is due).
 SELECT pg_notify(queue_channel(), :payload);
 
+-- name: notify_workers [sqlite]
+-- SQLite's workers see every commit (they poll data_version): nothing to send.
+SELECT :payload WHERE FALSE;
+
 -- name: queue_channel [postgresql]
 -- The LISTEN channel of this schema's workers.
 SELECT queue_channel() AS channel;
@@ -331,63 +397,6 @@ SELECT count(*) AS n FROM queue_job WHERE status IN ('waiting', 'running', 'park
 -- The run-log records of a job's attempts, oldest first.
 SELECT id FROM job_run WHERE queue_job_id = :id ORDER BY id;
 
--- name: finish_and_log_jobs [postgresql]
--- End attempts (as finish_jobs) and record them in the run log, in one statement: per
--- attempt a job run (kind 'queue', guid = the attempt's token; kept once if written
--- twice) with one task run and its (masked) parameter values. :rows is a JSON array of
--- {id, token, status, error, run_after, ended, name, started, run_status, kind, params}.
-WITH r AS (
-    SELECT * FROM jsonb_to_recordset(:rows::jsonb)
-         AS r(id BIGINT, token UUID, name TEXT, started FLOAT8, ended FLOAT8,
-              run_status TEXT, error TEXT, kind TEXT, params JSONB)
-), jr AS (
-    INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
-                         started_at, ended_at, status, error, queue_job_id)
-    SELECT token, :environment, name, 'queue', :executed_by, :host, :pid,
-           to_timestamp(started), to_timestamp(ended), run_status, error, id
-    FROM r
-    ON CONFLICT (guid) DO NOTHING
-    RETURNING id, guid
-), tr AS (
-    INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-    SELECT queue_token(), jr.id, r.kind, r.name, to_timestamp(r.started),
-           to_timestamp(r.ended), r.run_status, r.error
-    FROM r JOIN jr ON jr.guid = r.token
-    RETURNING id, job_run_id
-), tp AS (
-    INSERT INTO task_run_parameter (task_run_id, name, value)
-    SELECT tr.id, p.key, p.value
-    FROM tr JOIN jr ON jr.id = tr.job_run_id JOIN r ON r.token = jr.guid,
-         jsonb_each_text(r.params) p
-)
-SELECT * FROM finish_jobs(:rows::jsonb);
-
--- name: log_attempt_jobs [sqlite]
--- Record ended attempts in the run log: their job runs (guid = the attempt's token).
--- :rows is the JSON array finish_jobs takes, with name, started, run_status, kind, params.
-INSERT OR IGNORE INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
-                               started_at, ended_at, status, error, queue_job_id)
-SELECT value ->> 'token', :environment, value ->> 'name', 'queue', :executed_by, :host, :pid,
-       value ->> 'started', value ->> 'ended', value ->> 'run_status', value ->> 'error',
-       value ->> 'id'
-FROM json_each(:rows);
-
--- name: log_attempt_tasks [sqlite]
--- Record ended attempts in the run log: one task run each (guid: random).
-INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
-SELECT printf('%012x', CAST(r.value ->> 'started' * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
-       j.id, r.value ->> 'kind', r.value ->> 'name',
-       r.value ->> 'started', r.value ->> 'ended', r.value ->> 'run_status',
-       r.value ->> 'error'
-FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token';
-
--- name: log_attempt_parameters [sqlite]
--- Record ended attempts in the run log: the (masked) parameter values of their task runs.
-INSERT INTO task_run_parameter (task_run_id, name, value)
-SELECT t.id, p.key, p.value
-FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
-     JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p;
-
 -- name: data_version [sqlite]
 -- Changes whenever another connection commits (idle workers poll it to wake up); column data_version.
 PRAGMA data_version;
@@ -397,23 +406,23 @@ PRAGMA data_version;
 LISTEN {channel};
 
 -- name: count_waiting [sqlite]
--- How many jobs of some queues/tasks wait (or are parked) to run.
-SELECT count(*) AS n FROM queue_job
-WHERE status IN ('waiting', 'parked')
+-- How many jobs of some queues/tasks wait (or are parked, or run under a lease that ran
+-- out: they will be handed back) to run: n that fit in :system_units process units,
+-- too_big that need more.
+SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
+       count(*) FILTER (WHERE process_units > :system_units) AS too_big
+FROM queue_job
+WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < :now))
   AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
   AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
 
 -- name: count_waiting [postgresql]
--- How many jobs of some queues/tasks wait (or are parked) to run.
-SELECT count(*) AS n FROM queue_job
-WHERE status IN ('waiting', 'parked')
+-- How many jobs of some queues/tasks wait (or are parked, or run under a lease that ran
+-- out: they will be handed back) to run: n that fit in :system_units process units,
+-- too_big that need more.
+SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
+       count(*) FILTER (WHERE process_units > :system_units) AS too_big
+FROM queue_job
+WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < now()))
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
-
--- name: busy_timeout [sqlite]
--- The connection's busy timeout in ms (restored after a polled write-lock turn); column timeout.
-PRAGMA busy_timeout;
-
--- name: set_busy_timeout [sqlite]
--- Set the connection's busy timeout ({ms} is an integer filled in by the code).
-PRAGMA busy_timeout = {ms};

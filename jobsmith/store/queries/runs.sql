@@ -85,3 +85,33 @@ SELECT id, :name, :value FROM task_run WHERE guid = :guid;
 -- name: end_task_run_by_guid
 -- Change how a task run known by its guid ended (a flow task reverted later).
 UPDATE task_run SET ended_at = :ended_at, status = :status, error = :error WHERE guid = :guid;
+
+-- name: log_attempts [postgresql]
+-- Record ended queue attempts (see the log_attempts function in migration 0004). :rows is
+-- a JSON array of {id, token, status, error, ended, name, started, kind, params}.
+SELECT log_attempts(:rows::jsonb, :environment, :executed_by, :host, :pid);
+
+-- name: log_attempts [sqlite]
+-- Record ended queue attempts: per attempt a job run (kind 'queue', guid = the attempt's
+-- token; kept once if written twice), one task run and its (masked) parameter values; the
+-- job's status gives the run's (a retry is a failed attempt). Three statements, run in
+-- the caller's transaction.
+INSERT OR IGNORE INTO job_run (guid, environment, job_name, kind, executed_by, host, pid,
+                               started_at, ended_at, status, error, queue_job_id)
+SELECT value ->> 'token', :environment, value ->> 'name', 'queue', :executed_by, :host, :pid,
+       value ->> 'started', value ->> 'ended',
+       CASE value ->> 'status' WHEN 'completed' THEN 'Completed'
+                               WHEN 'cancelled' THEN 'Cancelled' ELSE 'Failed' END,
+       value ->> 'error', value ->> 'id'
+FROM json_each(:rows);
+INSERT INTO task_run (guid, job_run_id, kind, name, started_at, ended_at, status, error)
+SELECT printf('%012x', CAST(r.value ->> 'started' * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
+       j.id, r.value ->> 'kind', r.value ->> 'name', r.value ->> 'started',
+       r.value ->> 'ended', j.status, r.value ->> 'error'
+FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
+WHERE NOT EXISTS (SELECT 1 FROM task_run t WHERE t.job_run_id = j.id);
+INSERT INTO task_run_parameter (task_run_id, name, value)
+SELECT t.id, p.key, p.value
+FROM json_each(:rows) r JOIN job_run j ON j.guid = r.value ->> 'token'
+     JOIN task_run t ON t.job_run_id = j.id, json_each(r.value -> 'params') p
+WHERE NOT EXISTS (SELECT 1 FROM task_run_parameter x WHERE x.task_run_id = t.id);
