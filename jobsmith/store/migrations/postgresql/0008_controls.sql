@@ -46,3 +46,96 @@ CREATE INDEX queue_job_key_started ON queue_job (limit_key, started_at)
 -- posted). Workers put such jobs back to waiting when that job has ended.
 ALTER TABLE queue_job ADD COLUMN parked_on BIGINT;
 CREATE INDEX queue_job_parked_on ON queue_job (parked_on) WHERE status = 'parked';
+
+-- Waiting jobs of limited tasks (a claim takes the limits lock only while there are some).
+CREATE INDEX queue_job_limited_waiting ON queue_job (id)
+    WHERE status = 'waiting' AND limit_key IS NOT NULL;
+
+-- Claim the next jobs (highest priority first, then oldest) that fit the host's free
+-- process units: the first one always, and after it the following ones only while each
+-- is of a task in p_durations (task name -> measured seconds per job) and their measured
+-- work stays within p_budget seconds (p_budget NULL: up to p_limit jobs, no measure).
+-- Each gets a new token and a lease; the attempt is counted. Claims of one host take
+-- turns (an advisory lock), so together they never exceed the host's units.
+-- Queue controls: a job of a concurrency key (limit_key) starts only while its key has
+-- room (fewer than max_running running, fewer than rate_count started within
+-- rate_window seconds); while limited jobs wait, claims of every host take turns on one
+-- more advisory lock, so each sees the slots the others took. This replaces 0004's
+-- function with the same body plus the key check.
+CREATE OR REPLACE FUNCTION claim_jobs(
+    p_worker TEXT, p_host TEXT, p_limit INTEGER, p_system_units INTEGER,
+    p_lease DOUBLE PRECISION, p_queues TEXT[], p_tasks TEXT[], p_durations JSONB,
+    p_budget DOUBLE PRECISION
+) RETURNS TABLE (
+    id BIGINT, type_key TEXT, task_key TEXT, queue TEXT, arguments TEXT, priority INTEGER,
+    process_units INTEGER, attempts INTEGER, token TEXT, cancel_requested BOOLEAN
+)
+LANGUAGE plpgsql SET search_path FROM CURRENT
+-- Walk the indexes whatever the statistics say: right after a burst of posts they are
+-- stale, and a bitmap scan plus sort of every waiting job costs 50x an ordered index scan.
+SET enable_seqscan = off SET enable_bitmapscan = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    free INTEGER;
+BEGIN
+    -- A claim lost in a server crash only makes the job look unstarted, so it runs again
+    -- (at least once): its commit need not wait for the WAL to reach the disk.
+    PERFORM set_config('synchronous_commit', 'off', true);
+    PERFORM pg_advisory_xact_lock(hashtext('jobsmith.units.' || p_host));
+    IF EXISTS (SELECT 1 FROM queue_job l
+               WHERE l.status = 'waiting' AND l.limit_key IS NOT NULL) THEN
+        PERFORM pg_advisory_xact_lock(hashtext('jobsmith.limits'));
+    END IF;
+    SELECT p_system_units - coalesce(sum(r.process_units), 0) INTO free
+    FROM queue_job r WHERE r.status = 'running' AND r.host = p_host;
+    IF free <= 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH candidates AS (
+        SELECT c.id, c.priority, c.process_units,
+               (p_durations ->> (c.type_key || '.' || c.task_key))::float8 AS took,
+               c.limit_key, k.room
+        FROM queue_job c
+        CROSS JOIN LATERAL (  -- how many more jobs of its key may start now
+            SELECT CASE WHEN c.limit_key IS NOT NULL THEN least(
+                coalesce(c.max_running - (SELECT count(*) FROM queue_job r
+                                          WHERE r.status = 'running'
+                                            AND r.limit_key = c.limit_key), 1 << 30),
+                coalesce(c.rate_count - (SELECT count(*) FROM queue_job r
+                                         WHERE r.limit_key = c.limit_key
+                                           AND r.started_at > now()
+                                               - make_interval(secs => c.rate_window)),
+                         1 << 30))
+            END AS room
+        ) k
+        WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= now())
+          AND c.process_units <= free
+          AND (p_queues IS NULL OR c.queue = ANY(p_queues))
+          AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
+          AND (c.limit_key IS NULL OR k.room > 0)  -- a full key never holds up other keys
+        ORDER BY c.priority DESC, c.id
+        LIMIT p_limit
+        FOR UPDATE OF c SKIP LOCKED
+    ), walked AS (
+        SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
+               count(*) FILTER (WHERE c.took IS NULL) OVER w AS unknown,
+               sum(coalesce(c.took, 0)) OVER w AS work, c.room,
+               row_number() OVER (PARTITION BY c.limit_key ORDER BY c.priority DESC, c.id)
+                   AS nth
+        FROM candidates c
+        WINDOW w AS (ORDER BY c.priority DESC, c.id)
+    ), chosen AS (
+        SELECT w.id FROM walked w
+        WHERE w.units <= free AND (w.room IS NULL OR w.nth <= w.room)
+          AND (w.n = 1 OR p_budget IS NULL OR (w.unknown = 0 AND w.work <= p_budget))
+    )
+    UPDATE queue_job j SET status = 'running', token = queue_token(),
+        attempts = j.attempts + 1, started_at = now(),
+        lease_until = now() + make_interval(secs => p_lease), worker = p_worker,
+        host = p_host, error = NULL
+    FROM chosen WHERE j.id = chosen.id
+    RETURNING j.id, j.type_key, j.task_key, j.queue, j.arguments::text, j.priority,
+              j.process_units, j.attempts, j.token::text, j.cancel_requested;
+END $$;
