@@ -111,20 +111,24 @@ WHERE type_key = :type_key AND task_key = :task_key
 WITH free AS (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
+), running AS (  -- concurrency keys with running jobs
+    SELECT limit_key, count(*) AS n FROM queue_job
+    WHERE status = 'running' AND limit_key IS NOT NULL GROUP BY limit_key
+), started AS (  -- rate-limited keys: jobs started within their window
+    SELECT limit_key, count(*) AS n FROM queue_job
+    WHERE rate_count IS NOT NULL AND started_at > :now - rate_window GROUP BY limit_key
 ), candidates AS (
     SELECT c.id, c.priority, c.process_units,
            (SELECT d.value FROM json_each(:durations) d
             WHERE d.key = c.type_key || '.' || c.task_key) AS took,
            c.limit_key,
            CASE WHEN c.limit_key IS NOT NULL THEN min(  -- how many more of its key may start
-               coalesce(c.max_running - (SELECT count(*) FROM queue_job r
-                                         WHERE r.status = 'running'
-                                           AND r.limit_key = c.limit_key), 1 << 30),
-               coalesce(c.rate_count - (SELECT count(*) FROM queue_job r
-                                        WHERE r.limit_key = c.limit_key
-                                          AND r.started_at > :now - c.rate_window), 1 << 30))
+               coalesce(c.max_running - coalesce(ru.n, 0), 1 << 30),
+               coalesce(c.rate_count - coalesce(st.n, 0), 1 << 30))
            END AS room
     FROM queue_job c
+    LEFT JOIN running ru ON ru.limit_key = c.limit_key
+    LEFT JOIN started st ON st.limit_key = c.limit_key
     WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
       AND c.process_units <= (SELECT units FROM free)
       AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))

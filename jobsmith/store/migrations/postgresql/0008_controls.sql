@@ -38,8 +38,8 @@ ALTER TABLE queue_job ADD COLUMN max_running INTEGER;
 ALTER TABLE queue_job ADD COLUMN rate_count INTEGER;
 ALTER TABLE queue_job ADD COLUMN rate_window DOUBLE PRECISION;
 CREATE INDEX queue_job_limited ON queue_job (limit_key) WHERE status = 'running';
-CREATE INDEX queue_job_key_started ON queue_job (limit_key, started_at)
-    WHERE limit_key IS NOT NULL;
+CREATE INDEX queue_job_rate_started ON queue_job (started_at)
+    WHERE rate_count IS NOT NULL;
 
 -- Waiting for any end: a job parked until the job in parked_on ends, however it ends
 -- (a dependency with on_failure = 'continue', a parent waiting for the children it
@@ -93,21 +93,25 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-    WITH candidates AS (
+    WITH running AS (  -- concurrency keys with running jobs
+        SELECT r.limit_key, count(*) AS n FROM queue_job r
+        WHERE r.status = 'running' AND r.limit_key IS NOT NULL GROUP BY r.limit_key
+    ), started AS (  -- rate-limited keys: jobs started within their window
+        SELECT r.limit_key, count(*) AS n FROM queue_job r
+        WHERE r.rate_count IS NOT NULL
+          AND r.started_at > now() - make_interval(secs => r.rate_window)
+        GROUP BY r.limit_key
+    ), candidates AS (
         SELECT c.id, c.priority, c.process_units,
                (p_durations ->> (c.type_key || '.' || c.task_key))::float8 AS took,
                c.limit_key, k.room
         FROM queue_job c
         CROSS JOIN LATERAL (  -- how many more jobs of its key may start now
             SELECT CASE WHEN c.limit_key IS NOT NULL THEN least(
-                coalesce(c.max_running - (SELECT count(*) FROM queue_job r
-                                          WHERE r.status = 'running'
-                                            AND r.limit_key = c.limit_key), 1 << 30),
-                coalesce(c.rate_count - (SELECT count(*) FROM queue_job r
-                                         WHERE r.limit_key = c.limit_key
-                                           AND r.started_at > now()
-                                               - make_interval(secs => c.rate_window)),
-                         1 << 30))
+                coalesce(c.max_running - coalesce(
+                    (SELECT ru.n FROM running ru WHERE ru.limit_key = c.limit_key), 0), 1 << 30),
+                coalesce(c.rate_count - coalesce(
+                    (SELECT st.n FROM started st WHERE st.limit_key = c.limit_key), 0), 1 << 30))
             END AS room
         ) k
         WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= now())

@@ -37,8 +37,8 @@ ALTER TABLE queue_job ADD COLUMN max_running INTEGER;
 ALTER TABLE queue_job ADD COLUMN rate_count INTEGER;
 ALTER TABLE queue_job ADD COLUMN rate_window REAL;
 CREATE INDEX queue_job_limited ON queue_job (limit_key) WHERE status = 'running';
-CREATE INDEX queue_job_key_started ON queue_job (limit_key, started_at)
-    WHERE limit_key IS NOT NULL;
+CREATE INDEX queue_job_rate_started ON queue_job (started_at)
+    WHERE rate_count IS NOT NULL;
 
 -- Waiting for any end: a job parked until the job in parked_on ends, however it ends
 -- (a dependency with on_failure = 'continue', a parent waiting for the children it
