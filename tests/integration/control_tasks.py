@@ -113,3 +113,9 @@ def solo(path: str, tenant: str, n: int = 0, seconds: float = 0.0) -> None:
     mark(path, f"start {n} {os.getpid()}")
     time.sleep(seconds)
     mark(path, f"end {n} {os.getpid()}")
+
+
+@task(type_key="ct", limit_key="tenant", rate_limit="2/h")
+def paced(path: str, tenant: str, n: int = 0) -> None:
+    """At most two starts an hour per tenant."""
+    mark(path, f"paced {tenant} {n}")

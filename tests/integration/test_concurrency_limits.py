@@ -125,3 +125,25 @@ def test_show_limits(target: StoreTarget, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "tenant=shown" in done.stdout and "1/1" in done.stdout and "w1" in done.stdout
     store.close()
+
+
+def test_a_rate_limit_caps_the_starts_per_window(store: Store, tmp_path: Path) -> None:
+    import threading
+
+    out = str(tmp_path / "out")
+    jobs = post_many(
+        [(ct.paced, {"path": out, "tenant": "a", "n": n}) for n in range(4)]
+        + [(ct.paced, {"path": out, "tenant": "b", "n": 9})],
+        store=store,
+    )
+    worker = Worker(store, lease=5, poll=0.05, tasks=["ct.paced"])
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: len(ct.lines(out)) == 3, 30, "two of a and the one of b")
+        worker.stopping.wait(1.0)  # many claims later, a's other two still wait
+    finally:
+        worker.stop(now=True)
+        thread.join(20)
+    assert sorted(ct.lines(out)) == ["paced a 0", "paced a 1", "paced b 9"]
+    assert [store.jobs.get(j.id).status for j in jobs[2:4]] == ["waiting", "waiting"]
