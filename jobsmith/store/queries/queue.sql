@@ -111,10 +111,10 @@ WHERE type_key = :type_key AND task_key = :task_key
 WITH free AS (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
-), running AS (  -- concurrency keys with running jobs
+), running AS MATERIALIZED (  -- concurrency keys with running jobs
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE status = 'running' AND limit_key IS NOT NULL GROUP BY limit_key
-), started AS (  -- rate-limited keys: jobs started within their window
+), started AS MATERIALIZED (  -- rate-limited keys: jobs started within their window
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE rate_count IS NOT NULL AND started_at > :now - rate_window GROUP BY limit_key
 ), candidates AS (

@@ -93,10 +93,10 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-    WITH running AS (  -- concurrency keys with running jobs
+    WITH running AS MATERIALIZED (  -- concurrency keys with running jobs
         SELECT r.limit_key, count(*) AS n FROM queue_job r
         WHERE r.status = 'running' AND r.limit_key IS NOT NULL GROUP BY r.limit_key
-    ), started AS (  -- rate-limited keys: jobs started within their window
+    ), started AS MATERIALIZED (  -- rate-limited keys: jobs started within their window
         SELECT r.limit_key, count(*) AS n FROM queue_job r
         WHERE r.rate_count IS NOT NULL
           AND r.started_at > now() - make_interval(secs => r.rate_window)
