@@ -220,7 +220,7 @@ class Task(Generic[P, R]):
         run_after, unique_key, unique_for, connection) go with a mapping of arguments,
         ``foo.post({"file_path": "x"}, priority=5)``, or typed through
         ``foo.options(priority=5).post(file_path="x")``; ``foo.post(file_path="x",
-        priority=5)`` works too, unchecked."""
+        priority=5)`` still runs, but type checkers report it."""
         options = {name: kwargs.pop(name) for name in POST_OPTIONS if name in kwargs}
         return self.options(**options).post(*args, **kwargs)
 
