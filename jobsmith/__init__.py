@@ -43,6 +43,15 @@ if TYPE_CHECKING:
     from jobsmith.cli.manager import Manager
     from jobsmith.environments import Environments
     from jobsmith.process import ProcessResult, run_process
+    from jobsmith.queue.cancellation import Cancellation
+    from jobsmith.queue.controls import cancel, retry
+    from jobsmith.queue.execute import current_job
+    from jobsmith.queue.flows import post_job
+    from jobsmith.queue.jobmaster import JobMaster
+    from jobsmith.queue.plugins import parse_arguments, register_job
+    from jobsmith.queue.posting import post, post_many
+    from jobsmith.queue.registry import Dependency, Registry, same, task
+    from jobsmith.queue.worker import Worker
     from jobsmith.schedule.job import Job
     from jobsmith.schedule.scheduler import Scheduler
     from jobsmith.smtp import SmtpSettings, send_email
@@ -84,6 +93,10 @@ _LAZY = {
     "post_job": "jobsmith.queue.flows",
     "register_job": "jobsmith.queue.plugins",
     "parse_arguments": "jobsmith.queue.plugins",
+    "cancel": "jobsmith.queue.controls",
+    "retry": "jobsmith.queue.controls",
+    "current_job": "jobsmith.queue.execute",
+    "Cancellation": "jobsmith.queue.cancellation",
 }
 
 
@@ -136,6 +149,10 @@ __all__ = [
     "post_job",
     "register_job",
     "parse_arguments",
+    "cancel",
+    "retry",
+    "current_job",
+    "Cancellation",
     # errors
     "JobsmithError",
     "ConfigError",

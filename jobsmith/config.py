@@ -46,6 +46,7 @@ KNOWN_SECTIONS = (
     "smtp",
     "imports",
     "scheduler",
+    "flows",  # jobrunner's plugin folder (flows/*/*/*.py), see jobsmith.queue.plugins
 )
 """The top-level sections of ``jobsmith.yml``; any other is an error."""
 BACKEND_KEYS = ("type", "url", "connection string", "connection_string", "path", "schema")

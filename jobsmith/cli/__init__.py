@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES = (
     "jobsmith.cli.runs",
     "jobsmith.cli.queue",
+    "jobsmith.cli.controls",
     "jobsmith.cli.environments",
     "jobsmith.cli.schedule",
     "jobsmith.cli.runner",

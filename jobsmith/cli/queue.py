@@ -283,6 +283,18 @@ def _process_units(text: str | None) -> int | None:
     show_default=True,
     help="Seconds running jobs may finish after SIGTERM before they are given back.",
 )
+@click.option(
+    "--cancel-grace",
+    default=3.0,
+    show_default=True,
+    help="Seconds a job asked to cancel may stop by itself before it is interrupted.",
+)
+@click.option(
+    "--retention",
+    metavar="AGE",
+    envvar="JOBSMITH_RETENTION",
+    help="Prune finished jobs and run-log rows older than AGE (30d, 12h …) every 5 minutes.",
+)
 @click.option("--burst", is_flag=True, help="Stop when no job this worker can run is waiting.")
 @click.option(
     "--batch",
@@ -308,11 +320,14 @@ def worker(
     tasks: tuple[str, ...],
     lease: float,
     grace: float,
+    cancel_grace: float,
+    retention: str | None,
     burst: bool,
     batch: int,
     home_dir: str | None,
 ) -> None:
     """Run queued jobs until stopped (SIGTERM/Ctrl-C: finish running jobs, then exit)."""
+    from jobsmith.queue.controls import parse_age
     from jobsmith.queue.worker import Worker
 
     import_task_modules(ctx, modules)
@@ -326,6 +341,8 @@ def worker(
         "system_units": _process_units(process_units),
         "lease": lease,
         "grace": grace,
+        "cancel_grace": cancel_grace,
+        "retention": None if retention is None else parse_age(retention, "--retention"),
         "queues": queues or None,
         "tasks": tasks or None,
         "burst": burst,
@@ -367,10 +384,15 @@ def worker(
 @click.option("-n", "--limit", default=30, show_default=True, help="How many jobs to list.")
 @pass_context
 def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None:
-    """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job."""
+    """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job;
+    `show limits` who holds each concurrency key's slots."""
     store = ctx.store()
     if what is None:
         _show_counts(store)
+    elif what == "limits":
+        from jobsmith.cli.controls import show_limits
+
+        show_limits(store)
     elif what.isdigit():
         _show_job(store, int(what))
     else:
@@ -384,6 +406,8 @@ def _show_counts(store: Any) -> None:
     counts: dict[str, dict[str, int]] = {}
     for type_key, task_key, status, n in store.jobs.counts():
         counts.setdefault(f"{type_key}.{task_key}", {})[status] = n
+    for paused in store.controls.paused():
+        console.print(f"[magenta]paused[/] {paused.kind} {paused.name} since {when(paused.since)}")
     if not counts:
         console.print("The queue is empty.")
         return
@@ -468,6 +492,11 @@ def _show_job(store: Any, job_id: int) -> None:
         console.print(f"held by {job.worker} until {when(job.lease_until)}")
     if (job.type_key, job.task_key) == ("jobsmith", "flow"):
         _show_flow_state(store, job.id)
+    unique_key = store.controls.unique_key(job_id)
+    if unique_key is not None:
+        console.print(f"unique key {unique_key!r}", highlight=False)
+    if job.cancel_requested and job.status == "running":
+        console.print("[red]cancel requested[/]: its worker is stopping it")
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
     if job.run_after and job.status == JobState.WAITING:

@@ -100,8 +100,8 @@ def cancel_job(store: Store, job_id: int) -> str:
     return store.jobs.cancel(job_id)
 
 
-def retry_job(store: Store, job_id: int) -> int:
-    """Run a failed (or cancelled) job again."""
+def retry_job(store: Store, job_id: int) -> str:
+    """As ``jobsmith retry``: a failed or cancelled job runs again (its status now)."""
     from jobsmith.queue.controls import retry_job as retry
 
     return retry(store, job_id)

@@ -35,7 +35,7 @@ STATIC = Path(__file__).parent / "static"
 
 def status_of(exc: Exception) -> int:
     """The HTTP status an error answers with."""
-    from jobsmith.queue.controls import ControlError
+    from jobsmith.queue.controls import RetryError
 
     if isinstance(exc, HTTPException):
         return exc.status_code
@@ -43,7 +43,7 @@ def status_of(exc: Exception) -> int:
         return 403
     if isinstance(exc, NotFoundError | LookupError):
         return 404
-    if isinstance(exc, ControlError):
+    if isinstance(exc, RetryError):
         return 409
     if isinstance(exc, ParameterError):
         return 422

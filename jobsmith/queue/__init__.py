@@ -16,6 +16,8 @@ See docs/queue.md.
 from __future__ import annotations
 
 from jobsmith.queue.arguments import ALL, ArgumentError
+from jobsmith.queue.cancellation import Cancellation
+from jobsmith.queue.controls import RetryError, cancel, retry, retry_job
 from jobsmith.queue.execute import JobContext, current_job
 from jobsmith.queue.flows import post_job
 from jobsmith.queue.interrupt import JobCancelled, JobInterrupt, JobTimeout, WorkerStopping
@@ -38,6 +40,11 @@ from jobsmith.queue.worker import Worker, WorkerStats, run_worker, system_proces
 __all__ = [
     "ALL",
     "ArgumentError",
+    "Cancellation",
+    "RetryError",
+    "cancel",
+    "retry",
+    "retry_job",
     "Dependency",
     "JobCancelled",
     "JobContext",

@@ -1,31 +1,133 @@
-"""Steering jobs that are queued or ended: run a failed job again.
+"""Controls over posted jobs: cancel, retry (and the other queue controls' entry points).
 
-(Minimal version for the dashboard; the queue-controls work extends this module.)
+::
+
+    job = report.post(day="mon")
+    job.cancel()                  # or jobsmith.cancel(job.id), `jobsmith cancel ID`
+    job.retry()                   # a failed or cancelled job runs again: `jobsmith retry ID`
+
+A cancel is stored with the job, so it holds across restarts of workers and of the
+database: a waiting, parked or retrying job is cancelled at once; a running one is asked
+to stop (``jobsmith.current_job().cancelled``) and interrupted after its worker's
+``cancel_grace``. A retry puts the job back to waiting as a new attempt; its earlier
+attempts stay in the run log.
+
+Retention: :func:`prune` (``jobsmith prune --older-than 30d``, and every worker started
+with ``retention=``) deletes finished jobs and run-log rows older than an age, in small
+batches, keeping completed jobs that a registered task's dependency still counts as fresh.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
 from jobsmith.errors import JobsmithError
+from jobsmith.queue.registry import Registry
+from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
+from jobsmith.store.controls import Pruned, RetryError
+
+log = logging.getLogger("jobsmith.retention")
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-class ControlError(JobsmithError):
-    """A job cannot be steered that way in its current state."""
+def cancel(job_id: int, *, store: Store | None = None) -> str:
+    """Cancel a job: ``"cancelled"`` (it had not started), ``"requested"`` (it runs: its
+    worker was asked to stop it) or ``"ended"`` (it had already ended)."""
+    with _given_or_configured(store) as target:
+        return target.jobs.cancel(job_id)
 
 
-def retry_job(store: Store, job_id: int) -> int:
-    """Run a failed (or cancelled) job again: it waits in the queue as if new and a
-    worker claims it; its earlier attempts stay in the run log. Returns the job id.
-    Raises :class:`~jobsmith.errors.NotFoundError` for an unknown id and
-    :class:`ControlError` when the job has not ended that way or an identical job is active."""
-    try:
-        twin = store.jobs.retry(job_id)
-    except ValueError as exc:
-        raise ControlError(
-            f"job {job_id} is {exc}: only a failed or cancelled job can run again"
-        ) from None
-    if twin is not None:
-        raise ControlError(
-            f"job {job_id} cannot run again while the identical job {twin} is active"
+def retry_job(store: Store, job_id: int) -> str:
+    """Run a failed or cancelled job again as a new attempt; returns its status
+    (``"waiting"``). :class:`RetryError` names the status of a job that cannot be
+    retried."""
+    return store.controls.retry(job_id)
+
+
+def retry(job_id: int, *, store: Store | None = None) -> str:
+    """:func:`retry_job` on the configured store (or ``store``)."""
+    with _given_or_configured(store) as target:
+        return retry_job(target, job_id)
+
+
+def parse_age(text: str | float | timedelta, what: str = "--older-than") -> float:
+    """An age in seconds from ``30d``, ``12h``, ``90m``, ``45s``, ``2w``, a number of
+    seconds, or a timedelta; a clear error otherwise."""
+    if isinstance(text, timedelta):
+        return text.total_seconds()
+    if isinstance(text, int | float):
+        return float(text)
+    match = _AGE.match(text)
+    if match is None:
+        raise JobsmithError(
+            f"{what} {text!r}: expected a number and a unit (s, m, h, d, w), e.g. 30d or 12h"
         )
-    return job_id
+    return float(match.group(1)) * _UNIT[match.group(2)]
+
+
+def dependency_windows(registry: Registry | None = None) -> dict[str, float]:
+    """Seconds within which each task's completed jobs still satisfy some dependency of
+    a registered task (the longest window per task)."""
+    windows: dict[str, float] = {}
+    for task in registry if registry is not None else default_registry:
+        for dependency in task.dependencies:
+            seconds = dependency.hours * 3600
+            windows[dependency.name] = max(windows.get(dependency.name, 0.0), seconds)
+    return windows
+
+
+def prune(
+    store: Store,
+    older_than: str | float | timedelta,
+    *,
+    registry: Registry | None = None,
+    batch: int = 500,
+    max_batches: int | None = None,
+) -> Pruned:
+    """Delete finished jobs and run-log rows older than ``older_than`` (``"30d"``, seconds
+    or a timedelta) in batches, keeping completed jobs a registered dependency still
+    counts; logs and returns the counts."""
+    age = parse_age(older_than)
+    found = store.controls.prune(
+        age, keep=dependency_windows(registry), batch=batch, max_batches=max_batches
+    )
+    if found.jobs or found.runs:
+        log.info(
+            "Pruned %d finished job(s) and %d run-log job run(s) older than %s",
+            found.jobs,
+            found.runs,
+            timedelta(seconds=age),
+        )
+    return found
+
+
+@contextmanager
+def _given_or_configured(store: Store | None) -> Iterator[Store]:
+    """The store given, else the one the settings name, opened for this call and closed
+    after it (a call without a store is an edge)."""
+    if store is not None:
+        yield store
+        return
+    from jobsmith.store import open_store
+
+    with open_store() as opened:
+        yield opened
+
+
+__all__ = [
+    "Pruned",
+    "RetryError",
+    "cancel",
+    "dependency_windows",
+    "parse_age",
+    "prune",
+    "retry",
+    "retry_job",
+]

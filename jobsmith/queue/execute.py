@@ -18,36 +18,52 @@ import contextvars
 import logging
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jobsmith.errors import JobsmithError
 from jobsmith.params import MASK, display_value, is_secret_name
 from jobsmith.queue.arguments import ArgumentError
+from jobsmith.queue.asyncrun import EventLoopThread
 from jobsmith.queue.builtins import find_task
+from jobsmith.queue.cancellation import Cancellation
 from jobsmith.queue.interrupt import (
     Interrupts,
     JobCancelled,
     JobInterrupt,
+    JobParked,
     JobTimeout,
     WorkerStopping,
 )
 from jobsmith.queue.registry import Dependency, Registry, Task
 from jobsmith.states import JobState
 from jobsmith.store import Store
-from jobsmith.store.jobs import Claimed, NewJob, Outcome, transient_errors
+from jobsmith.store.controls import JobOutcome
+from jobsmith.store.jobs import (
+    ACTIVE,
+    Claimed,
+    NewJob,
+    Outcome,
+    epoch_datetime,
+    transient_errors,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from jobsmith.queue.posting import PostedJob
+
 log = logging.getLogger("jobsmith.queue")
 
 MAX_ERROR = 4000
+CHILD_KEY_FOR = 30 * 86400.0  # a child's key names it to its parent for this long
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """The job whose code is running (see :func:`current_job`)."""
+    """The job whose code is running (see :func:`current_job`). ``cancelled`` turns True
+    once someone asked to cancel the job: stop cleanly, or be interrupted after the
+    worker's ``cancel_grace``."""
 
     store: Store
     id: int
@@ -55,6 +71,48 @@ class JobContext:
     attempt: int
     token: str
     environment: str
+    cancellation: Cancellation = field(default_factory=Cancellation, compare=False)
+    children: list[int] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancellation.is_set()
+
+    def post(
+        self,
+        task: Task[Any, Any] | str,
+        arguments: Mapping[str, Any] | None = None,
+        /,
+        **options: Any,
+    ) -> PostedJob:
+        """Post a child job of this one (``wait_for_children`` waits for them). When the
+        job runs again after waiting, the same calls return the same children."""
+        from jobsmith.queue.posting import PostedJob, post
+
+        key = f"child:{self.id}:{len(self.children)}"
+        existing = self.store.controls.holder(key)
+        if existing is not None:
+            record = self.store.jobs.get(existing)
+            self.children.append(existing)
+            found = (record.arguments, record.priority, record.status)
+            return PostedJob(existing, record.name, *found, False, self.store)
+        posted = post(
+            task, arguments, store=self.store, unique_key=key, unique_for=CHILD_KEY_FOR, **options
+        )
+        self.children.append(posted.id)
+        return posted
+
+    def wait_for_children(self) -> list[JobOutcome]:
+        """The children's outcomes once every one has ended (however). Until then the job
+        is parked (it stops here, using no worker) and runs again from the start when the
+        next one ends; its ``post`` calls then find the children it posted."""
+        while True:
+            outcomes = self.store.controls.outcomes(self.children)
+            active = [o for o in outcomes if o.status in ACTIVE]
+            if not active:
+                return outcomes
+            if self.store.controls.park_until_ended(self.id, self.token, active[0].id):
+                raise JobParked(active[0].id)
 
 
 _current: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar(
@@ -93,6 +151,7 @@ class JobExecutor:
         self.interrupts = interrupts
         self.environment = environment
         self.transient = transient_errors()
+        self.event_loop = EventLoopThread()
 
     def run(self, job: Claimed) -> Result:
         """Run one claimed job; whatever goes wrong becomes its failure, never the slot's."""
@@ -139,17 +198,23 @@ class JobExecutor:
             self.store, job.id, job.name, job.attempts, job.token, self.environment
         )
         reset = _current.set(context)
-        self.interrupts.begin(job.id, deadline)
+        self.interrupts.begin(job.id, deadline, context.cancellation)
         error: str | None = None
         try:
             try:
-                task.function(**kwargs)
+                self._invoke(task, kwargs, context)
             finally:
                 self.interrupts.end(job.id)
                 _current.reset(reset)
             status = JobState.COMPLETED
+            if context.cancelled:  # it saw the request and stopped by itself
+                status = JobState.CANCELLED
+                error = "cancelled while running (it stopped on request)"
         except WorkerStopping:
             return Released()
+        except JobParked as parked:
+            log.info("Job %s (%s) waits for job %s", job.id, job.name, parked.on)
+            return Parked(parked.on)
         except JobCancelled:
             status, error = JobState.CANCELLED, "cancelled while running"
         except JobTimeout:
@@ -164,6 +229,19 @@ class JobExecutor:
             outcome.status = JobState.WAITING
             outcome.run_after = outcome.ended + task.retry.wait(job.attempts)
         return outcome
+
+    def _invoke(self, task: Task, kwargs: Mapping[str, Any], context: JobContext) -> Any:
+        """Call the task's function: injected parameters added, an ``async def`` task
+        awaited on the worker's event loop."""
+        if task.injected:
+            kwargs = {**kwargs, **dict.fromkeys(task.injected, context.cancellation)}
+        if task.is_async:
+            return self.event_loop.run(task.function, kwargs)
+        return task.function(**kwargs)
+
+    def close(self) -> None:
+        """Stop the event loop of async tasks (if one was started)."""
+        self.event_loop.close()
 
     # -- write_all --------------------------------------------------------------------------
     def _fan_out(
@@ -196,28 +274,42 @@ class JobExecutor:
                 return self._failed(job, started, str(exc))
             if missing is None:
                 return None
-            if self.store.jobs.park(job, missing):
-                log.info("Job %s (%s) waits for dependency job %s", job.id, job.name, missing)
-                return Parked(missing)
-            log.debug("dependency job %s ended meanwhile (try %d)", missing, attempt + 1)
+            on, any_end = missing
+            if self._park(job, on, any_end):
+                log.info("Job %s (%s) waits for dependency job %s", job.id, job.name, on)
+                return Parked(on)
+            log.debug("dependency job %s ended meanwhile (try %d)", on, attempt + 1)
         return None
 
-    def _missing_dependency(self, task: Task, job: Claimed) -> int | None:
+    def _park(self, job: Claimed, on: int, any_end: bool) -> bool:
+        """Park until job ``on`` ends: completed (else the job fails), or ``any_end``."""
+        if any_end:
+            return self.store.controls.park_until_ended(job.id, job.token, on)
+        return self.store.jobs.park(job, on)
+
+    def _missing_dependency(self, task: Task, job: Claimed) -> tuple[int, bool] | None:
         """The id of the first dependency job still to run (posted if need be), or None.
 
         A dependency is met by a job of its task that completed within its window with
         arguments that include the dependency's (``same`` ones copied from this job). If
-        none did, this job waits for an active one that will, or for a new one."""
+        none did, this job waits for an active one that will, or for a new one. A
+        dependency with ``on_failure="continue"`` is met by a job that ended in any way;
+        the second value says so."""
         now = time.time()
         for dep in task.dependencies:
             target = self._dependency_task(dep)
             wanted = dep.arguments_for(job.arguments)
             since = now - dep.hours * 3600
+            any_end = dep.on_failure == "continue"
             if self.store.jobs.completed_since(target.type_key, target.task_key, wanted, since):
+                continue
+            if any_end and self.store.controls.ended_including(
+                target.type_key, target.task_key, wanted, epoch_datetime(since)
+            ):
                 continue
             active = self.store.jobs.active_including(target.type_key, target.task_key, wanted)
             if active is not None:
-                return active
+                return active, any_end
             try:
                 arguments = target.arguments.check(wanted)
             except ArgumentError as exc:
@@ -233,7 +325,7 @@ class JobExecutor:
                     True,
                 )
             )
-            return posted.id
+            return posted.id, any_end
         return None
 
     def _dependency_task(self, dep: Dependency) -> Task:

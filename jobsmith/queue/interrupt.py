@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from jobsmith.queue.cancellation import Cancellation
 
 
 class JobInterrupt(BaseException):  # a control-flow signal, like KeyboardInterrupt
@@ -25,6 +27,15 @@ class JobCancelled(JobInterrupt):
     """The job was cancelled."""
 
 
+class JobParked(JobInterrupt):
+    """The job parked itself until job ``on`` ends (its children: see
+    ``JobContext.wait_for_children``); the worker moves on."""
+
+    def __init__(self, on: int) -> None:
+        super().__init__(f"parked until job {on} ends")
+        self.on = on
+
+
 class WorkerStopping(JobInterrupt):
     """The worker is shutting down; the job is given back to the queue."""
 
@@ -37,6 +48,8 @@ class Running:
     thread_id: int
     deadline: float | None
     interrupted: type[JobInterrupt] | None = None
+    cancellation: Cancellation = field(default_factory=Cancellation)
+    cancel_deadline: float | None = None
 
 
 class Interrupts:
@@ -47,9 +60,40 @@ class Interrupts:
         self._lock = threading.Lock()
         self._running: dict[int, Running] = {}
 
-    def begin(self, job_id: int, deadline: float | None) -> None:
+    def begin(
+        self, job_id: int, deadline: float | None, cancellation: Cancellation | None = None
+    ) -> None:
         with self._lock:
-            self._running[job_id] = Running(job_id, threading.get_ident(), deadline)
+            self._running[job_id] = Running(
+                job_id,
+                threading.get_ident(),
+                deadline,
+                None,
+                cancellation if cancellation is not None else Cancellation(),
+            )
+
+    def ask_to_cancel(self, job_id: int, deadline: float) -> bool:
+        """Set the job's cancellation (its code may stop by itself); it is interrupted
+        once ``deadline`` passed (see :meth:`cancel_overdue`). False when it is not
+        running here or was asked already."""
+        with self._lock:
+            running = self._running.get(job_id)
+            if running is None or running.cancel_deadline is not None:
+                return False
+            running.cancel_deadline = deadline
+            running.cancellation.set()
+        return True
+
+    def cancel_overdue(self, now: float) -> list[int]:
+        """Jobs asked to cancel whose grace period ended, not interrupted yet."""
+        with self._lock:
+            return [
+                r.job_id
+                for r in self._running.values()
+                if r.cancel_deadline is not None
+                and r.cancel_deadline <= now
+                and r.interrupted is None
+            ]
 
     def end(self, job_id: int) -> type[JobInterrupt] | None:
         """Close the guard; returns the interrupt sent, if any (and clears it if it is

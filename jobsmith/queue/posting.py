@@ -17,9 +17,10 @@ queueing a duplicate; ``unique=False`` queues it anyway.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
@@ -27,7 +28,8 @@ from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
-from jobsmith.store.jobs import NewJob
+from jobsmith.store.controls import ControlRepository, seconds
+from jobsmith.store.jobs import JobRepository, NewJob
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,6 +45,19 @@ class PostedJob:
     priority: int
     status: str
     created: bool
+    store: Store | None = field(default=None, repr=False, compare=False)
+
+    def cancel(self) -> str:
+        """Cancel this job (see :func:`jobsmith.queue.controls.cancel`)."""
+        from jobsmith.queue.controls import cancel
+
+        return cancel(self.id, store=self.store)
+
+    def retry(self) -> str:
+        """Run this failed or cancelled job again (see :func:`~jobsmith.queue.controls.retry`)."""
+        from jobsmith.queue.controls import retry
+
+        return retry(self.id, store=self.store)
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,9 @@ class _Target:
     process_units: int
     queue: str
     unique: bool
+    unique_key: str | None = None
+    unique_for: float | timedelta | None = None
+    task: Task | None = None
 
 
 def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
@@ -96,6 +114,9 @@ def post(
     queue: str | None = None,
     run_after: datetime | None = None,
     registry: Registry | None = None,
+    unique_key: str | None = None,
+    unique_for: float | timedelta | None = None,
+    connection: Any = None,
 ) -> PostedJob:
     """Queue one job of ``task`` (a :class:`Task` or ``"type_key.task_key"``).
 
@@ -103,13 +124,36 @@ def post(
     store; ``unique`` to the task's (True); ``run_after`` holds the job back until then.
     Raises :class:`~jobsmith.queue.arguments.ArgumentError` (nothing queued) when the
     arguments do not fit. Inside ``store.connector.transaction()`` it joins that
-    transaction.
+    transaction. ``unique_key`` (default: the task's, a format string over the arguments)
+    returns the job holding that key while it is waiting, running or parked, or completed
+    within ``unique_for`` (seconds or a timedelta), instead of queueing another.
+    ``connection`` (an open ``sqlite3`` or psycopg connection, or an SQLAlchemy
+    ``Connection``/``Session``, to the store's database) writes the job in the caller's
+    own transaction: it exists once that commits, and not at all if it rolls back.
     """
     assert store is not None  # given, or the settings' (_settings_store_if_none)
     target = _target(task, store, registry or default_registry)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
-    result = store.jobs.insert(job)
-    return _posted(target, job, result.id, result.status, result.created)
+    key = _unique_key(target, job, unique_key)
+    window = seconds(target.unique_for if unique_for is None else unique_for)
+    limited = target.task is not None and target.task.limited
+    with _writers(store, connection) as (jobs, controls), _joined(controls, limited):
+        keyed = key is not None
+        result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)
+        _set_limits(controls, [(target, job, result.id, result.created)])
+    return _posted(target, job, result.id, result.status, result.created, store)
+
+
+@contextmanager
+def _writers(store: Store, connection: Any) -> Iterator[tuple[JobRepository, ControlRepository]]:
+    """The store's repositories, or the same over the caller's connection."""
+    if connection is None:
+        yield store.jobs, store.controls
+        return
+    from jobsmith.store.borrowed import borrow
+
+    with borrow(connection, store.dialect, store.schema) as borrowed:
+        yield borrowed.jobs, borrowed.controls
 
 
 @_settings_store_if_none
@@ -133,9 +177,12 @@ def post_many(
             targets[key] = _target(task, store, registry or default_registry)
         target = targets[key]
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
-    results = store.jobs.insert_many([job for _, job in pairs])
+    with _joined(store.controls, any(t.task and t.task.limited for t in targets.values())):
+        results = store.jobs.insert_many([job for _, job in pairs])
+        made = [(t, j, r.id, r.created) for (t, j), r in zip(pairs, results, strict=True)]
+        _set_limits(store.controls, made)
     return [
-        _posted(target, job, r.id, r.status, r.created)
+        _posted(target, job, r.id, r.status, r.created, store)
         for (target, job), r in zip(pairs, results, strict=True)
     ]
 
@@ -182,15 +229,43 @@ def _priority(target: _Target, priority: Any) -> int:
     return priority
 
 
-def _posted(target: _Target, job: NewJob, job_id: int, status: str, created: bool) -> PostedJob:
-    return PostedJob(
-        job_id,
-        target.name,
-        job.arguments,
-        job.priority,
-        status,
-        created,
-    )
+def _joined(controls: ControlRepository, needed: bool) -> AbstractContextManager[None]:
+    """One transaction for the post and its limit (only when there is a limit to set)."""
+    return controls.db.transaction() if needed else nullcontext()
+
+
+def _set_limits(
+    controls: ControlRepository, posted: Iterable[tuple[_Target, NewJob, int, bool]]
+) -> None:
+    """Give new jobs of limited tasks their concurrency key and limit."""
+    limits = []
+    for target, job, job_id, created in posted:
+        limit = target.task.limit_for(job.arguments) if target.task and created else None
+        if limit is not None:
+            limits.append((job_id, limit))
+    if limits:
+        controls.set_limits(limits)
+
+
+def _unique_key(target: _Target, job: NewJob, given: str | None) -> str | None:
+    """The job's unique key: the one given, else the task's formatted with the arguments."""
+    if given is not None:
+        return str(given)
+    if target.unique_key is None:
+        return None
+    try:
+        return target.unique_key.format(**job.arguments)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ArgumentError(
+            f"task {target.name}: unique_key {target.unique_key!r} cannot be filled from the "
+            f"arguments {sorted(job.arguments)}: {exc!r}"
+        ) from None
+
+
+def _posted(
+    target: _Target, job: NewJob, job_id: int, status: str, created: bool, store: Store
+) -> PostedJob:
+    return PostedJob(job_id, target.name, job.arguments, job.priority, status, created, store)
 
 
 def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
@@ -208,6 +283,9 @@ def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
             found.process_units,
             found.queue,
             found.unique,
+            found.unique_key,
+            found.unique_for,
+            found,
         )
     return _published_target(str(task), store, registry)
 

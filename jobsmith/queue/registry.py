@@ -19,20 +19,28 @@ is ``"type_key.task_key"``. :class:`Registry` is a plain object: ``@task`` recor
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from jobsmith.errors import JobsmithError
-from jobsmith.queue.arguments import Arguments, parameters_of
+from jobsmith.queue.arguments import ArgumentError, Arguments, parameters_of
+from jobsmith.queue.cancellation import is_cancellation_hint
+from jobsmith.store.controls import Limit
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from jobsmith.queue.posting import PostedJob
     from jobsmith.store import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MIN_HOURS = 2 / 60
 MAX_HOURS = 24 * 30
@@ -67,15 +75,30 @@ class Dependency:
     """Before a job runs, a job of ``task`` with these arguments must have completed
     within the last ``hours`` (JobMaster: between 2 minutes and 30 days; default 30 days).
     Otherwise that job is posted at a higher priority and the dependant is parked until
-    it ends. ``same`` copies the dependant's argument of the same name."""
+    it ends. ``same`` copies the dependant's argument of the same name.
+    ``on_failure="continue"`` accepts any end: a failed or cancelled job of the task within
+    the window meets it too, and the dependant is resumed however that job ends."""
 
-    def __init__(self, _task_: Task | str, _hours_: float | None = None, **arguments: Any):
+    def __init__(
+        self,
+        _task_: Task | str,
+        _hours_: float | None = None,
+        *,
+        on_failure: str = "fail",
+        **arguments: Any,
+    ):
         if not isinstance(_task_, Task | str):
             shown = getattr(_task_, "__qualname__", None) or repr(_task_)
             raise JobsmithError(
                 f"Dependency({shown}): expected a task (a function decorated with @task) or "
                 f"its name 'TYPE.TASK', got {type(_task_).__name__} {shown}"
             )
+        if on_failure not in ("fail", "continue"):
+            raise JobsmithError(
+                f"Dependency({_task_!r}): on_failure must be 'fail' or 'continue', "
+                f"got {on_failure!r}"
+            )
+        self.on_failure = on_failure
         self.task = _task_
         hours = MAX_HOURS if not _hours_ else float(_hours_)
         self.hours = min(max(hours, MIN_HOURS), MAX_HOURS)
@@ -119,13 +142,13 @@ class RetryPolicy:
         return min(self.delay * self.backoff ** max(attempt - 1, 0), self.max_delay)
 
 
-class Task:
+class Task(Generic[P, R]):
     """A registered task. Calling it runs the function here and now; :meth:`post`
-    queues it as a job."""
+    queues it as a job. It keeps the function's signature for type checkers."""
 
     def __init__(
         self,
-        function: Callable[..., Any],
+        function: Callable[P, R],
         *,
         type_key: str,
         task_key: str,
@@ -138,6 +161,11 @@ class Task:
         timeout: float | None = None,
         unique: bool = True,
         kind: str = "QueueTask",
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
+        limit_key: str | None = None,
+        max_running: int | None = None,
+        rate_limit: str | None = None,
     ) -> None:
         if process_units < 0:
             raise JobsmithError(f"task {type_key}.{task_key}: process_units must be >= 0")
@@ -154,8 +182,17 @@ class Task:
         self.timeout = timeout
         self.unique = unique
         self.kind = kind
+        self.unique_key = unique_key
+        self.unique_for = unique_for
+        self.limit_key = limit_key
+        self.max_running = max_running
+        self.rate = None if rate_limit is None else parse_rate(self.name, rate_limit)
         self.help = (function.__doc__ or "").strip() or None
-        self.arguments = Arguments(self.name, parameters_of(function), self.write_all)
+        self.injected = cancellation_parameters(function)
+        declared = parameters_of(_without(function, self.injected))
+        self.arguments = Arguments(self.name, declared, self.write_all)
+        self.is_async = inspect.iscoroutinefunction(function)
+        _check_limit(self.name, limit_key, max_running, rate_limit)
         self.registry: Registry | None = None
         """The registry this task was added to (its ``default_store`` is where it posts)."""
         self._check_same()
@@ -172,12 +209,16 @@ class Task:
                         f"but {self.name} has no parameter '{name}' (it has: {expected})"
                     )
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.function(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<Task {self.name}>"
 
+    @overload
+    def post(self, *args: P.args, **kwargs: P.kwargs) -> PostedJob: ...
+
+    @overload
     def post(
         self,
         arguments: Mapping[str, Any] | None = None,
@@ -188,22 +229,58 @@ class Task:
         unique: bool | None = None,
         queue: str | None = None,
         run_after: datetime | None = None,
-        **keyword_arguments: Any,
-    ) -> PostedJob:
-        """Queue a job of this task: ``foo.post(file_path="x", number=2, priority=5)``
-        (pass a mapping instead when a parameter is called like an option)."""
-        from jobsmith.queue.posting import post
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
+        connection: Any = None,
+    ) -> PostedJob: ...
 
-        values = {**(arguments or {}), **keyword_arguments}
-        return post(
-            self,
-            values,
-            priority=priority,
-            store=store,
-            unique=unique,
-            queue=queue,
-            run_after=run_after,
-        )
+    def post(self, *args: Any, **kwargs: Any) -> PostedJob:
+        """Queue a job of this task: ``foo.post(file_path="x", number=2)``, type-checked
+        against the function's signature. Options (priority, store, unique, queue,
+        run_after, unique_key, unique_for, connection) go with a mapping of arguments,
+        ``foo.post({"file_path": "x"}, priority=5)``, or typed through
+        ``foo.options(priority=5).post(file_path="x")``; ``foo.post(file_path="x",
+        priority=5)`` still runs, but type checkers report it."""
+        options = {name: kwargs.pop(name) for name in POST_OPTIONS if name in kwargs}
+        return self.options(**options).post(*args, **kwargs)
+
+    def options(
+        self,
+        *,
+        priority: int | None = None,
+        store: Store | None = None,
+        unique: bool | None = None,
+        queue: str | None = None,
+        run_after: datetime | None = None,
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
+        connection: Any = None,
+    ) -> Posting[P]:
+        """Posting options for one post: ``foo.options(priority=5).post(file_path="x")``."""
+        chosen = {
+            "priority": priority,
+            "store": store,
+            "unique": unique,
+            "queue": queue,
+            "run_after": run_after,
+            "unique_key": unique_key,
+            "unique_for": unique_for,
+            "connection": connection,
+        }
+        return Posting(self, chosen)
+
+    def values(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """A job's arguments from a call's positional and keyword arguments (a single
+        mapping, or None, positionally is the arguments themselves)."""
+        if len(args) == 1 and (args[0] is None or isinstance(args[0], Mapping)):
+            return {**(args[0] or {}), **kwargs}
+        names = self.arguments.names
+        if len(args) > len(names):
+            raise ArgumentError(
+                f"task {self.name}: {len(args)} positional arguments given, it takes "
+                f"{len(names)} ({', '.join(names)})"
+            )
+        return {**dict(zip(names, args, strict=False)), **kwargs}
 
     def post_many(
         self,
@@ -220,6 +297,22 @@ class Task:
             [(self, a) for a in arguments], priority=priority, store=store, unique=unique
         )
 
+    @property
+    def limited(self) -> bool:
+        return self.max_running is not None or self.rate is not None
+
+    def limit_for(self, arguments: Mapping[str, Any]) -> Limit | None:
+        """The job's concurrency key and limits: ``limit_key`` naming one of the task's
+        parameters gives ``"name=value"`` (shared by every task limited on that argument),
+        another text is the key itself, none the task's name; None when unlimited."""
+        if not self.limited:
+            return None
+        key = self.limit_key or self.name
+        if key in self.arguments.names:
+            key = f"{key}={arguments.get(key)}"
+        count, window = self.rate if self.rate is not None else (None, None)
+        return Limit(key, self.max_running, count, window)
+
     def definition(self) -> dict[str, Any]:
         """What a worker publishes about this task (``queue_task``)."""
         return {
@@ -232,6 +325,90 @@ class Task:
             "queue": self.queue,
             "help": self.help,
         }
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_RATE_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(name: str, text: str) -> tuple[int, float]:
+    """``"100/m"`` (also ``/s``, ``/h``, ``/d``, ``"5/10s"``) as (jobs, window seconds)."""
+    match = _RATE.match(str(text))
+    if match is None or int(match.group(1)) < 1:
+        raise JobsmithError(
+            f"task {name}: rate_limit {text!r}: expected jobs per time, e.g. '100/m', "
+            "'10/s', '5/10s' (units s, m, h, d)"
+        )
+    per = int(match.group(2) or 1) * _RATE_UNIT[match.group(3)]
+    return int(match.group(1)), float(per)
+
+
+def _check_limit(
+    name: str, limit_key: str | None, max_running: int | None, rate_limit: str | None
+) -> None:
+    if limit_key is not None and max_running is None and rate_limit is None:
+        raise JobsmithError(
+            f"task {name}: limit_key={limit_key!r} needs max_running=N or rate_limit='N/m'"
+        )
+    if max_running is not None and (type(max_running) is not int or max_running < 1):
+        raise JobsmithError(
+            f"task {name}: max_running must be a whole number >= 1, got {max_running!r}"
+        )
+
+
+def cancellation_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
+    """The function's parameters the worker fills with the job's :class:`Cancellation`
+    (annotated so); they are not job arguments."""
+    return tuple(
+        p.name
+        for p in inspect.signature(function).parameters.values()
+        if is_cancellation_hint(p.annotation)
+    )
+
+
+def _without(function: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """A copy of ``function`` whose signature lacks ``names`` (their hints are never read)."""
+    if not names or not isinstance(function, types.FunctionType):
+        return function
+    signature = inspect.signature(function)
+    copy = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__qualname__ = function.__qualname__
+    kept = [p for p in signature.parameters.values() if p.name not in names]
+    copy.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    return copy
+
+
+POST_OPTIONS = (
+    "priority",
+    "store",
+    "unique",
+    "queue",
+    "run_after",
+    "unique_key",
+    "unique_for",
+    "connection",
+)
+
+
+class Posting(Generic[P]):
+    """A task with posting options chosen: :meth:`post` takes the task's own arguments,
+    type-checked against its function's signature."""
+
+    def __init__(self, task: Task[P, Any], options: Mapping[str, Any]) -> None:
+        self.task = task
+        self.chosen = dict(options)
+
+    def post(self, *args: P.args, **kwargs: P.kwargs) -> PostedJob:
+        """Queue one job of the task with these options."""
+        from jobsmith.queue.posting import post
+
+        return post(self.task, self.task.values(args, kwargs), **self.chosen)
 
 
 def default_type_key(function: Callable[..., Any]) -> str:
@@ -278,7 +455,7 @@ class Registry:
     def find(self, name: str) -> Task | None:
         return self.tasks.get(name)
 
-    def add(self, task: Task) -> Task:
+    def add(self, task: Task[P, R]) -> Task[P, R]:
         """Register ``task``; re-registering the same function (a reload) replaces it."""
         old = self.tasks.get(task.name)
         if old is not None and _origin(old.function) != _origin(task.function):
@@ -291,7 +468,7 @@ class Registry:
         return task
 
     @overload
-    def task(self, _func: Callable[..., Any], /) -> Task: ...
+    def task(self, _func: Callable[P, R], /) -> Task[P, R]: ...
 
     @overload
     def task(
@@ -312,7 +489,12 @@ class Registry:
         retry_backoff: float = 2.0,
         timeout: float | None = None,
         unique: bool = True,
-    ) -> Callable[[Callable[..., Any]], Task]: ...
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
+        limit_key: str | None = None,
+        max_running: int | None = None,
+        rate_limit: str | None = None,
+    ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
         self,
@@ -332,7 +514,12 @@ class Registry:
         retry_backoff: float = 2.0,
         timeout: float | None = None,
         unique: bool = True,
-    ) -> Task | Callable[[Callable[..., Any]], Task]:
+        unique_key: str | None = None,
+        unique_for: float | timedelta | None = None,
+        limit_key: str | None = None,
+        max_running: int | None = None,
+        rate_limit: str | None = None,
+    ) -> Task[Any, Any] | Callable[[Callable[..., Any]], Task[Any, Any]]:
         """Register a function as a task; use as ``@task`` or ``@task(...)``.
 
         ``process_units`` (``process_limit`` is read as the same) is what one job takes
@@ -341,12 +528,18 @@ class Registry:
         objects; ``priority`` is the default priority (higher runs first);
         ``retries``/``retry_delay``/``retry_backoff`` retry failed attempts;
         ``timeout`` (seconds) fails an attempt that runs longer; ``unique=False`` lets
-        identical jobs queue side by side.
+        identical jobs queue side by side; ``unique_key`` (a text, or a format string
+        over the arguments such as ``"report-{day}"``) makes a post return the job that
+        holds the key while it is active or completed within ``unique_for``;
+        ``max_running`` caps the jobs of one concurrency key running at once, on every
+        worker together (``limit_key`` names the argument whose value is the key, e.g.
+        ``"tenant"``; without it the key is the task), ``rate_limit="100/m"`` caps how
+        many start per time, per key.
         """
         deps = [dependencies] if isinstance(dependencies, Dependency) else list(dependencies or ())
         names = _names(write_all)
 
-        def register(function: Callable[..., Any]) -> Task:
+        def register(function: Callable[..., Any]) -> Task[Any, Any]:
             return self.add(
                 Task(
                     function,
@@ -360,6 +553,11 @@ class Registry:
                     retry=RetryPolicy(retries, retry_delay, retry_backoff),
                     timeout=timeout,
                     unique=unique,
+                    unique_key=unique_key,
+                    unique_for=unique_for,
+                    limit_key=limit_key,
+                    max_running=max_running,
+                    rate_limit=rate_limit,
                 )
             )
 
@@ -398,6 +596,15 @@ registry = Registry()
 """The registry ``@task`` records into."""
 
 
+@overload
+def task(_func: Callable[P, R], /) -> Task[P, R]: ...
+
+
+@overload
+def task(_func: None = None, /, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+
 def task(_func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
-    """Register a function as a task in :data:`registry` (see :meth:`Registry.task`)."""
+    """Register a function as a task in :data:`registry` (see :meth:`Registry.task`); the
+    task keeps the function's signature for type checkers (``foo.post(...)``, ``foo(...)``)."""
     return registry.task(_func, **options)

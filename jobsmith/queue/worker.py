@@ -38,6 +38,7 @@ from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
 from jobsmith.queue.flusher import Flusher, record_until_done
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
+from jobsmith.queue.pauses import PauseFilter
 from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
@@ -53,6 +54,9 @@ BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
 IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
 RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones this often
+PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
+PRUNE_BATCH = 200
+PRUNE_BATCHES = 5
 
 
 def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
@@ -136,6 +140,8 @@ class Worker:
         max_batch: int = 200,
         max_lost: int = 3,
         grace: float = 30.0,
+        cancel_grace: float = 3.0,
+        retention: float | None = None,
         poll: float = 1.0,
         environment: str = "default",
         on_progress: Callable[[Sequence[Outcome]], None] | None = None,
@@ -151,10 +157,13 @@ class Worker:
         self.lease = float(lease)
         self.queues = list(queues) if queues else None
         self.tasks = self._served(tasks)
+        self.pauses = PauseFilter(store, self.queues, self.tasks)
         self.burst = burst
         self.max_batch = max_batch
         self.max_lost = max_lost
         self.grace = grace
+        self.cancel_grace = cancel_grace
+        self.retention = retention
         self.poll = poll
         self.on_progress = on_progress
         user, self.host = who_and_where()
@@ -239,6 +248,7 @@ class Worker:
                 self.flusher.close()
             self.waker.stop()
             monitor.join(5)
+            self.executor.close()
             restore()
             self._unregister()
         log.info("Worker %s stopped: %s", self.name, self.stats)
@@ -323,6 +333,10 @@ class Worker:
         """Hand over the ended attempts and claim the next batch."""
         if self._direct:
             self.store.wakeups.drop_here()
+        served = self.pauses.served()
+        if served.empty:  # everything this worker serves is paused
+            self._flush(pending)
+            return []
         if pending and self.flusher is None:
             ended, jobs = self.store.jobs.finish_and_claim(
                 pending, self.who, **self._claim_options()
@@ -346,8 +360,8 @@ class Worker:
             "limit": limit,
             "system_units": self.system_units,
             "lease": self.lease,
-            "queues": self.queues,
-            "tasks": self.tasks,
+            "queues": self.pauses.served().queues,
+            "tasks": self.pauses.served().tasks,
             "durations": short,
             "budget": BATCH_SECONDS,
         }
@@ -408,7 +422,10 @@ class Worker:
         if now - self._idle_swept >= IDLE_SWEEP:  # idle: hand back dead workers' jobs now
             self._idle_swept = now
             self._sweep()
-        runnable, too_big = self.store.jobs.waiting(self.queues, self.tasks, self.system_units)
+        served = self.pauses.served()
+        if served.empty:  # only paused jobs could be left
+            return True
+        runnable, too_big = self.store.jobs.waiting(served.queues, served.tasks, self.system_units)
         if runnable:
             return False
         if too_big and not self.stats.note:
@@ -452,10 +469,16 @@ class Worker:
         beat = min(max(self.lease / 4, 0.2), 10.0)
         sweep = min(max(self.lease / 2, 0.5), 15.0)
         next_beat = next_sweep = 0.0
+        next_prune = time.time() + PRUNE_EVERY
+        if self.retention is not None:
+            self._prune(self.retention)
         while not self._monitor_done():
             now = time.time()
             for job_id in self.interrupts.overdue(now):
                 self.interrupts.interrupt(job_id, JobTimeout)
+            for job_id in self.interrupts.cancel_overdue(now):
+                log.info("Job %s: still running after its cancel grace; interrupting it", job_id)
+                self.interrupts.interrupt(job_id, JobCancelled)
             if self._stop_deadline is not None and now >= self._stop_deadline:
                 for job_id in self.interrupts.running():
                     self.interrupts.interrupt(job_id, WorkerStopping)
@@ -466,6 +489,9 @@ class Worker:
             if now >= next_sweep:
                 self._sweep()
                 next_sweep = now + sweep
+            if self.retention is not None and now >= next_prune:
+                self._prune(self.retention)
+                next_prune = now + PRUNE_EVERY
             self._renew_now.wait(0.05)
 
     def _monitor_done(self) -> bool:
@@ -497,11 +523,20 @@ class Worker:
         except self.transient as exc:
             log.warning("Heartbeat failed: %s", exc)
             return
+        deadline = time.time() + self.cancel_grace
         for job_id, _token, cancel in held:
-            if cancel and self.interrupts.interrupt(job_id, JobCancelled):
-                log.info("Job %s: cancel requested, interrupting it", job_id)
+            if cancel and self.interrupts.ask_to_cancel(job_id, deadline):
+                log.info(
+                    "Job %s: cancel requested; interrupting it in %gs unless it stops",
+                    job_id,
+                    self.cancel_grace,
+                )
 
     def _sweep(self) -> None:
+        try:
+            self.store.controls.release_ended_waits()
+        except self.transient as exc:
+            log.warning("Could not wake jobs parked until others ended: %s", exc)
         try:
             lost = self.store.jobs.expire(self.max_lost)
             if lost:
@@ -516,6 +551,21 @@ class Worker:
                 self.store.jobs.log_lost(lost, self.who)
         except self.transient as exc:
             log.warning("Could not check for expired leases: %s", exc)
+
+    def _prune(self, older_than: float) -> None:
+        """Retention: a few small batches of old finished jobs and run-log rows."""
+        from jobsmith.queue.controls import prune
+
+        try:
+            prune(
+                self.store,
+                older_than,
+                registry=self.registry,
+                batch=PRUNE_BATCH,
+                max_batches=PRUNE_BATCHES,
+            )
+        except self.transient as exc:
+            log.warning("Could not prune old jobs: %s", exc)
 
     def _cancel_heard(self, job_id: int) -> None:
         self._renew_now.set()

@@ -19,6 +19,7 @@ from jobsmith.config import DEFAULT_SCHEMA, Config
 from jobsmith.errors import StoreError
 from jobsmith.store import migrate
 from jobsmith.store.base import Connector, as_datetime, public_url, utcnow
+from jobsmith.store.controls import ControlRepository
 from jobsmith.store.flows import FlowRepository
 from jobsmith.store.jobs import JobRepository
 from jobsmith.store.runs import JobRunRecord, RunRepository, TaskRunRecord
@@ -59,6 +60,7 @@ class Store:
         self.flows = FlowRepository(connector)
         self.views = ViewRepository(connector)
         self.workers = WorkerRepository(connector)
+        self.controls = ControlRepository(connector)
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}: {self.connector.description}>"

@@ -163,7 +163,7 @@ def test_post_cancel_and_run_again_through_the_api(
     after = api.get(f"/api/jobs/{failing}").json()
     assert after["status"] == "completed"
     assert [r["status"] for r in after["attempt_runs"]] == ["Failed", "Completed"]
-    assert "only a failed or cancelled job can run again" in error_of(
+    assert "only a failed or cancelled job can be retried" in error_of(
         api.post(f"/api/jobs/{failing}/retry", json={}), 409
     )
 

@@ -50,41 +50,6 @@ def test_each_attempt_is_in_the_run_log_with_masked_arguments(store: Store) -> N
     assert dict(task.parameters) == {"message": "kaput", "password": "***"}
 
 
-def test_a_failed_attempt_is_retried_with_backoff_until_it_succeeds(
-    store: Store, tmp_path: Path
-) -> None:
-    out = str(tmp_path / "flaky")
-    job = post("qt.flaky", {"path": out, "fail_times": 2}, store=store)
-    worker = drain(store)
-    assert lines(out) == ["attempt", "attempt", "attempt"]
-    assert (worker.stats.retried, worker.stats.completed) == (2, 1)
-    stored = store.jobs.get(job.id)
-    assert (stored.status, stored.attempts) == ("completed", 3)
-    statuses = [store.runs.get(r).status for r in store.jobs.attempts(job.id)]
-    assert statuses == ["Failed", "Failed", "Completed"]
-
-
-def test_retries_run_out(store: Store, tmp_path: Path) -> None:
-    job = post("qt.flaky", {"path": str(tmp_path / "f"), "fail_times": 9}, store=store)
-    drain(store)
-    stored = store.jobs.get(job.id)
-    assert (stored.status, stored.attempts, stored.error) == (
-        "failed",
-        3,
-        "RuntimeError: failure 3",
-    )
-
-
-def test_a_job_past_its_timeout_is_interrupted_and_failed(store: Store, tmp_path: Path) -> None:
-    out = str(tmp_path / "spin")
-    job = post("qt.spin", {"path": out, "seconds": 10}, store=store)
-    began = time.time()
-    drain(store)
-    assert time.time() - began < 5
-    assert lines(out) == ["start"]  # interrupted before its end
-    assert store.jobs.get(job.id).error == "timed out after 0.3s"
-
-
 def test_write_all_posts_one_job_per_option(store: Store, tmp_path: Path) -> None:
     out = str(tmp_path / "paint")
     post("qt.paint", {"path": out, "color": "ALL"}, store=store)

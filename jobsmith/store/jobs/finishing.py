@@ -96,18 +96,3 @@ class Finishing(Claiming):
         if self.db.fetchone(self.q.job_by_id, {"id": job_id}) is None:
             raise NotFoundError(f"no job with id {job_id} in the queue")
         return "ended"
-
-    def retry(self, job_id: int) -> int | None:
-        """Put a failed or cancelled job back in the queue (waiting, as if new). Returns
-        the id of an active identical job that stops it (nothing changed), else None;
-        raises ValueError naming the status when the job has not failed or been cancelled."""
-        with self.db.transaction():
-            twin = self.db.fetchone(self.q.active_twin_of_job, {"id": job_id})
-            if twin is not None:
-                return int(twin["id"])
-            if self.db.fetchone(self.q.retry_ended_job, {"id": job_id}) is None:
-                row = self.db.fetchone(self.q.job_by_id, {"id": job_id})
-                if row is None:
-                    raise NotFoundError(f"no job with id {job_id} in the queue")
-                raise ValueError(row["status"])
-        return None

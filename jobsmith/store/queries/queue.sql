@@ -109,24 +109,43 @@ WHERE status = 'running' AND host = :host;
 -- process units: the first one always, and after it the following ones only while each
 -- is of a task in :durations (JSON object: task name -> measured seconds per job) and their
 -- measured work stays within :budget seconds (:budget NULL: up to :limit jobs). Each gets a
--- new token and a lease; the attempt is counted. Run inside the claim's write turn.
+-- new token and a lease; the attempt is counted. Jobs of a concurrency key (limit_key)
+-- start only while the key has room: fewer than max_running running and fewer than
+-- rate_count started within rate_window seconds (queue controls, migration 0008). Run
+-- inside the claim's write turn.
 WITH free AS (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
+), running AS MATERIALIZED (  -- concurrency keys with running jobs
+    SELECT limit_key, count(*) AS n FROM queue_job
+    WHERE status = 'running' AND limit_key IS NOT NULL GROUP BY limit_key
+), started AS MATERIALIZED (  -- rate-limited keys: jobs started within their window
+    SELECT limit_key, count(*) AS n FROM queue_job
+    WHERE rate_count IS NOT NULL AND started_at > :now - rate_window GROUP BY limit_key
 ), candidates AS (
     SELECT c.id, c.priority, c.process_units,
            (SELECT d.value FROM json_each(:durations) d
-            WHERE d.key = c.type_key || '.' || c.task_key) AS took
+            WHERE d.key = c.type_key || '.' || c.task_key) AS took,
+           c.limit_key,
+           CASE WHEN c.limit_key IS NOT NULL THEN min(  -- how many more of its key may start
+               coalesce(c.max_running - coalesce(ru.n, 0), 1 << 30),
+               coalesce(c.rate_count - coalesce(st.n, 0), 1 << 30))
+           END AS room
     FROM queue_job c
+    LEFT JOIN running ru ON ru.limit_key = c.limit_key
+    LEFT JOIN started st ON st.limit_key = c.limit_key
     WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
       AND c.process_units <= (SELECT units FROM free)
       AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
       AND (:tasks IS NULL OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+      AND (c.limit_key IS NULL OR room > 0)  -- a full key never holds up other keys
     ORDER BY c.priority DESC, c.id
     LIMIT :limit
 ), walked AS (
     SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
-           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work
+           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work,
+           c.room, row_number() OVER (PARTITION BY c.limit_key
+                                      ORDER BY c.priority DESC, c.id) AS nth
     FROM candidates c
     WINDOW w AS (ORDER BY c.priority DESC, c.id)
 )
@@ -136,7 +155,7 @@ UPDATE queue_job SET status = 'running',
     host = :host, error = NULL
 WHERE status = 'waiting' AND id IN (
     SELECT w.id FROM walked w, free
-    WHERE w.units <= free.units
+    WHERE w.units <= free.units AND (w.room IS NULL OR w.nth <= w.room)
       AND (w.n = 1 OR :budget IS NULL OR (w.unknown = 0 AND w.work <= :budget)))
 RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
           token, cancel_requested;

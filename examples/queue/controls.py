@@ -1,0 +1,108 @@
+"""The queue's controls: unique keys, cancel and retry, posting in your own transaction,
+async tasks, retention. Run it in this folder: `python controls.py` (the store comes from
+JOBSMITH_STORE, jobsmith.yml, or .jobsmith/jobsmith.db)."""
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+
+import jobsmith
+from jobsmith import Dependency, Worker, post_many, same, task
+from jobsmith.queue.controls import prune
+from jobsmith.store import open_store
+
+store = open_store()
+
+
+@task(unique_key="report-{day}", unique_for=timedelta(hours=1))
+def report(day: str) -> None:
+    print(f"report for {day}")
+
+
+@task
+def charge(order: int) -> None:
+    if order < 0:
+        raise ValueError(f"order {order} does not exist")
+    print(f"charged order {order}")
+
+
+@task(limit_key="tenant", max_running=2, rate_limit="100/m")
+def sync(tenant: str, n: int) -> None:
+    """At most two jobs per tenant run at once, and 100 start per minute, on all workers."""
+
+
+@task
+def extract(day: str) -> None:
+    raise RuntimeError(f"no data for {day}")
+
+
+@task(dependencies=[Dependency(extract, 24, on_failure="continue", day=same)])
+def summary(day: str) -> None:
+    print(f"summary for {day}, after extract ended (even though it failed)")
+
+
+@task
+def part(i: int) -> int:
+    return i
+
+
+@task
+def whole(parts: int) -> None:
+    ctx = jobsmith.current_job()
+    for i in range(parts):
+        ctx.post(part, {"i": i})  # children: found again when this job runs again
+    outcomes = ctx.wait_for_children()  # parked until every child ended
+    print(f"children: {[o.status for o in outcomes]}")
+
+
+@task
+async def fetch(url: str) -> None:
+    await asyncio.sleep(0.01)  # awaits on the worker's event loop
+    print(f"fetched {url}")
+
+
+# 1. Keyed unique jobs: one job per key while it waits, runs, or completed within the hour.
+first = report.post(day="monday", store=store)
+again = report.post(day="monday", store=store)
+print(f"unique key: job {again.id} again (created={again.created})")
+
+# 2. Cancel and retry.
+doomed = charge.post(order=1, store=store)
+print(f"cancel: {doomed.cancel()}")  # waiting: cancelled at once
+print(f"retry: {doomed.retry()}")  # a failed or cancelled job runs again
+
+# 3. Posting in your own transaction: no job unless it commits.
+if store.dialect == "sqlite":
+    connection = sqlite3.connect(store.connector.description)
+else:
+    import psycopg
+
+    connection = psycopg.connect(store.url)
+charge.post(order=2, store=store, connection=connection)
+connection.rollback()  # no job
+kept = charge.post(order=3, store=store, connection=connection)
+connection.commit()  # now it is there, and idle workers wake
+connection.close()
+print(f"in my transaction: job {kept.id}")
+
+# Pause a task: workers leave its jobs waiting until it is resumed.
+store.controls.pause("task", "controls.charge")
+store.controls.resume("task", "controls.charge")
+
+# 4. Async tasks run beside sync ones.
+fetch.post(url="https://example.org", store=store)
+
+# 5. Limits per key, dependencies that accept a failure, children.
+post_many(
+    [(sync, {"tenant": t, "n": n}) for t in ("acme", "globex") for n in range(3)], store=store
+)
+summary.post(day="monday", store=store)
+whole.post(parts=3, store=store)
+
+Worker(store, burst=True, lease=2).run()  # run everything that is waiting, then stop
+print(f"report job {first.id}: {store.jobs.get(first.id).status}")
+
+# 6. Retention: finished jobs and run-log rows older than 30 days go, in small batches.
+pruned = prune(store, "30d")
+print(f"pruned {pruned.jobs} jobs, {pruned.runs} runs")
+print(f"within the hour: created={report.post(day='monday', store=store).created}")

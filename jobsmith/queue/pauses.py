@@ -1,0 +1,63 @@
+"""Paused queues and tasks, as a worker sees them.
+
+``jobsmith pause queue Q`` / ``jobsmith pause task T.t`` store a row; every worker reads
+the paused set at most every :data:`REFRESH` seconds and leaves their jobs out of its
+claims (running jobs finish, waiting ones stay). ``resume`` deletes the row. The claim
+itself is unchanged: a worker narrows the queues and tasks it asks for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jobsmith.store import Store
+
+REFRESH = 1.0
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a worker may claim now: ``queues`` (None: every queue) and ``tasks``."""
+
+    queues: list[str] | None
+    tasks: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.tasks or (self.queues is not None and not self.queues)
+
+
+class PauseFilter:
+    """The queues and tasks a worker serves, minus the paused ones (read every
+    :data:`REFRESH` seconds)."""
+
+    def __init__(self, store: Store, queues: Sequence[str] | None, tasks: Sequence[str]) -> None:
+        self.store = store
+        self.queues = list(queues) if queues else None
+        self.tasks = list(tasks)
+        self._checked = -REFRESH
+        self._served = Served(self.queues, self.tasks)
+
+    def served(self) -> Served:
+        now = time.monotonic()
+        if now - self._checked >= REFRESH:
+            self._checked = now
+            self._served = self._read()
+        return self._served
+
+    def _read(self) -> Served:
+        paused = self.store.controls.paused()
+        if not paused:
+            return Served(self.queues, self.tasks)
+        queues = {p.name for p in paused if p.kind == "queue"}
+        tasks = {p.name for p in paused if p.kind == "task"}
+        served_tasks = [t for t in self.tasks if t not in tasks]
+        if not queues:
+            return Served(self.queues, served_tasks)
+        known = self.queues if self.queues is not None else self.store.controls.queue_names()
+        return Served([q for q in known if q not in queues], served_tasks)
+
+
+__all__ = ["REFRESH", "PauseFilter", "Served"]

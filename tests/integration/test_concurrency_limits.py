@@ -1,0 +1,149 @@
+"""Per-key concurrency limits on both stores: shared by every worker, a slot held under
+the job's lease (a SIGKILLed worker's slot frees when its lease is handed back), full keys
+never block other keys."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import Registry, Worker, post_many
+from jobsmith.store import Store
+from jobsmith.store.controls import Limit
+from tests.conftest import REPO, StoreTarget
+from tests.integration import control_tasks as ct
+from tests.integration.worker_processes import stop_all, wait_for
+
+WORKER = [sys.executable, "-m", "jobsmith", "worker", "-m", "tests.integration.control_tasks"]
+
+
+def test_a_key_never_runs_more_than_its_limit_and_other_keys_go_on(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    post_many(
+        [(ct.tenant_job, {"path": out, "tenant": "a", "n": n}) for n in range(6)]
+        + [(ct.tenant_job, {"path": out, "tenant": "b", "n": n}) for n in range(2)],
+        store=store,
+    )
+    Worker(store, lease=5, burst=True, concurrency=6, tasks=["ct.tenant_job"]).run()
+    events = [line.split() for line in ct.lines(out)]
+    starts = [e for e in events if e[0] == "start"]
+    assert len(starts) == 8
+    assert all(int(e[3]) <= 2 for e in starts), starts  # never more than 2 of a key at once
+    a_starts = [i for i, e in enumerate(starts) if e[1] == "a"]
+    b_starts = [i for i, e in enumerate(starts) if e[1] == "b"]
+    assert max(b_starts) < max(a_starts)  # b did not wait behind a's queue
+    running = 0
+    most = 0
+    for e in events:
+        if e[1] == "a":
+            running += 1 if e[0] == "start" else -1
+            most = max(most, running)
+    assert most == 2
+
+
+def test_the_key_is_the_argument_value_or_the_task() -> None:
+    assert ct.tenant_job.limit_for({"tenant": "acme"}) == Limit("tenant=acme", 2)
+    registry = Registry()
+
+    @registry.task(type_key="l", max_running=3)
+    def whole(x: int) -> None: ...
+
+    assert whole.limit_for({"x": 1}) == Limit("l.whole", 3)
+
+    @registry.task(type_key="l", limit_key="x", rate_limit="100/m")
+    def paced(x: int) -> None: ...
+
+    assert paced.limit_for({"x": 7}) == Limit("x=7", None, 100, 60.0)
+    with pytest.raises(JobsmithError, match=r"rate_limit 'fast': expected jobs per time"):
+        registry.task(type_key="l", task_key="bad3", rate_limit="fast")(lambda x: None)
+    assert ct.note.limit_for({"path": "/p"}) is None
+    with pytest.raises(JobsmithError, match="limit_key='x' needs max_running=N or rate_limit"):
+        registry.task(type_key="l", task_key="bad", limit_key="x")(lambda x: None)
+    with pytest.raises(JobsmithError, match="max_running must be a whole number >= 1, got 0"):
+        registry.task(type_key="l", task_key="bad2", max_running=0)(lambda x: None)
+
+
+def test_a_killed_workers_slot_is_free_again_after_its_lease(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "out")
+    first = ct.solo.post(path=out, tenant="k", n=1, seconds=8, store=store)
+    log = open(tmp_path / "workers.log", "ab")  # noqa: SIM115 (closed below)
+    doomed = subprocess.Popen(
+        [*WORKER, "--lease", "2"], cwd=REPO, env=target.env(), stdout=log, stderr=log
+    )
+    survivor = None
+    try:
+        wait_for(lambda: len(ct.lines(out)) == 1, 60, "the first job to start")
+        second = ct.solo.post(path=out, tenant="k", n=2, seconds=0, store=store)
+        other = ct.solo.post(path=out, tenant="other", n=3, seconds=0, store=store)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        [slot] = store.controls.slots()  # the dead worker's job still holds the slot
+        assert (slot.limit_key, slot.job_id) == ("tenant=k", first.id)
+        survivor = subprocess.Popen(
+            [*WORKER, "--lease", "2", "-c", "2"],
+            cwd=REPO,
+            env=target.env(),
+            stdout=log,
+            stderr=log,
+        )
+        wait_for(lambda: store.jobs.get(second.id).status == "completed", 60, "the second")
+        assert store.jobs.get(other.id).status == "completed"
+        events = [line.split()[:2] for line in ct.lines(out)]
+        # the first ran again (its lease expired) before or after the second, never beside it
+        assert events[0] == ["start", "1"]
+        assert store.jobs.get(first.id).lost == 1
+    finally:
+        stop_all([doomed] + ([survivor] if survivor else []))
+        log.close()
+        store.close()
+
+
+def test_show_limits(target: StoreTarget, tmp_path: Path) -> None:
+    store = target.open()
+    job = ct.solo.post(path=str(tmp_path / "o"), tenant="shown", store=store)
+    claimed = store.jobs.claim(worker="w1", host="h", limit=1, system_units=10, lease=30)
+    assert [c.id for c in claimed] == [job.id]
+    ct.solo.post(path=str(tmp_path / "o"), tenant="shown", n=2, store=store)
+    done = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "show", "limits"],
+        cwd=REPO,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "tenant=shown" in done.stdout and "1/1" in done.stdout and "w1" in done.stdout
+    store.close()
+
+
+def test_a_rate_limit_caps_the_starts_per_window(store: Store, tmp_path: Path) -> None:
+    import threading
+
+    out = str(tmp_path / "out")
+    jobs = post_many(
+        [(ct.paced, {"path": out, "tenant": "a", "n": n}) for n in range(4)]
+        + [(ct.paced, {"path": out, "tenant": "b", "n": 9})],
+        store=store,
+    )
+    worker = Worker(store, lease=5, poll=0.05, tasks=["ct.paced"])
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: len(ct.lines(out)) == 3, 30, "two of a and the one of b")
+        worker.stopping.wait(1.0)  # many claims later, a's other two still wait
+    finally:
+        worker.stop(now=True)
+        thread.join(20)
+    assert sorted(ct.lines(out)) == ["paced a 0", "paced a 1", "paced b 9"]
+    assert [store.jobs.get(j.id).status for j in jobs[2:4]] == ["waiting", "waiting"]

@@ -1,0 +1,109 @@
+"""Dependencies that accept any end, and jobs that post children and wait for them, on
+both stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import Dependency, Registry, Worker, current_job, same
+from jobsmith.store import Store
+from tests.integration.queue_tasks import lines, mark
+
+
+def registry_for(out: str) -> Registry:
+    registry = Registry()
+
+    @registry.task(type_key="d")
+    def source(n: int) -> None:
+        mark(out, f"source {n}")
+        raise RuntimeError(f"source {n} broke")
+
+    @registry.task(
+        type_key="d", dependencies=[Dependency(source, 1, on_failure="continue", n=same)]
+    )
+    def tolerant(n: int) -> None:
+        mark(out, f"tolerant {n}")
+
+    @registry.task(type_key="d", dependencies=[Dependency(source, 1, n=same)])
+    def strict(n: int) -> None:
+        mark(out, f"strict {n}")
+
+    @registry.task(type_key="d")
+    def child(i: int) -> int:
+        mark(out, f"child {i}")
+        if i == 1:
+            raise ValueError("child 1 fails")
+        return i
+
+    @registry.task(type_key="d")
+    def parent(count: int) -> None:
+        ctx = current_job()
+        assert ctx is not None
+        mark(out, "parent runs")
+        for i in range(count):
+            ctx.post(child, {"i": i})
+        outcomes = ctx.wait_for_children()
+        mark(out, "parent got " + " ".join(f"{o.name}:{o.status}" for o in outcomes))
+
+    return registry
+
+
+def drain(store: Store, registry: Registry) -> None:
+    Worker(store, registry, lease=1, burst=True).run()
+
+
+def test_a_tolerant_dependency_lets_the_dependant_run_after_a_failure(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    tolerant = registry.get("d.tolerant").post(n=1, store=store)
+    strict = registry.get("d.strict").post(n=2, store=store)
+    drain(store, registry)
+    assert store.jobs.get(tolerant.id).status == "completed"
+    failed = store.jobs.get(strict.id)
+    assert failed.status == "failed" and "source 2 broke" in (failed.error or "")
+    assert lines(out).index("source 1") < lines(out).index("tolerant 1")
+    assert "strict 2" not in lines(out)
+
+
+def test_an_ended_dependency_within_its_window_meets_a_tolerant_one(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    registry.get("d.source").post(n=3, store=store)
+    drain(store, registry)  # source 3 failed just now
+    registry.get("d.tolerant").post(n=3, store=store)
+    drain(store, registry)
+    assert lines(out) == ["source 3", "tolerant 3"]  # not posted again
+
+
+def test_a_parent_waits_for_its_children_and_gets_their_outcomes(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=3, store=store)
+    drain(store, registry)
+    seen = lines(out)
+    assert sorted(line for line in seen if line.startswith("child")) == [
+        "child 0",
+        "child 1",
+        "child 2",
+    ]  # each child posted and run once, however often the parent ran
+    assert seen[-1] == "parent got d.child:completed d.child:failed d.child:completed"
+    assert seen.count("parent runs") >= 2
+    stored = store.jobs.get(parent.id)
+    assert (stored.status, stored.attempts) == ("completed", 1)  # waiting is no attempt
+    assert len(store.jobs.of_task("d", "child")) == 3
+
+
+def test_on_failure_takes_fail_or_continue() -> None:
+    with pytest.raises(
+        JobsmithError, match="on_failure must be 'fail' or 'continue', got 'ignore'"
+    ):
+        Dependency("d.source", on_failure="ignore")

@@ -1,0 +1,107 @@
+"""Pausing and resuming a queue or a task, on both stores, without stopping workers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import Worker, post
+from jobsmith.queue.pauses import REFRESH
+from jobsmith.store import Store
+from tests.conftest import REPO, StoreTarget
+from tests.integration import control_tasks as ct
+from tests.integration.queue_tasks import lines
+from tests.integration.worker_processes import wait_for
+
+
+def drain(store: Store) -> None:
+    Worker(store, lease=5, burst=True, tasks=["ct.note", "qt.record"]).run()
+
+
+def test_a_paused_task_waits_and_others_run(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    assert store.controls.pause("task", "ct.note")
+    assert not store.controls.pause("task", "ct.note")  # already
+    held = ct.note.post(path=out, word="held", store=store)
+    post("qt.record", {"path": out, "n": 1}, store=store)
+    drain(store)  # a burst worker stops when only paused jobs wait
+    assert lines(out)[0].startswith("1 ") and len(lines(out)) == 1
+    assert store.jobs.get(held.id).status == "waiting"
+    assert store.controls.resume("task", "ct.note")
+    assert not store.controls.resume("task", "ct.note")
+    drain(store)
+    assert lines(out)[1] == "note held"
+
+
+def test_a_paused_queue_waits(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    store.controls.pause("queue", "slow")
+    held = ct.note.post(path=out, word="slow", store=store, queue="slow")
+    ct.note.post(path=out, word="default", store=store)
+    drain(store)
+    assert lines(out) == ["note default"]
+    assert [p.name for p in store.controls.paused()] == ["slow"]
+    store.controls.resume("queue", "slow")
+    drain(store)
+    assert lines(out) == ["note default", "note slow"]
+    assert store.jobs.get(held.id).status == "completed"
+
+
+def test_pausing_while_a_job_runs_lets_it_finish(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    first = ct.polite.post(path=out, seconds=30, store=store)
+    worker = Worker(store, lease=5, tasks=["ct.polite", "ct.note"], cancel_grace=60, poll=0.1)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: lines(out) == ["start"], 30, "the first job to start")
+        second = ct.note.post(path=out, word="after", store=store)
+        store.controls.pause("task", "ct.note")
+        store.controls.pause("task", "ct.polite")
+        # Workers read the paused set at most every REFRESH seconds: wait until this one has.
+        wait_for(lambda: worker.pauses.served().tasks == [], 30, "the worker to see the pause")
+        first.cancel()  # the running job ends (it stops on request)
+        wait_for(lambda: store.jobs.get(first.id).status == "cancelled", 30, "it to end")
+        worker.stopping.wait(3 * REFRESH)  # a few claims later the paused job still waits
+        assert store.jobs.get(second.id).status == "waiting"
+        store.controls.resume("task", "ct.note")
+        wait_for(lambda: store.jobs.get(second.id).status == "completed", 30, "the resume")
+    finally:
+        worker.stop(now=True)
+        thread.join(20)
+    assert lines(out) == ["start", "saw cancel", "note after"]
+
+
+def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
+    store = target.open()
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobsmith", *argv],
+            cwd=REPO,
+            env=target.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert "queue reports paused" in cli("pause", "queue", "reports").stdout
+    assert "task ct.note paused" in cli("pause", "task", "ct.note").stdout
+    shown = cli("show").stdout
+    assert "paused queue reports since" in shown and "paused task ct.note since" in shown
+    assert "queue reports resumed" in cli("resume", "queue", "reports").stdout
+    assert "was not paused" in cli("resume", "queue", "reports").stdout
+    bad = cli("pause", "task", "nodot")
+    assert bad.returncode != 0 and "pause task 'nodot': expected TYPE.TASK" in bad.stderr
+    assert [p.name for p in store.controls.paused()] == ["ct.note"]
+    store.close()
+
+
+def test_bad_kinds_are_refused(store: Store) -> None:
+    with pytest.raises(JobsmithError, match="pause 'worker': expected 'queue' or 'task'"):
+        store.controls.pause("worker", "x")

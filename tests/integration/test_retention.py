@@ -1,0 +1,122 @@
+"""Retention on both stores: old finished jobs and run-log rows are pruned in batches;
+active jobs, recent ones and jobs a dependency still counts are kept."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import Dependency, Registry, Worker, post
+from jobsmith.queue.controls import parse_age, prune
+from jobsmith.store import Store
+from jobsmith.store.jobs import Outcome
+from tests.conftest import REPO, StoreTarget
+
+DAY = 86400.0
+WHO = {"environment": "test", "executed_by": "me", "host": "h", "pid": os.getpid()}
+
+
+def registry() -> Registry:
+    found = Registry()
+
+    @found.task(type_key="r")
+    def source(n: int = 0) -> None: ...
+
+    @found.task(type_key="r", dependencies=[Dependency("r.source", 10 * 24)])
+    def report(n: int = 0) -> None: ...
+
+    @found.task(type_key="r")
+    def other(n: int = 0) -> None: ...
+
+    return found
+
+
+def ended(store: Store, name: str, n: int, status: str, days_ago: float, reg: Registry) -> int:
+    """A job of ``name`` that ended ``days_ago`` days ago (logged in the run log too)."""
+    job = post(name, {"n": n}, store=store, registry=reg)
+    claimed = store.jobs.claim(worker="w", host="h", limit=50, system_units=1000, lease=30)
+    mine = next(c for c in claimed if c.id == job.id)
+    store.jobs.release([c for c in claimed if c.id != job.id])
+    at = time.time() - days_ago * DAY
+    store.jobs.finish([Outcome(mine, status, at - 1, at)], WHO)
+    return job.id
+
+
+def exists(store: Store, job_id: int) -> bool:
+    try:
+        store.jobs.get(job_id)
+    except JobsmithError:
+        return False
+    return True
+
+
+def test_old_finished_jobs_and_runs_go_in_batches_the_rest_stays(store: Store) -> None:
+    reg = registry()
+    old = [
+        ended(store, "r.other", n, s, 5, reg)
+        for n, s in enumerate(["completed"] * 5 + ["failed", "cancelled"])
+    ]
+    recent = ended(store, "r.other", 100, "completed", 0.01, reg)
+    fresh_dependency = ended(store, "r.source", 1, "completed", 5, reg)  # within 10 days
+    stale_dependency = ended(store, "r.source", 2, "completed", 12, reg)
+    waiting = post("r.other", {"n": 200}, store=store, registry=reg).id
+
+    found = prune(store, "1d", registry=reg, batch=3)
+
+    assert found.jobs == 8  # the seven old ones and the stale dependency
+    assert found.runs == 9  # every job run that ended more than a day ago
+    assert not any(exists(store, j) for j in [*old, stale_dependency])
+    assert all(exists(store, j) for j in (recent, fresh_dependency, waiting))
+    assert prune(store, "1d", registry=reg).jobs == 0  # nothing more to do
+
+
+def test_without_the_dependency_known_the_old_dependency_job_goes(store: Store) -> None:
+    reg = registry()
+    job = ended(store, "r.source", 1, "completed", 5, reg)
+    assert prune(store, "1d", registry=Registry()).jobs == 1
+    assert not exists(store, job)
+
+
+def test_a_worker_with_retention_prunes(store: Store) -> None:
+    reg = registry()
+    old = ended(store, "r.other", 1, "completed", 40, reg)
+    Worker(store, reg, lease=5, burst=True, retention=parse_age("30d")).run()
+    assert not exists(store, old)
+
+
+def test_jobsmith_prune_from_the_command_line(target: StoreTarget) -> None:
+    store = target.open()
+    reg = registry()
+    ended(store, "r.other", 1, "failed", 3, reg)
+    done = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "prune", "--older-than", "2d"],
+        cwd=REPO,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pruned 1 finished job(s) and 1 run-log job run(s)" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "prune", "--older-than", "soon"],
+        cwd=REPO,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0
+    assert "--older-than 'soon': expected a number and a unit (s, m, h, d, w)" in bad.stderr
+    store.close()
+
+
+def test_ages() -> None:
+    assert parse_age("30d") == 30 * DAY and parse_age("1.5h") == 5400 and parse_age(60) == 60
+    with pytest.raises(JobsmithError, match="expected a number and a unit"):
+        parse_age("30 days")

@@ -1,0 +1,140 @@
+"""Keyed unique jobs on both stores: one job per key while it counts, even under a race."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from jobsmith.queue import ArgumentError, post
+from jobsmith.store import Store
+from tests.conftest import REPO, StoreTarget
+from tests.integration import control_tasks as ct
+
+
+def _end(store: Store, job_id: int, status: str, ago: float = 0.0) -> None:
+    """End a job as a worker would (its status and end time), without running it."""
+    claimed = store.jobs.claim(worker="w", host="h", limit=10, system_units=100, lease=30)
+    assert job_id in {c.id for c in claimed}
+    from jobsmith.store.jobs import Outcome
+
+    job = next(c for c in claimed if c.id == job_id)
+    now = time.time() - ago
+    store.jobs.finish([Outcome(job, status, now, now)], None)
+
+
+def test_a_second_post_of_a_key_returns_the_active_job(store: Store, tmp_path: Path) -> None:
+    path = str(tmp_path / "out")
+    first = post("ct.note", {"path": path, "word": "a"}, store=store, unique_key="k1")
+    again = post("ct.note", {"path": path, "word": "b"}, store=store, unique_key="k1")
+    other = post("ct.note", {"path": path, "word": "a"}, store=store, unique_key="k2")
+    assert first.created and (again.id, again.created) == (first.id, False)
+    assert other.created and other.id != first.id
+    assert store.controls.unique_key(first.id) == "k1"
+    assert store.jobs.waiting_count(None, ["ct.note"]) == 2
+
+
+def test_a_completed_job_holds_its_key_for_unique_for(store: Store, tmp_path: Path) -> None:
+    path = str(tmp_path / "out")
+    first = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)
+    _end(store, first.id, "completed")
+    again = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)
+    assert (again.id, again.created) == (first.id, False)
+    # Completed longer ago than its window: the key is free again.
+    old = post("ct.note", {"path": path}, store=store, unique_key="old", unique_for=60)
+    _end(store, old.id, "completed", ago=120)
+    fresh = post("ct.note", {"path": path}, store=store, unique_key="old", unique_for=60)
+    assert fresh.created and fresh.id != old.id
+
+
+@pytest.mark.parametrize("ending", ["failed", "cancelled"])
+def test_a_failed_or_cancelled_job_frees_its_key(store: Store, tmp_path: Path, ending: str) -> None:
+    path = str(tmp_path / "out")
+    first = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)
+    if ending == "cancelled":
+        assert store.jobs.cancel(first.id) == "cancelled"
+    else:
+        _end(store, first.id, "failed")
+    second = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)
+    assert second.created and second.id != first.id
+
+
+def test_the_task_option_formats_its_key_from_the_arguments(store: Store, tmp_path: Path) -> None:
+    path = str(tmp_path / "out")
+    monday = ct.report.post(path=path, day="mon", store=store)
+    again = ct.report.post(path=path + "2", day="mon", store=store)  # other path, same key
+    tuesday = ct.report.post(path=path, day="tue", store=store)
+    assert (again.id, again.created) == (monday.id, False)
+    assert tuesday.created and store.controls.unique_key(tuesday.id) == "report-tue"
+    _end(store, monday.id, "completed", ago=1800)  # within the task's hour
+    assert not ct.report.post(path=path, day="mon", store=store).created
+
+
+def test_a_key_template_with_a_missing_argument_is_a_clear_error(store: Store) -> None:
+    with pytest.raises(ArgumentError, match=r"ct\.note: unique_key 'x-\{nope\}'"):
+        post("ct.note", {"path": "/p"}, store=store, unique_key=None, registry=_registry())
+
+
+def _registry():  # a task whose key names an argument it does not have
+    from jobsmith.queue import Registry
+
+    registry = Registry()
+    registry.task(type_key="ct", task_key="note", unique_key="x-{nope}")(ct.note.function)
+    return registry
+
+
+POSTER = """
+import sys, time
+from pathlib import Path
+from jobsmith.store import open_store
+from jobsmith.queue import post
+import tests.integration.control_tasks
+url, schema, go, out = sys.argv[1:5]
+store = open_store(url, schema)
+while not Path(go).exists():
+    time.sleep(0.001)
+job = post("ct.note", {"path": "/x", "word": sys.argv[5]}, store=store, unique_key="race")
+Path(out).write_text(f"{job.id} {job.created}")
+"""
+
+
+def test_eight_processes_posting_one_key_at_once_make_one_job(
+    target: StoreTarget, store: Store, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    posters = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                POSTER,
+                target.url,
+                target.schema,
+                str(go),
+                str(tmp_path / f"out{n}"),
+                str(n),
+            ],
+            cwd=REPO,
+        )
+        for n in range(8)
+    ]
+    time.sleep(1.5)  # let them import and open the store before the start signal
+    go.write_text("go")
+    for p in posters:
+        assert p.wait(timeout=60) == 0
+    results = [(tmp_path / f"out{n}").read_text().split() for n in range(8)]
+    assert len({job_id for job_id, _ in results}) == 1
+    assert sorted(created for _, created in results) == ["False"] * 7 + ["True"]
+    assert store.jobs.waiting_count(None, ["ct.note"]) == 1
+
+
+def test_run_after_and_priority_pass_through_a_keyed_post(store: Store) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    job = post("ct.note", {"path": "/p"}, store=store, unique_key="k", priority=7, run_after=later)
+    record = store.jobs.get(job.id)
+    assert record.priority == 7 and record.run_after is not None
+    assert abs((record.run_after - later).total_seconds()) < 1
