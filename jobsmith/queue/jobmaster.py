@@ -272,3 +272,6 @@ class _FirstOutcome:
             self.outcome = result
             self.worker.stop()
         return result
+
+    def close(self) -> None:
+        self.executor.close()
