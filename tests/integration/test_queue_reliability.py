@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from jobsmith.queue import post, post_many
+from jobsmith.store import Store
 from tests.conftest import PG_URL, StoreTarget
 from tests.integration.queue_tasks import lines
 from tests.integration.worker_processes import start_worker, stop_all, wait_for
@@ -24,9 +25,10 @@ JOBS = 2000
 
 
 def test_two_workers_run_each_of_2000_jobs_exactly_once(
-    target: StoreTarget, tmp_path: Path
+    target: StoreTarget, store: Store, tmp_path: Path
 ) -> None:
-    store = target.open()
+    """The store comes from the fixture, so it is closed even when an assertion fails (a
+    connection left open would warn in a later test)."""
     out = str(tmp_path / "out")
     post_many([("qt.record", {"path": out, "n": n}) for n in range(JOBS)], store=store)
     workers = [start_worker(target, tmp_path / f"w{i}.log", "--burst") for i in range(2)]
@@ -39,7 +41,6 @@ def test_two_workers_run_each_of_2000_jobs_exactly_once(
     assert sorted(ran) == list(range(JOBS))
     assert set(ran.values()) == {1}
     assert [(s, n) for _, _, s, n in store.jobs.counts()] == [("completed", JOBS)]
-    store.close()
 
 
 def test_a_job_whose_worker_is_killed_completes_on_another(
