@@ -11,7 +11,7 @@ import getpass
 import os
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -102,6 +102,11 @@ class RunLog:
             started_at=started,
         )
         return JobRun(run_id, guid, job_name, environment, started)
+
+    def record_edges(self, job_run: JobRun, edges: Iterable[tuple[str, str]]) -> None:
+        """Record which task of a graph or flow run depends on which: ``(task, task it
+        depends on)`` pairs of task run names (the dashboard draws them as arrows)."""
+        self.store.runs.record_edges(job_run.id, edges)
 
     def end_job(self, run: JobRun, status: str, error: str | None = None) -> None:
         run.status, run.error, run.ended_at = status, error, utcnow()

@@ -16,7 +16,9 @@ from starlette.templating import Jinja2Templates
 from jobsmith.dashboard import actions, inputs
 from jobsmith.dashboard.queries import (
     JOB_STATUSES,
+    PICTURE_KINDS,
     RUN_STATUSES,
+    RunStory,
     jobs_page,
     read_log,
     record_id,
@@ -30,7 +32,6 @@ from jobsmith.errors import JobsmithError
 from jobsmith.queue.execute import shown_parameters
 from jobsmith.store import TaskRunRecord, utcnow
 
-PICTURE_KINDS = ("graph", "flow")
 templates = Jinja2Templates(
     directory=str(__import__("pathlib").Path(__file__).parent / "templates")
 )
@@ -95,14 +96,14 @@ def run(request: Request) -> Response:
         log=read_log(story.log_path),
         picture=story.run.kind in PICTURE_KINDS and bool(story.tasks),
         has_dot=shutil.which("dot") is not None,
-        mermaid=_mermaid(story.tasks) if story.run.kind in PICTURE_KINDS else None,
+        mermaid=_mermaid(story) if story.run.kind in PICTURE_KINDS else None,
     )
 
 
-def _outcomes(
-    tasks: list[TaskRunRecord],
-) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, Any]]:
-    """Nodes (the task runs, no edges: the run log keeps no dependencies) and outcomes."""
+def _outcomes(story: RunStory) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, Any]]:
+    """The nodes with what each depends on (as recorded when the run started; runs
+    recorded before that have none, and are drawn as nodes only), and their outcomes.
+    A node with no task run (a flow's task never reached) is drawn without a colour."""
     from jobsmith.engine.model import Outcome
 
     colour = {
@@ -111,28 +112,31 @@ def _outcomes(
         "Reverted": Outcome.REVERTED,
         "Skipped": Outcome.BLOCKED,
     }
-    nodes = list(dict.fromkeys(t.name for t in tasks))
-    outcomes = {t.name: colour.get(t.status, Outcome.PENDING) for t in tasks}
-    return [(n, ()) for n in nodes], outcomes
+    deps: dict[str, list[str]] = {t.name: [] for t in story.tasks}
+    for node, dep in story.edges:
+        deps.setdefault(node, []).append(dep)
+        deps.setdefault(dep, [])
+    outcomes = {t.name: colour.get(t.status, Outcome.PENDING) for t in story.tasks}
+    return [(n, tuple(d)) for n, d in deps.items()], outcomes
 
 
-def _mermaid(tasks: list[TaskRunRecord]) -> str:
+def _mermaid(story: RunStory) -> str:
     from jobsmith.engine.picture import to_mermaid
 
-    edges, outcomes = _outcomes(tasks)
+    edges, outcomes = _outcomes(story)
     return to_mermaid(edges, outcomes)
 
 
 def picture(request: Request) -> Response:
-    """A graph or flow run's nodes as SVG from Graphviz (404 when ``dot`` is missing: the
-    page shows the Mermaid text instead)."""
+    """A graph or flow run's nodes, and the arrows from each to what it depends on, as SVG
+    from Graphviz (404 when ``dot`` is missing: the page shows the Mermaid text instead)."""
     from jobsmith.engine.picture import render as render_dot
     from jobsmith.engine.picture import to_dot
 
     story = run_story(dashboard_of(request).store, record_id(request.path_params["id"], "run"))
     if shutil.which("dot") is None:
         raise inputs.BadInput("Graphviz `dot` is not installed here: the page shows Mermaid text")
-    edges, outcomes = _outcomes(story.tasks)
+    edges, outcomes = _outcomes(story)
     svg = render_dot(to_dot(edges, outcomes, name=story.run.job_name), "svg")
     return Response(svg, media_type="image/svg+xml")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from jobsmith.dashboard import inputs
@@ -62,19 +62,26 @@ def record_id(text: str, what: str) -> int:
     return int(text)
 
 
+PICTURE_KINDS = ("graph", "flow")
+"""The kinds of job run the dashboard draws as a picture (their dependencies are recorded)."""
+
+
 @dataclass(frozen=True)
 class RunStory:
-    """A job run with its task runs and, for a scheduled run, its log file."""
+    """A job run with its task runs, for a scheduled run its log file, and for a graph or
+    flow run its dependencies as ``(task, task it depends on)`` (none for older runs)."""
 
     run: JobRunRecord
     tasks: list[TaskRunRecord]
     log_path: str | None
+    edges: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run_story(store: Store, run_id: int) -> RunStory:
     run = store.runs.get(run_id)
     fire = store.views.fire_of_run(run.id)
-    return RunStory(run, store.runs.tasks(run.id), fire.log_path if fire else None)
+    edges = store.runs.edges(run.id) if run.kind in PICTURE_KINDS else []
+    return RunStory(run, store.runs.tasks(run.id), fire.log_path if fire else None, edges)
 
 
 def read_log(path: str | None, limit: int = 200_000) -> str | None:

@@ -3,7 +3,8 @@
 Rows are written in batches (every ``flush_rows`` rows or ``flush_seconds``, and when
 the run ends), so recording costs a few microseconds per node instead of two database
 round trips; the job run itself is written as soon as the run starts, so ``jobsmith runs``
-shows it as Running. Two shapes:
+shows it as Running, and with it which node depends on which (for the dashboard's
+picture). Two shapes:
 
 * ``per="node"`` (goal graphs): one task run per node with its final status, its tries
   and what each phase of each try did (in ``output``), e.g.
@@ -166,6 +167,9 @@ class RunLogRecorder(Listener):
     def run_started(self, plan: Plan) -> None:
         if self.job_run is None:
             self.job_run = self.run_log.start_job(self.job_name, self.environment, self.kind)
+        self.run_log.record_edges(
+            self.job_run, [(node.name, dep) for node in plan.nodes for dep in node.deps]
+        )
 
     def try_started(self, report: NodeReport) -> None:
         if self.per_try or not report.tries:

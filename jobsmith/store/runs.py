@@ -225,6 +225,20 @@ class RunRepository:
                     [{"guid": g, "name": n, "value": v} for g, n, v in parameters],
                 )
 
+    def record_edges(self, job_run_id: int, edges: Iterable[tuple[str, str]]) -> None:
+        """Record the dependencies of a graph or flow run: ``(task, task it depends on)``
+        pairs of task run names, in one transaction (a pair given twice is kept once)."""
+        rows = [{"job_run_id": job_run_id, "from_task": a, "to_task": b} for a, b in edges]
+        if rows:
+            with self.db.transaction():
+                self.db.executemany(self.q.insert_run_edge, rows)
+
+    def edges(self, job_run_id: int) -> list[tuple[str, str]]:
+        """The dependencies recorded for a job run as ``(task, task it depends on)``; none
+        for a run recorded before they were (or one that is not a graph or flow run)."""
+        rows = self.db.fetchall(self.q.run_edges_of_job, {"job_run_id": job_run_id})
+        return [(r["from_task"], r["to_task"]) for r in rows]
+
     def log_attempts(self, rows: str, who: dict[str, Any]) -> None:
         """Record ended queue attempts: per attempt a job run (kind ``queue``, guid = the
         attempt's token, written once), its task run and parameter values. ``rows`` is

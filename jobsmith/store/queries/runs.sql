@@ -122,3 +122,14 @@ INSERT INTO job_run (guid, environment, job_name, kind, executed_by, host, pid, 
                      ended_at, status, error)
 VALUES (:guid, :environment, :job_name, :kind, :executed_by, :host, :pid, :started_at,
         :ended_at, :status, :error);
+
+-- name: insert_run_edge
+-- Record that task :from_task of a graph or flow run depends on its task :to_task
+-- (written with executemany when the run starts; a pair given twice is kept once).
+INSERT INTO run_edge (job_run_id, from_task, to_task) VALUES (:job_run_id, :from_task, :to_task)
+ON CONFLICT (job_run_id, from_task, to_task) DO NOTHING;
+
+-- name: run_edges_of_job
+-- The dependencies recorded for one job run (none for runs recorded before migration 0012).
+SELECT from_task, to_task FROM run_edge WHERE job_run_id = :job_run_id
+ORDER BY from_task, to_task;
