@@ -4,7 +4,8 @@ CREATE INDEX job_run_kind_id ON job_run (kind, id);
 CREATE INDEX job_run_environment_id ON job_run (environment, id);
 CREATE INDEX job_run_name_id ON job_run (job_name, id);
 CREATE INDEX queue_job_task_status_id ON queue_job (type_key, task_key, status, id);
-CREATE INDEX queue_job_status_id ON queue_job (status, id);
+-- No (status, id) index here: SQLite's planner preferred it over the queue's own partial
+-- indexes (ready, running) and no-op drains fell from ~7,000 to ~1,500 jobs/s.
 CREATE INDEX schedule_fire_run ON schedule_fire (run_id) WHERE run_id IS NOT NULL;
 
 -- Workers say they are alive (the dashboard's workers page, the live-workers metric).
