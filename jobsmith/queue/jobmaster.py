@@ -35,7 +35,7 @@ from jobsmith.queue.worker import Worker, WorkerStats, system_process_units
 from jobsmith.runlog import who_and_where
 from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, connector_for, open_store
-from jobsmith.store.jobs import Claimed, JobRecord, Outcome
+from jobsmith.store.jobs import JobRecord, Outcome
 
 DEFAULT_SCHEMA = "jobmaster"
 
@@ -216,13 +216,8 @@ class JobMaster:
 
         JobMaster's ``queue_pop`` marks the job running and leaves the run to the caller;
         here a job is always run by a worker, which takes it, runs it and records it."""
-        worker = Worker(
-            self.store, self.registry, burst=True, max_batch=1, system_units=self._units
-        )
-        first = _FirstOutcome(worker)
-        worker.executor = first  # type: ignore[assignment]
-        worker.run()
-        return RanJob.of(first.outcome) if first.outcome is not None else None
+        ran = self.run(max_jobs=1, max_batch=1)
+        return ran[0] if ran else None
 
     def jobs_in_queue(self, limit: int = 1000) -> list[JobRecord]:
         """Jobs waiting, running or parked, in the order workers take them."""
@@ -256,22 +251,3 @@ class JobMaster:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-
-class _FirstOutcome:
-    """Wraps a worker's executor: once a job has run to an outcome, the worker stops
-    claiming (a job parked on a dependency does not count: the dependency runs next)."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker, self.executor = worker, worker.executor
-        self.outcome: Outcome | None = None
-
-    def run(self, job: Claimed) -> Any:
-        result = self.executor.run(job)
-        if isinstance(result, Outcome) and self.outcome is None:
-            self.outcome = result
-            self.worker.stop()
-        return result
-
-    def close(self) -> None:
-        self.executor.close()

@@ -124,7 +124,9 @@ class WorkerStats:
 
 class Worker:
     """Runs queued jobs of the tasks in ``registry`` until stopped (or, with ``burst``,
-    until nothing it could run is waiting). See the module docstring."""
+    until nothing it could run is waiting; with ``max_jobs``, once that many jobs have run
+    to an outcome: a job parked on a dependency does not count). See the module
+    docstring."""
 
     def __init__(
         self,
@@ -138,6 +140,7 @@ class Worker:
         tasks: Sequence[str] | None = None,
         burst: bool = False,
         max_batch: int = 200,
+        max_jobs: int | None = None,
         max_lost: int = 3,
         grace: float = 30.0,
         cancel_grace: float = 3.0,
@@ -150,6 +153,8 @@ class Worker:
             raise JobsmithError("concurrency must be at least 1")
         if lease < 1:
             raise JobsmithError("the lease must be at least 1 second")
+        if max_jobs is not None and max_jobs < 1:
+            raise JobsmithError(f"max_jobs is {max_jobs!r}: expected at least 1 (or None)")
         self.store = store
         self.registry = registry if registry is not None else default_registry
         self.concurrency = concurrency
@@ -160,6 +165,7 @@ class Worker:
         self.pauses = PauseFilter(store, self.queues, self.tasks)
         self.burst = burst
         self.max_batch = max_batch
+        self.max_jobs = max_jobs
         self.max_lost = max_lost
         self.grace = grace
         self.cancel_grace = cancel_grace
@@ -192,6 +198,7 @@ class Worker:
         self._lock = threading.Lock()
         self._idle_swept = -IDLE_SWEEP
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
+        self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
@@ -354,6 +361,8 @@ class Worker:
         if short:
             fastest = max(min(short.values()), 1e-6)
             limit = min(max(1, self.max_batch), int(BATCH_SECONDS / fastest) + 1)
+        if self.max_jobs is not None:
+            limit = max(1, min(limit, self.max_jobs - self._ran))
         return {
             "worker": self.name,
             "host": self.host,
@@ -409,6 +418,12 @@ class Worker:
             pending.append(result)
             if took > SLOW_JOB or len(pending) >= self.max_batch:
                 self._flush(pending)
+            if self.max_jobs is not None:
+                with self._lock:
+                    self._ran += 1
+                    enough = self._ran >= self.max_jobs
+                if enough:  # stop claiming; what this slot still holds goes back
+                    self.stop()
 
     def _idle_done(self) -> bool:
         """A burst worker is done when nothing it can run is waiting, once the jobs of
