@@ -70,6 +70,11 @@ def task_run(t: TaskRunRecord) -> dict[str, Any]:
     return {**_fields(t, _TASK_RUN), "parameters": dict(t.parameters)}
 
 
+def edge(task: str, depends_on: str) -> dict[str, str]:
+    """One dependency of a graph or flow run: ``task`` runs after ``depends_on``."""
+    return {"task": task, "depends_on": depends_on}
+
+
 def job(j: JobRecord) -> dict[str, Any]:
     return {**_fields(j, _JOB), "arguments": dict(shown_parameters(j.arguments))}
 
