@@ -14,8 +14,13 @@ the flow then fails as it would have. A flow continues with the store it started
 that completed returns its values without running anything; one that failed (fully
 reverted) starts afresh.
 
+A retry controller's count is kept too: the number of the try in progress is written
+with the state of the task that starts it, and a resumed flow continues that try (with
+the failures before it counted), so ``Times(3)`` runs the flow at most three times in
+all, however many crashes come between.
+
 Results of tasks in such flows must be JSON values (a task returning something else
-fails with a clear error). A retry controller's count starts again after a restart.
+fails with a clear error).
 """
 
 from __future__ import annotations
@@ -95,6 +100,9 @@ class Resume:
         for name, record in self.tasks.items():
             run = compiled.runs[name]
             run.executions = record.attempt
+        tries = self.record.tries if self.record is not None else {}
+        for key, scope in compiled.scope_keys.items():
+            scope.first_try = max(1, int(tries.get(key, 1)))
         for record in self.done():
             run = compiled.runs[record.name]
             run.resumed, run.encoded = (decode(record),), record.result
@@ -157,6 +165,8 @@ class FlowState(Listener):
         self.defer = workers == 1
         self.pending: list[Callable[[], None]] = []
         self.skip = {r.name for r in resume.done()}
+        self.tries = dict(resume.record.tries) if resume.record is not None else {}
+        compiled.on_scope_try = self._scope_try
         for run in compiled.runs.values():
             run.encode = self._encoder(run)
             run.watch_reverts(self._reverting)
@@ -173,6 +183,16 @@ class FlowState(Listener):
                 self.recorder.flush()
             for write in (*pending, *writes):
                 write()
+
+    def _scope_try(self, key: str, attempt: int) -> None:
+        """A retry controller's try starts: kept with the state of its first task."""
+        if self.tries.get(key, 1) == attempt:
+            return
+        self.tries[key] = attempt
+        flows, flow_id, tries = self.store.flows, self.flow_id, dict(self.tries)
+        self.pending.append(lambda: flows.set_tries(flow_id, tries))
+        if not self.defer:
+            self._write()
 
     # -- events ----------------------------------------------------------------------------
     def run_started(self, plan: Plan) -> None:

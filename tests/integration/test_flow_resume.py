@@ -18,7 +18,7 @@ from jobsmith.flow import dry_run, run
 from jobsmith.queue.flows import flow_state_id
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
-from tests.integration.flow_crash import crash_flow
+from tests.integration.flow_crash import crash_flow, retry_flow
 from tests.integration.queue_flows import my_flow_factory
 from tests.integration.queue_tasks import lines
 from tests.integration.worker_processes import start_worker, stop_all, wait_for
@@ -156,6 +156,39 @@ def test_an_in_process_run_killed_and_run_again_continues(
             (f"task_{n}", "Reverted") for n in (3, 2, 1)
         ]
     _check_side_effects(out, mode)
+    store.close()
+
+
+def test_a_retry_controllers_count_goes_on_after_a_crash(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    argv = [sys.executable, "-m", "tests.integration.flow_crash"]
+    argv += [target.url, target.schema, out, "retry"]
+    with open(tmp_path / "run.log", "ab") as log:
+        process = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=log)
+    try:
+        wait_for(lambda: "flaky try 2" in lines(out), 60, "the second try to hang")
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stop_all([process])
+    state = store.flows.get("in-process")
+    assert state is not None and state.status == "running"
+    assert state.tries == {"0 retry_flow (Times)": 2}
+    with pytest.raises(RuntimeError, match="flaky fails in try 3"):
+        run(retry_flow(), {"path": out}, run_log=store, flow_id="in-process")
+    # Times(3): three tries in all; the resumed run continued try 2 (not a fresh try 1)
+    assert [e for e in lines(out) if e.startswith("flaky")] == [
+        "flaky try 1",
+        "flaky try 2",
+        "flaky try 2",
+        "flaky try 3",
+    ]
+    assert lines(out).count("execute task_1 attempt 1") == 1
+    state = store.flows.get("in-process")
+    assert state is not None and state.status == "failed"
     store.close()
 
 
