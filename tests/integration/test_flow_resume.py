@@ -256,21 +256,31 @@ def test_cancelling_a_running_flow_job_reverts_its_completed_tasks(
         assert worker.wait(30) == 0
     finally:
         stop_all([worker])
+    # The running task is reverted first, as a failed one is (its result: the failure).
     assert lines(out) == [
         "execute task_1 attempt 1",
         "execute task_2 attempt 1",
         "execute task_3 attempt 1",
+        "revert task_3 result failure",
         "revert task_2 result 20",
         "revert task_1 result 10",
     ]
     state = store.flows.get(flow_state_id(job.id))
-    assert state is not None and state.status == "failed"
+    assert state is not None and state.status == "cancelled"
+    assert state.error == "task_3: the job was cancelled while it ran"
     tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
-    assert (tasks["task_1"], tasks["task_2"], tasks["task_4"]) == (
-        "reverted",
-        "reverted",
-        "pending",
-    )
+    assert [tasks[f"task_{n}"] for n in range(1, 6)] == ["reverted"] * 3 + ["pending"] * 2
+    (flow_run,) = [r for r in store.runs.recent(10) if r.kind == "flow"]
+    assert (flow_run.job_name, flow_run.status) == ("crash_flow", "Cancelled")
+    assert flow_run.error == "cancelled; reverted: task_3, task_2, task_1"
+    assert [(t.name, t.status) for t in store.runs.tasks(flow_run.id)] == [
+        ("task_1", "Completed"),
+        ("task_2", "Completed"),
+        ("task_3", "Cancelled"),
+        ("task_3", "Reverted"),
+        ("task_2", "Reverted"),
+        ("task_1", "Reverted"),
+    ]
     store.close()
 
 
@@ -298,12 +308,15 @@ def test_a_cancelled_flow_job_whose_worker_dies_while_reverting_is_reverted_by_a
         "execute task_1 attempt 1",
         "execute task_2 attempt 1",
         "execute task_3 attempt 1",
+        "revert task_3 result failure",
         "revert task_2 result 20",
         "revert task_2 result 20",
         "revert task_1 result 10",
     ]
     tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
-    assert (tasks["task_1"], tasks["task_2"]) == ("reverted", "reverted")
+    assert [tasks[f"task_{n}"] for n in range(1, 4)] == ["reverted"] * 3
+    state = store.flows.get(flow_state_id(job.id))
+    assert state is not None and state.status == "cancelled"
     store.close()
 
 
