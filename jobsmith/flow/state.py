@@ -17,7 +17,9 @@ reverted) starts afresh.
 A retry controller's count is kept too: the number of the try in progress is written
 with the state of the task that starts it, and a resumed flow continues that try (with
 the failures before it counted), so ``Times(3)`` runs the flow at most three times in
-all, however many crashes come between.
+all, however many crashes come between. (A crash during the revert that comes before a
+retry is not told apart from one during a final revert: the revert is continued and the
+flow fails.)
 
 Results of tasks in such flows must be JSON values (a task returning something else
 fails with a clear error).
