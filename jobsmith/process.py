@@ -20,7 +20,7 @@ asked (``new_session=False``)::
 
     kept = BoundedOutput()
     result = run_process(argv, merge_stderr=True, log_lines=False, output=kept,
-                         on_line=logfile.write_line, on_start=remember)
+                         on_line=lambda line: logfile.write_lines([line]), on_start=remember)
 """
 
 from __future__ import annotations
