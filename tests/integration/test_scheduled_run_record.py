@@ -5,8 +5,11 @@ Real job processes, a real SMTP server, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from jobsmith.schedule.sources import open_source
 from jobsmith.store import Store
 from tests.conftest import SmtpServer, StoreTarget
 from tests.integration.schedule_homes import add_job, make_home
+from tests.integration.worker_processes import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -123,3 +127,49 @@ def test_the_runner_and_job_py_write_one_record(
         text = received.message.get_content()
         assert "Job trigger: 2024-05-01 08:00:00." in text
         assert f"Please check the {path} for more details." in text
+
+
+def test_ctrl_c_during_a_run_by_hand_stops_the_job_and_records_it(
+    tmp_path: Path, target: StoreTarget, store: Store
+) -> None:
+    """`jobsmith run job` keeps the job in its own process group (a Ctrl+C at the terminal
+    reaches both); a SIGINT to the CLI alone stops the job too, and the run is recorded as
+    stopped, its log file closed as usual."""
+    home = make_home(tmp_path / "home", target)
+    add_job(home, 1, "* * * * *", "--sleep 60")
+    pids = home / "jobs" / "pids.txt"
+    env = {**target.env(), "JOBSMITH_HOME": str(home)}
+    cli = subprocess.Popen([sys.executable, "-m", "jobsmith", "run", "job", "1", "--yes"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)  # fmt: skip
+    try:
+        wait_for(pids.exists, 60, "the job to start")
+        job_pid = int(pids.read_text().split()[0])
+        assert os.getpgid(job_pid) == os.getpgid(cli.pid)  # not a session of its own
+        os.kill(cli.pid, signal.SIGINT)
+        output, _ = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode != 0, output
+    deadline = time.monotonic() + 10
+    while _alive(job_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(job_pid), "the job outlived the Ctrl+C"
+    assert not (home / "jobs" / "triggers.txt").exists()  # it never got to its end
+    (log_path,) = (home / "jobs" / "logs").glob("job1_*.log")
+    text = log_path.read_text()
+    lines = text.rstrip().splitlines()
+    assert "|ERROR|JOB STOPPED: stopped (KeyboardInterrupt)" in lines[-2]
+    assert "|INFO|TIME SPENT: " in lines[-1]
+    run = store.runs.get(int(header(text)["RUN"]))
+    assert run.status == "Failed" and (run.error or "").startswith("stopped (KeyboardInterrupt)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")  # a zombie waits only for its parent to reap it
+    return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
