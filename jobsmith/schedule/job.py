@@ -274,13 +274,13 @@ class Job:
             try:
                 error = self._run_script(path)
             except BaseException as exc:  # Ctrl+C: the run is recorded as stopped
-                self.logger.removeHandler(handler)
                 run.end(Status.FAILED, stop_reason(exc), stopped=True)
-                run.alarm()
                 raise
-            self.logger.removeHandler(handler)
-            run.end(Status.COMPLETED if error is None else Status.FAILED, error)
-            run.alarm()
+            else:
+                run.end(Status.COMPLETED if error is None else Status.FAILED, error)
+            finally:
+                self.logger.removeHandler(handler)
+                run.alarm()
         finally:
             store.close()
         return error is None

@@ -173,3 +173,34 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")  # a zombie waits only for its parent to reap it
     return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
+
+
+def test_ctrl_c_during_job_py_records_the_run_as_stopped_and_alarms(
+    tmp_path: Path, target: StoreTarget, store: Store, smtp_server: SmtpServer
+) -> None:
+    folder = a_home(tmp_path, target, smtp_server)
+    job_folder = folder / "jobs" / "0"
+    (job_folder / "script.py").write_text(
+        "import time\nprint('working', flush=True)\ntime.sleep(60)\nprint('finished')\n"
+    )
+    env = {**target.env(), "JOBSMITH_CLOCK": "2024-05-01T09:00:00"}
+    env.pop("JOBSMITH_HOME", None)
+    direct = subprocess.Popen([sys.executable, "job.py", "-t", "2024-05-01/08:00:00"], cwd=job_folder,
+                              env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        assert direct.stdout is not None and direct.stdout.readline() == "working\n"
+        direct.send_signal(signal.SIGINT)
+        output, errors = direct.communicate(timeout=60)
+    finally:
+        if direct.poll() is None:
+            direct.kill()
+    assert direct.returncode != 0 and "finished" not in output
+    text = (job_folder / "logs" / "test_20240501090000.log").read_text()
+    lines = text.rstrip().splitlines()
+    assert "|ERROR|JOB STOPPED: stopped (KeyboardInterrupt)" in lines[-2], errors
+    assert "|INFO|TIME SPENT: " in lines[-1]
+    run = store.runs.get(int(header(text)["RUN"]))
+    assert run.status == "Failed" and (run.error or "").startswith("stopped (KeyboardInterrupt)")
+    (received,) = smtp_server.received
+    assert received.message["Subject"] == "jobsmith alarm: job 0 (test) interrupted"
+    assert "The run was interrupted before it ended." in received.message.get_content()
