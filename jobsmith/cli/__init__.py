@@ -10,6 +10,7 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -256,3 +257,20 @@ for _module in COMMAND_MODULES:
 
 def main() -> None:
     cli(prog_name="jobsmith")
+
+
+def run_command(args: Sequence[str], prog_name: str = "jobsmith") -> int:
+    """Run one ``jobsmith`` command in this process, as ``jobsmith ARGS…`` would, and
+    return its exit status instead of exiting (for programs that embed the CLI, such as
+    :class:`jobsmith.Manager`)."""
+    try:
+        cli.main(list(args), prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Abort:
+        console.print("[yellow]Request canceled.[/]")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return 0
