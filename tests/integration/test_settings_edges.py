@@ -138,6 +138,45 @@ def test_home_store_and_schema_options_before_or_after_the_command(
     assert "optioned" in spelled.stdout, spelled.stderr
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_worker_and_schedule_commands_take_the_global_home_before_or_after_their_name(
+    target: StoreTarget, tmp_path: Path, where: str
+) -> None:
+    home = runner_home(tmp_path / "home", target)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert cli("--home", str(home), "deploy", cwd=elsewhere).returncode == 0
+
+    def at_home(*command: str) -> list[str]:
+        options = ["--home", str(home)]
+        return [*options, *command] if where == "before" else [*command, *options]
+
+    worked = cli(*at_home("worker", "--burst"), cwd=elsewhere)
+    assert worked.returncode == 0, worked.stderr
+    history = cli(*at_home("schedule", "history", "7"), cwd=elsewhere)
+    assert history.returncode == 1
+    assert f"there is no job 7 in {home / 'schedule.tsv'}" in history.stderr
+    listed = cli(*at_home("schedule", "schedulers"), cwd=elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    assert not (elsewhere / ".jobsmith").exists()  # the home's store, not one made here
+
+    gone = cli("schedule", "next", "--home", str(tmp_path / "typo"), cwd=elsewhere)
+    assert gone.returncode == 1
+    assert f"error: --home {tmp_path / 'typo'}: no such folder" in gone.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_every_command_s_help_lists_the_store_and_configuration_options(tmp_path: Path) -> None:
+    for command in (["worker"], ["schedule", "history"], ["runs"], ["run", "job"]):
+        shown = cli(*command, "--help", cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert "--home" in shown.stdout.split("Store and configuration")[1], command
+        option_lines = [
+            line for line in shown.stdout.splitlines() if line.strip().startswith("--home")
+        ]
+        assert len(option_lines) == 1, command  # one option, not a copy
+
+
 def test_a_typo_in_the_home_s_config_ini_stops_the_command_with_its_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -147,6 +186,32 @@ def test_a_typo_in_the_home_s_config_ini_stops_the_command_with_its_line(tmp_pat
     assert (
         f"{home / 'config.ini'}:3: unknown key 'timezon' (did you mean 'timezone'?)" in done.stderr
     )
+
+
+# -- values below the edge come from the settings, not the environment ------------------------
+def test_clock_and_process_units_come_from_the_settings_not_from_code_below_the_edge(
+    tmp_path: Path, sqlite_target: StoreTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environ = {"JOBSMITH_CLOCK": "2019-01-01T07:59:55", "JOBMASTER_SYSTEM_PROCESS_UNITS": "300"}
+    settings = resolve_settings(home=tmp_path, environ=environ)
+    assert settings.clock().now().isoformat().startswith("2019-01-01T07:59:5")
+    assert settings.system_process_units == 300
+    assert resolve_settings(home=tmp_path, environ={}).system_process_units == 10_000
+    bad = resolve_settings(home=tmp_path, environ={"JOBSMITH_CLOCK": "tomorrow"})
+    with pytest.raises(jobsmith.ConfigError, match="JOBSMITH_CLOCK='tomorrow': expected an ISO"):
+        bad.clock()
+
+    monkeypatch.setenv("JOBSMITH_SYSTEM_PROCESS_UNITS", "12")
+    monkeypatch.setenv("JOBSMITH_CLOCK", "2019-01-01T07:59:55")
+    with sqlite_target.open() as store:
+        assert jobsmith.Worker(store).system_units == 10_000  # below the edge: no environment
+        master = jobsmith.JobMaster(db_engine=sqlite_target.url)  # an edge
+        assert master.system_process_units == 12
+    home = tmp_path / "home"
+    home.mkdir()
+    from jobsmith.schedule.home import Home
+
+    assert Home.load(home).clock().now().year == 2019  # loaded at an edge: its settings'
 
 
 # -- stores are closed by whoever opened them -----------------------------------------------
