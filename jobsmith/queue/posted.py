@@ -16,9 +16,18 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from jobsmith.errors import JobsmithError
+from jobsmith.settings import resolve_settings
 from jobsmith.store import Store
+from jobsmith.store.shared import shared_stores
 
-__all__ = ["PostedJob", "Poster", "given_or_configured", "install_poster", "poster"]
+__all__ = [
+    "PostedJob",
+    "Poster",
+    "given_or_configured",
+    "install_poster",
+    "poster",
+    "settings_store",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +55,22 @@ class PostedJob:
 
 @contextmanager
 def given_or_configured(store: Store | None) -> Iterator[Store]:
-    """The store given, else the one the settings name, opened for this call and closed
-    after it (a call without a store is an edge)."""
+    """The store given, else the one the settings name (a call without a store is an
+    edge), borrowed from the process's shared stores for this call."""
     if store is not None:
         yield store
         return
-    from jobsmith.store import open_store
+    with settings_store() as borrowed:
+        yield borrowed
 
-    with open_store() as opened:
-        yield opened
+
+@contextmanager
+def settings_store() -> Iterator[Store]:
+    """The store the settings name (:func:`~jobsmith.settings.resolve_settings`: this is
+    an edge), borrowed from :data:`~jobsmith.store.shared.shared_stores`."""
+    settings = resolve_settings()
+    with shared_stores.borrow(settings.store_url, settings.schema) as store:
+        yield store
 
 
 class Poster(Protocol):

@@ -25,7 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
-from jobsmith.queue.posted import PostedJob, install_poster
+from jobsmith.queue.posted import PostedJob, install_poster, settings_store
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
@@ -56,7 +56,7 @@ class _Target:
 def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
     """Without ``store=``, post to the store of the JobMaster built for the task, else to
     the store the settings name (JOBSMITH_STORE, config.ini, jobsmith.yml,
-    .jobsmith/jobsmith.db), opened for this call and closed after it."""
+    .jobsmith/jobsmith.db), borrowed from the process's shared stores for this call."""
 
     @functools.wraps(function)
     def with_store(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -69,9 +69,7 @@ def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
         if bound is not None:  # a program that built JobMaster(db_engine=...) posts there
             kwargs["store"] = bound
             return function(*args, **kwargs)
-        from jobsmith.store import open_store
-
-        with open_store() as store:  # posting without a store is an edge
+        with settings_store() as store:  # posting without a store is an edge
             kwargs["store"] = store
             return function(*args, **kwargs)
 

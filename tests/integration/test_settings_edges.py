@@ -215,16 +215,73 @@ def test_clock_and_process_units_come_from_the_settings_not_from_code_below_the_
 
 
 # -- stores are closed by whoever opened them -----------------------------------------------
-def test_go_closes_the_store_it_opened_and_leaves_a_given_one_open(
+def test_go_keeps_one_open_store_per_url_and_leaves_a_given_one_open(
     sqlite_target: StoreTarget,
 ) -> None:
-    with jobsmith.go("opened-here", backend=sqlite_target.url) as ctx:
-        ctx.execute(lambda: None)
-    assert ctx.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+    from jobsmith.store.shared import shared_stores
+
+    with jobsmith.go("opened-here", backend=sqlite_target.url) as first:
+        first.execute(lambda: None)
+    with jobsmith.go("again", backend=sqlite_target.url) as second:
+        second.execute(lambda: None)
+    assert second.store is first.store  # one store for the URL, not one per job
     with sqlite_target.open() as store:
         with jobsmith.go("given", backend=store) as ctx:
             ctx.execute(lambda: None)
-        assert [r.job_name for r in store.runs.recent(10)][:2] == ["given", "opened-here"]
+        assert ctx.store is store
+        assert [r.job_name for r in store.runs.recent(10)][:3] == ["given", "again", "opened-here"]
+    with jobsmith.JobExecution("direct", backend=sqlite_target.url) as direct:
+        direct.execute(lambda: None)
+    assert direct.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+    shared_stores.close_all()  # what interpreter exit does
+    assert first.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+
+
+def test_the_shared_stores_close_idle_ones_beyond_the_limit_never_a_lent_one(
+    tmp_path: Path,
+) -> None:
+    from jobsmith.store.shared import SharedStores
+
+    stores = SharedStores(max_idle=1)
+    urls = [f"sqlite:///{tmp_path / f'{n}.db'}" for n in range(3)]
+    lent = stores.acquire(urls[0])
+    with stores.borrow(urls[1]) as second:
+        second.runs.recent(1)
+    with stores.borrow(urls[2]) as third:
+        third.runs.recent(1)
+    assert len(stores) == 2  # urls[0] (lent) and urls[2]; urls[1] was closed
+    assert second.connector._threads._owned == {}  # type: ignore[attr-defined]
+    lent.runs.recent(1)  # still open
+    stores.release(lent)
+    (tmp_path / "2.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"2.db{suffix}").unlink(missing_ok=True)
+    with stores.borrow(urls[2]) as again:  # a deleted file is opened afresh
+        assert again is not third and again.runs.recent(1) == []
+    stores.close_all()
+    assert len(stores) == 0
+
+
+def test_go_s_store_is_closed_at_interpreter_exit(tmp_path: Path) -> None:
+    script = f"""
+import atexit
+
+def after_jobsmith_s_exit_handlers():  # registered first, so it runs last
+    from jobsmith.store.shared import shared_stores
+    print("open:", len(shared_stores), len(ctx.store.connector._threads._owned))
+
+atexit.register(after_jobsmith_s_exit_handlers)
+import jobsmith
+
+with jobsmith.go("at-exit", backend="sqlite:///{tmp_path / "exit.db"}") as ctx:
+    ctx.execute(lambda: None)
+print("during:", len(ctx.store.connector._threads._owned))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=clean_environ(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["during:", "1", "open:", "0", "0"]
 
 
 # -- graphs and flows without a store -------------------------------------------------------
