@@ -98,7 +98,11 @@ class WorkerStats:
 
 class Worker:
     """Runs queued jobs of the tasks in ``registry`` until stopped (or, with ``burst``,
-    until nothing it could run is waiting). See the module docstring."""
+    until nothing it could run is waiting). See the module docstring.
+
+    ``system_units`` is the host's process units (default 10,000); a worker reads no
+    environment: ``jobsmith worker`` and ``JobMaster(...)`` pass the settings' value
+    (``JOBSMITH_SYSTEM_PROCESS_UNITS``)."""
 
     def __init__(
         self,
