@@ -316,6 +316,22 @@ def test_graph_and_flow_run_without_a_run_log_when_the_default_store_cannot_be_c
     assert len(warnings) == 2, caplog.text
 
 
+def test_a_graph_and_a_flow_borrow_the_settings_store_and_give_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobsmith.store.shared import shared_stores
+
+    url = f"sqlite:///{tmp_path / 'graphs.db'}"
+    monkeypatch.setenv("JOBSMITH_STORE", url)
+    graph = DoJobber()
+    graph.configure(Boil)
+    graph.checknrun()
+    run(LinearFlow("tea").add(Noop("noop")))
+    lent = [v for k, v in shared_stores._stores.items() if k[0] == url]
+    assert [entry.users for entry in lent] == [0]  # one store for both runs, given back
+    assert {r.job_name for r in lent[0].store.runs.recent(10)} >= {"tea"}
+
+
 def test_a_configured_store_that_cannot_be_opened_is_still_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
