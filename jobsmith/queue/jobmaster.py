@@ -31,7 +31,7 @@ from jobsmith.queue.builtins import load_builtins
 from jobsmith.queue.posting import PostedJob, post
 from jobsmith.queue.registry import Registry, Task
 from jobsmith.queue.registry import registry as default_registry
-from jobsmith.queue.worker import Worker, WorkerStats, system_process_units
+from jobsmith.queue.worker import Worker, WorkerStats
 from jobsmith.runlog import who_and_where
 from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, connector_for, open_store
@@ -132,6 +132,7 @@ class JobMaster:
         )
         self.url: str = settings.store_url
         self.schema = settings.schema
+        self._settings = settings
         self._units = system_process_units
         self.registry = registry if registry is not None else default_registry
         self.cmd_id = cmd_id
@@ -153,8 +154,10 @@ class JobMaster:
 
     @property
     def system_process_units(self) -> int:
-        """The host's process units this JobMaster's workers use."""
-        return system_process_units(self._units)
+        """The host's process units this JobMaster's workers use: the argument, else
+        ``JOBSMITH_SYSTEM_PROCESS_UNITS`` / ``JOBMASTER_SYSTEM_PROCESS_UNITS`` (read by
+        the settings when it was built), else 10,000."""
+        return self._units if self._units is not None else self._settings.system_process_units
 
     def __getitem__(self, key: str | tuple[str, str]) -> Task:
         name = key if isinstance(key, str) else ".".join(key)
@@ -194,7 +197,7 @@ class JobMaster:
         the jobs it ran, with the worker's statistics as ``.stats``. ``options`` go to
         :class:`~jobsmith.queue.worker.Worker` (``concurrency=4`` …)."""
         options.setdefault("burst", True)
-        options.setdefault("system_units", self._units)
+        options.setdefault("system_units", self.system_process_units)
         ran: list[RanJob] = []
         also = options.pop("on_progress", None)
 

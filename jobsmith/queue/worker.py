@@ -43,13 +43,13 @@ from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
 from jobsmith.runlog import who_and_where
+from jobsmith.settings import DEFAULT_SYSTEM_UNITS
 from jobsmith.states import JobState
 from jobsmith.store import Store, utcnow
 from jobsmith.store.jobs import Claimed, Ended, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
 
-DEFAULT_SYSTEM_UNITS = 10_000
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
 IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
@@ -57,32 +57,6 @@ RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones th
 PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
 PRUNE_BATCH = 200
 PRUNE_BATCHES = 5
-
-
-def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
-    """The host's process units: the argument, else ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
-    ``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000; a value that is not a whole number
-    is an error naming the variable."""
-    if value is not None:
-        return int(value)
-    env = os.environ if environ is None else environ
-    for name in ("JOBSMITH_SYSTEM_PROCESS_UNITS", "JOBMASTER_SYSTEM_PROCESS_UNITS"):
-        if name in env:
-            return parse_process_units(env[name], name)
-    return DEFAULT_SYSTEM_UNITS
-
-
-def parse_process_units(text: str, source: str) -> int:
-    """A number of process units written as text (``10000``, ``10_000``)."""
-    try:
-        units = int(text.strip().replace("_", ""))
-    except ValueError:
-        units = -1
-    if units < 0:
-        raise JobsmithError(
-            f"{source} is {text!r}: expected a whole number of process units (e.g. 10000)"
-        )
-    return units
 
 
 @dataclass
@@ -125,8 +99,11 @@ class WorkerStats:
 class Worker:
     """Runs queued jobs of the tasks in ``registry`` until stopped (or, with ``burst``,
     until nothing it could run is waiting; with ``max_jobs``, once that many jobs have run
-    to an outcome: a job parked on a dependency does not count). See the module
-    docstring."""
+    to an outcome: a job parked on a dependency does not count). See the module docstring.
+
+    ``system_units`` is the host's process units (default 10,000); a worker reads no
+    environment: ``jobsmith worker`` and ``JobMaster(...)`` pass the settings' value
+    (``JOBSMITH_SYSTEM_PROCESS_UNITS``)."""
 
     def __init__(
         self,
@@ -158,7 +135,7 @@ class Worker:
         self.store = store
         self.registry = registry if registry is not None else default_registry
         self.concurrency = concurrency
-        self.system_units = system_process_units(system_units)
+        self.system_units = DEFAULT_SYSTEM_UNITS if system_units is None else int(system_units)
         self.lease = float(lease)
         self.queues = list(queues) if queues else None
         self.tasks = self._served(tasks)
@@ -591,4 +568,4 @@ def run_worker(store: Store, registry: Registry | None = None, **options: Any) -
     return Worker(store, registry, **options).run()
 
 
-__all__ = ["Worker", "WorkerStats", "run_worker", "system_process_units"]
+__all__ = ["Worker", "WorkerStats", "run_worker"]

@@ -133,7 +133,7 @@ class Job:
         ``persons=``, which win over every file (see :mod:`jobsmith.schedule.jobconfig`)."""
         self.file = Path(file or sys.argv[0]).resolve()
         self.folder = self.file.parent
-        self.clock = clock or clock_from_env()
+        self.clock = clock or clock_from_env(os.environ)  # a job process is an edge
         options, self.args = _arguments(
             argv if argv is not None else sys.argv[1:], self.file.name, exit_on_error=argv is None
         )
