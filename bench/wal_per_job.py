@@ -1,0 +1,128 @@
+"""WAL records per job on PostgreSQL, counted exactly, by relation: posting no-op jobs one
+by one, draining them with one in-process worker (claim, run, end, run log), and running
+small ``go()`` jobs (a job run and a task run each, inserted and then ended).
+
+Makes a scratch database of its own, reads the WAL each phase wrote with pg_walinspect
+(PostgreSQL 15+, a superuser) and keeps only the records of that database's relations,
+so other databases' traffic on a shared server does not count; commit records (no
+relation) are left out. Not a test: rerun it when the schema or the hot path changes.
+
+    .venv/bin/python bench/wal_per_job.py [--jobs 2000] [--runs 500]
+        [--server postgresql://root@127.0.0.1:5432] [--database bench_wal_per_job]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import Counter
+from typing import Any
+
+import psycopg
+
+import jobsmith
+from jobsmith.queue import Registry, Worker, post
+from jobsmith.store import open_store
+
+SCHEMA = "jobsmith"
+
+registry = Registry()
+
+
+@registry.task(type_key="bench")
+def noop(i: int = 0) -> None:
+    return None
+
+
+def empty() -> None:
+    return None
+
+
+def fresh_database(server: str, name: str) -> str:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{server}/{name}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pg_walinspect")
+    return url
+
+
+def lsn(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def records(conn: psycopg.Connection[Any], start: str, end: str) -> Counter[tuple[str, str]]:
+    """(relation, record type) -> count, for the records of this database's relations."""
+    db = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+    row = db.fetchone()
+    assert row is not None
+    oid = int(row[0])
+    names = {
+        int(r[0]): str(r[1])
+        for r in conn.execute(
+            "SELECT pg_relation_filenode(c.oid), c.relname FROM pg_class c "
+            "WHERE pg_relation_filenode(c.oid) IS NOT NULL"
+        )
+    }
+    found: Counter[tuple[str, str]] = Counter()
+    rows = conn.execute(
+        "SELECT resource_manager, record_type, block_ref "
+        "FROM pg_get_wal_records_info(%s::pg_lsn, %s::pg_lsn) WHERE block_ref IS NOT NULL",
+        (start, end),
+    )
+    for manager, kind, block_ref in rows:
+        rels = {int(n) for d, n in re.findall(r"rel \d+/(\d+)/(\d+)", block_ref) if int(d) == oid}
+        if rels:
+            rel = names.get(min(rels), f"filenode {min(rels)}")
+            found[(rel, f"{manager}/{kind}")] += 1
+    return found
+
+
+def show(title: str, found: Counter[tuple[str, str]], per: int) -> None:
+    total = sum(found.values())
+    print(f"\n{title}: {total / per:.2f} WAL records per job ({total} for {per})")
+    by_rel: Counter[str] = Counter()
+    for (rel, _), n in found.items():
+        by_rel[rel] += n
+    for rel, n in by_rel.most_common():
+        kinds = ", ".join(
+            f"{kind} {count / per:.2f}"
+            for (r, kind), count in sorted(found.items())
+            if r == rel and count / per >= 0.01
+        )
+        print(f"  {rel:32} {n / per:6.2f}   {kinds}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--server", default="postgresql://root@127.0.0.1:5432")
+    parser.add_argument("--database", default="bench_wal_per_job")
+    args = parser.parse_args()
+    url = fresh_database(args.server, args.database)
+    store = open_store(url, SCHEMA, deploy=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        a = lsn(conn)
+        for i in range(args.jobs):
+            post("bench.noop", {"i": i}, store=store, registry=registry)
+        b = lsn(conn)
+        Worker(store, registry, burst=True).run()
+        c = lsn(conn)
+        for _ in range(args.runs):
+            with jobsmith.go("bench", backend=store) as ctx:
+                ctx.execute(empty)
+        d = lsn(conn)
+        show("post, one by one", records(conn, a, b), args.jobs)
+        show("drain (claim, run, end, run log)", records(conn, b, c), args.jobs)
+        show("go() job with one task", records(conn, c, d), args.runs)
+    store.close()
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
