@@ -6,7 +6,8 @@ server on it, and times each page over HTTP (median and worst of several request
 one warm-up). Not a test: rerun it when the queries or indexes change.
 
     .venv/bin/python bench/dashboard_pages.py [--runs 100000] [--jobs 100000]
-        [--postgres postgresql://root@127.0.0.1:5432/test] [--no-postgres]
+        [--postgres postgresql://root@127.0.0.1:5432/test] [--schema bench_dashboard]
+        [--no-postgres]
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def pages(runs: int, jobs: int) -> list[tuple[str, str]]:
     return [
         ("runs page", "/runs"),
         ("runs page, status=Failed", "/runs?status=Failed"),
+        ("runs page, a status no run has", "/runs?status=Running"),
         ("runs page, job + kind", "/runs?job=report&kind=flow"),
         ("runs page, a date", "/runs?since=2026-01-20&until=2026-01-20"),
         ("runs page, deep (before=)", f"/runs?before={runs // 2}"),
@@ -94,6 +96,8 @@ def pages(runs: int, jobs: int) -> list[tuple[str, str]]:
         ("queue page (counts)", "/queue"),
         ("queue jobs page", "/queue/jobs"),
         ("queue jobs of a task+status", "/queue/jobs?task=mail.send&status=waiting"),
+        ("queue jobs, a status no job has", "/queue/jobs?status=failed"),
+        ("queue jobs of a task, a status none has", "/queue/jobs?task=mail.send&status=running"),
         ("queue jobs, deep (before=)", f"/queue/jobs?before={jobs // 2}"),
         ("/api/jobs", "/api/jobs"),
         ("/api/jobs?task=etl.load", "/api/jobs?task=etl.load"),
@@ -181,6 +185,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--postgres", default="postgresql://root@127.0.0.1:5432/test")
+    parser.add_argument("--schema", default=SCHEMA, help="the PostgreSQL schema to fill")
     parser.add_argument("--no-postgres", action="store_true")
     options = parser.parse_args()
 
@@ -194,18 +199,23 @@ def main() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not options.no_postgres:
-        store = open_store(options.postgres, SCHEMA, deploy=True)
+        store = open_store(options.postgres, options.schema, deploy=True)
         store.deploy(reset=True)
         store.close()
         try:
             results["postgresql"] = bench(
-                "postgresql", options.postgres, SCHEMA, options.runs, options.jobs, options.repeat
+                "postgresql",
+                options.postgres,
+                options.schema,
+                options.runs,
+                options.jobs,
+                options.repeat,
             )
         finally:
             import psycopg
 
             with psycopg.connect(options.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
+                conn.execute(f'DROP SCHEMA IF EXISTS "{options.schema}" CASCADE')
 
     stores = list(results)
     print(
