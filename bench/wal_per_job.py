@@ -9,12 +9,14 @@ relation) are left out. Not a test: rerun it when the schema or the hot path cha
 
     .venv/bin/python bench/wal_per_job.py [--jobs 2000] [--runs 500]
         [--server postgresql://root@127.0.0.1:5432] [--database bench_wal_per_job]
+        [--fillfactor 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -49,8 +51,15 @@ def fresh_database(server: str, name: str) -> str:
 
 
 def lsn(conn: psycopg.Connection[Any]) -> str:
+    """Where the WAL ends now, once it is flushed that far (pg_walinspect reads no
+    further; claims commit without waiting for the flush)."""
     row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
     assert row is not None
+    for _ in range(100):
+        flushed = conn.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (row[0],))
+        if flushed.fetchone() == (True,):
+            break
+        time.sleep(0.05)
     return str(row[0])
 
 
@@ -102,23 +111,29 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--server", default="postgresql://root@127.0.0.1:5432")
     parser.add_argument("--database", default="bench_wal_per_job")
+    parser.add_argument(
+        "--fillfactor", type=int, help="set job_run's fillfactor to this first (a trial)"
+    )
     args = parser.parse_args()
     url = fresh_database(args.server, args.database)
     store = open_store(url, SCHEMA, deploy=True)
+    if args.fillfactor:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE {SCHEMA}.job_run SET (fillfactor = {args.fillfactor:d})")
     with psycopg.connect(url, autocommit=True) as conn:
+        # Each phase's WAL is read right after it: the server recycles old segments.
         a = lsn(conn)
         for i in range(args.jobs):
             post("bench.noop", {"i": i}, store=store, registry=registry)
-        b = lsn(conn)
+        show("post, one by one", records(conn, a, lsn(conn)), args.jobs)
+        a = lsn(conn)
         Worker(store, registry, burst=True).run()
-        c = lsn(conn)
+        show("drain (claim, run, end, run log)", records(conn, a, lsn(conn)), args.jobs)
+        a = lsn(conn)
         for _ in range(args.runs):
             with jobsmith.go("bench", backend=store) as ctx:
                 ctx.execute(empty)
-        d = lsn(conn)
-        show("post, one by one", records(conn, a, b), args.jobs)
-        show("drain (claim, run, end, run log)", records(conn, b, c), args.jobs)
-        show("go() job with one task", records(conn, c, d), args.runs)
+        show("go() job with one task", records(conn, a, lsn(conn)), args.runs)
     store.close()
     with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
