@@ -1,6 +1,7 @@
 """WAL records per job on PostgreSQL, counted exactly, by relation: posting no-op jobs one
 by one, draining them with one in-process worker (claim, run, end, run log), and running
-small ``go()`` jobs (a job run and a task run each, inserted and then ended).
+small ``go()`` jobs (a job run and a task run each, inserted and then ended); and the
+CPU a posted and a drained job cost this process and its server processes.
 
 Makes a scratch database of its own, reads the WAL each phase wrote with pg_walinspect
 (PostgreSQL 15+, a superuser) and keeps only the records of that database's relations,
@@ -15,9 +16,11 @@ relation) are left out. Not a test: rerun it when the schema or the hot path cha
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -61,6 +64,33 @@ def lsn(conn: psycopg.Connection[Any]) -> str:
             break
         time.sleep(0.05)
     return str(row[0])
+
+
+def server_cpu(conn: psycopg.Connection[Any]) -> dict[int, float]:
+    """CPU seconds used so far by each other server process of this database (read from
+    /proc: the server must run on this machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for (pid,) in conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    ):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return found
+
+
+def cpu_per_job(
+    what: str, mine: float, before: dict[int, float], after: dict[int, float], jobs: int
+) -> None:
+    spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    print(
+        f"  CPU per {what} job: this process {mine / jobs * 1e6:.0f} µs,"
+        f" its server processes {spent / jobs * 1e6:.0f} µs"
+    )
 
 
 def records(conn: psycopg.Connection[Any], start: str, end: str) -> Counter[tuple[str, str]]:
@@ -123,12 +153,18 @@ def main() -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         # Each phase's WAL is read right after it: the server recycles old segments.
         a = lsn(conn)
+        server, mine = server_cpu(conn), time.process_time()
         for i in range(args.jobs):
             post("bench.noop", {"i": i}, store=store, registry=registry)
+        mine, after = time.process_time() - mine, server_cpu(conn)
         show("post, one by one", records(conn, a, lsn(conn)), args.jobs)
+        cpu_per_job("posted", mine, server, after, args.jobs)
         a = lsn(conn)
+        server, mine = server_cpu(conn), time.process_time()
         Worker(store, registry, burst=True).run()
+        mine, after = time.process_time() - mine, server_cpu(conn)
         show("drain (claim, run, end, run log)", records(conn, a, lsn(conn)), args.jobs)
+        cpu_per_job("drained", mine, server, after, args.jobs)
         a = lsn(conn)
         for _ in range(args.runs):
             with jobsmith.go("bench", backend=store) as ctx:
