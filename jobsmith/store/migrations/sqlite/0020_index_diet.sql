@@ -1,6 +1,6 @@
 -- The run log's and the queue's index diet on the hot path. Every index is one more entry
--- per row written: dropping migration 0007's dashboard indexes took a no-op job's CPU from
--- 84-89 µs to 74-77 µs. The dashboard's lists find their rows without them
+-- per row written: with these gone a drained no-op job costs ~5 µs less CPU (median 71 ->
+-- 66 µs, one process, bench/README.md). The dashboard's lists find their rows without them
 -- (docs/dashboard.md, bench/README.md "Dashboard pages"):
 -- - job runs of one job: job_run_name_id (job_name, id), kept; 0001's job_run_name
 --   (job_name, started_at) is read by no query, so it goes instead;
