@@ -1,0 +1,191 @@
+-- Per-key limits, continued (issue 13).
+
+-- A task's limit options are part of its published definition, so every post of the task
+-- is limited the same, whoever posts it: post() by name without the task's code, the
+-- dashboard, and SQL (CALL insert_job / insert). limit_key is the key itself, or the name
+-- of the argument whose value is the key (limit_arg true: "name=value").
+ALTER TABLE queue_task ADD COLUMN limit_key TEXT;
+ALTER TABLE queue_task ADD COLUMN limit_arg BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE queue_task ADD COLUMN max_running INTEGER;
+ALTER TABLE queue_task ADD COLUMN rate_count INTEGER;
+ALTER TABLE queue_task ADD COLUMN rate_window DOUBLE PRECISION;
+-- The task's unique options: the key (a format string over the arguments) and how long a
+-- completed job still holds it (seconds); post() by name uses them.
+ALTER TABLE queue_task ADD COLUMN unique_key TEXT;
+ALTER TABLE queue_task ADD COLUMN unique_for DOUBLE PRECISION;
+
+-- A job's concurrency key as the store computes it from its task's definition (the same
+-- text as jobsmith.queue's Task.limit_for): the key, or "argument=value" with a string
+-- value as it is and any other JSON value as JSON text.
+CREATE FUNCTION queue_limit_key(task queue_task, arguments JSONB) RETURNS TEXT
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE
+        WHEN task.max_running IS NULL AND task.rate_count IS NULL THEN NULL
+        WHEN NOT task.limit_arg THEN coalesce(task.limit_key, task.type_key || '.' || task.task_key)
+        WHEN jsonb_typeof(arguments -> task.limit_key) = 'string'
+            THEN task.limit_key || '=' || (arguments ->> task.limit_key)
+        ELSE task.limit_key || '=' || coalesce((arguments -> task.limit_key)::text, 'null')
+    END
+$$;
+
+-- Jobs inserted without a limit (CALL insert_job, or any insert that did not set one) get
+-- their task's, once per statement: a statement of jobs of unlimited tasks costs one look
+-- at queue_task.
+CREATE FUNCTION queue_limit_posted() RETURNS TRIGGER
+LANGUAGE plpgsql SET search_path FROM CURRENT
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM queue_task t
+               WHERE t.max_running IS NOT NULL OR t.rate_count IS NOT NULL) THEN
+        UPDATE queue_job j SET limit_key = queue_limit_key(t, j.arguments),
+            max_running = t.max_running, rate_count = t.rate_count, rate_window = t.rate_window
+        FROM posted p JOIN queue_task t ON t.type_key = p.type_key AND t.task_key = p.task_key
+        WHERE j.id = p.id AND p.limit_key IS NULL AND j.status = 'waiting'
+          AND (t.max_running IS NOT NULL OR t.rate_count IS NOT NULL);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER queue_job_limit_posted AFTER INSERT ON queue_job
+    REFERENCING NEW TABLE AS posted
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_limit_posted();
+
+-- A limited job that stops running frees a slot of its key: wake idle workers (on every
+-- machine) so one takes the key's next job now, not at its next poll. One notification
+-- per transaction (PostgreSQL folds identical ones).
+CREATE TRIGGER queue_job_slot_freed AFTER UPDATE OF status ON queue_job
+    FOR EACH ROW WHEN (OLD.status = 'running' AND NEW.status <> 'running'
+                       AND OLD.limit_key IS NOT NULL)
+    EXECUTE FUNCTION queue_notify();
+
+-- Waiting jobs of limited tasks by key, in the order workers take them: a claim finds the
+-- keys with waiting jobs (a skip scan) and each key's next jobs here.
+DROP INDEX queue_job_limited_waiting;
+CREATE INDEX queue_job_key_waiting ON queue_job (limit_key, priority DESC, id)
+    WHERE status = 'waiting' AND limit_key IS NOT NULL;
+-- Waiting jobs without a limit, in order: a claim walks these without stepping over the
+-- jobs of full keys.
+CREATE INDEX queue_job_ready_free ON queue_job (priority DESC, id)
+    WHERE status = 'waiting' AND limit_key IS NULL;
+
+-- Claim the next jobs: as migration 0008's claim_jobs (same arguments, same results),
+-- but a full key costs nothing. 0008 walked every waiting job in order and looked up its
+-- key's running count in a list, so with every key full a claim read the whole backlog
+-- (0.2-0.4 s for 10,000 jobs over 100 keys, while holding the limits lock). Now the
+-- candidates are the next unlimited jobs in order plus, for each key with waiting jobs,
+-- only as many of its next jobs as it has room for (max_running minus its running jobs,
+-- rate_count minus its jobs started within the window), merged in order. The limits lock
+-- is still taken while limited jobs wait, so no key ever runs more than max_running.
+CREATE OR REPLACE FUNCTION claim_jobs(
+    p_worker TEXT, p_host TEXT, p_limit INTEGER, p_system_units INTEGER,
+    p_lease DOUBLE PRECISION, p_queues TEXT[], p_tasks TEXT[], p_durations JSONB,
+    p_budget DOUBLE PRECISION
+) RETURNS TABLE (
+    id BIGINT, type_key TEXT, task_key TEXT, queue TEXT, arguments TEXT, priority INTEGER,
+    process_units INTEGER, attempts INTEGER, token TEXT, cancel_requested BOOLEAN
+)
+LANGUAGE plpgsql SET search_path FROM CURRENT
+SET enable_seqscan = off SET enable_bitmapscan = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    free INTEGER;
+    limited BOOLEAN;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    PERFORM pg_advisory_xact_lock(hashtext('jobsmith.units.' || p_host));
+    limited := EXISTS (SELECT 1 FROM queue_job l
+                       WHERE l.status = 'waiting' AND l.limit_key IS NOT NULL);
+    IF limited THEN
+        PERFORM pg_advisory_xact_lock(hashtext('jobsmith.limits'));
+    END IF;
+    SELECT p_system_units - coalesce(sum(r.process_units), 0) INTO free
+    FROM queue_job r WHERE r.status = 'running' AND r.host = p_host;
+    IF free <= 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH RECURSIVE keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
+        (SELECT w.limit_key FROM queue_job w
+         WHERE limited  -- limited jobs posted since that look wait for the next claim
+           AND w.status = 'waiting' AND w.limit_key IS NOT NULL
+         ORDER BY w.limit_key LIMIT 1)
+        UNION ALL
+        SELECT (SELECT w.limit_key FROM queue_job w
+                WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL
+                  AND w.limit_key > k.limit_key
+                ORDER BY w.limit_key LIMIT 1)
+        FROM keys k WHERE k.limit_key IS NOT NULL
+    ), running AS (  -- running jobs by key, as one lookup (key -> count)
+        SELECT coalesce(jsonb_object_agg(r.limit_key, r.n), '{}') AS n FROM (
+            SELECT r.limit_key, count(*) AS n FROM queue_job r
+            WHERE r.status = 'running' AND r.limit_key IS NOT NULL GROUP BY r.limit_key
+        ) r
+    ), started AS (  -- rate-limited keys: jobs started within their window (key -> count)
+        SELECT coalesce(jsonb_object_agg(r.limit_key, r.n), '{}') AS n FROM (
+            SELECT r.limit_key, count(*) AS n FROM queue_job r
+            WHERE r.rate_count IS NOT NULL
+              AND r.started_at > now() - make_interval(secs => r.rate_window)
+            GROUP BY r.limit_key
+        ) r
+    ), rooms AS (  -- how many more jobs of each key may start now
+        SELECT k.limit_key, least(
+            coalesce(f.max_running - coalesce((ru.n ->> k.limit_key)::int, 0), 1 << 30),
+            coalesce(f.rate_count - coalesce((st.n ->> k.limit_key)::int, 0), 1 << 30)) AS room
+        FROM keys k
+        CROSS JOIN LATERAL (  -- the limits of the key's next job
+            SELECT f.max_running, f.rate_count FROM queue_job f
+            WHERE f.status = 'waiting' AND f.limit_key = k.limit_key
+            ORDER BY f.priority DESC, f.id LIMIT 1
+        ) f
+        CROSS JOIN running ru CROSS JOIN started st
+        WHERE k.limit_key IS NOT NULL
+    ), candidates AS (
+        SELECT u.id, u.priority FROM (
+            (SELECT c.id, c.priority FROM queue_job c
+             WHERE c.status = 'waiting' AND c.limit_key IS NULL
+               AND (c.run_after IS NULL OR c.run_after <= now())
+               AND c.process_units <= free
+               AND (p_queues IS NULL OR c.queue = ANY(p_queues))
+               AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
+             ORDER BY c.priority DESC, c.id LIMIT p_limit)
+            UNION ALL
+            SELECT c.id, c.priority FROM rooms r
+            CROSS JOIN LATERAL (  -- a full key never holds up other keys
+                SELECT c.id, c.priority FROM queue_job c
+                WHERE c.status = 'waiting' AND c.limit_key = r.limit_key
+                  AND (c.run_after IS NULL OR c.run_after <= now())
+                  AND c.process_units <= free
+                  AND (p_queues IS NULL OR c.queue = ANY(p_queues))
+                  AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
+                ORDER BY c.priority DESC, c.id LIMIT least(r.room, p_limit)
+            ) c
+            WHERE r.room > 0
+        ) u
+        ORDER BY u.priority DESC, u.id LIMIT p_limit
+    ), locked AS (
+        SELECT c.id, c.priority, c.process_units,
+               (p_durations ->> (c.type_key || '.' || c.task_key))::float8 AS took
+        FROM queue_job c
+        WHERE c.id IN (SELECT cd.id FROM candidates cd) AND c.status = 'waiting'
+        FOR UPDATE OF c SKIP LOCKED
+    ), walked AS (
+        SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
+               count(*) FILTER (WHERE c.took IS NULL) OVER w AS unknown,
+               sum(coalesce(c.took, 0)) OVER w AS work
+        FROM locked c
+        WINDOW w AS (ORDER BY c.priority DESC, c.id)
+    ), chosen AS (
+        SELECT w.id FROM walked w
+        WHERE w.units <= free
+          AND (w.n = 1 OR p_budget IS NULL OR (w.unknown = 0 AND w.work <= p_budget))
+    )
+    UPDATE queue_job j SET status = 'running', token = queue_token(),
+        attempts = j.attempts + 1, started_at = now(),
+        lease_until = now() + make_interval(secs => p_lease), worker = p_worker,
+        host = p_host, error = NULL
+    FROM chosen WHERE j.id = chosen.id
+    RETURNING j.id, j.type_key, j.task_key, j.queue, j.arguments::text, j.priority,
+              j.process_units, j.attempts, j.token::text, j.cancel_requested;
+END $$;

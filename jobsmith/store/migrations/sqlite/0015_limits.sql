@@ -1,0 +1,15 @@
+-- Per-key limits, continued (issue 13).
+
+-- A task's limit options are part of its published definition, so every post of the task
+-- is limited the same, whoever posts it (post() by name without the task's code, the
+-- dashboard). limit_key is the key itself, or the name of the argument whose value is the
+-- key (limit_arg 1: "name=value").
+ALTER TABLE queue_task ADD COLUMN limit_key TEXT;
+ALTER TABLE queue_task ADD COLUMN limit_arg INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue_task ADD COLUMN max_running INTEGER;
+ALTER TABLE queue_task ADD COLUMN rate_count INTEGER;
+ALTER TABLE queue_task ADD COLUMN rate_window REAL;
+-- The task's unique options: the key (a format string over the arguments) and how long a
+-- completed job still holds it (seconds); post() by name uses them.
+ALTER TABLE queue_task ADD COLUMN unique_key TEXT;
+ALTER TABLE queue_task ADD COLUMN unique_for REAL;
