@@ -147,3 +147,84 @@ def test_a_rate_limit_caps_the_starts_per_window(store: Store, tmp_path: Path) -
         thread.join(20)
     assert sorted(ct.lines(out)) == ["paced a 0", "paced a 1", "paced b 9"]
     assert [store.jobs.get(j.id).status for j in jobs[2:4]] == ["waiting", "waiting"]
+
+
+def _limits_of(store: Store, ids: list[int]) -> list[str | None]:
+    return [store.jobs.get(i).limit_key for i in ids]
+
+
+def test_a_task_posted_by_name_without_its_code_is_limited_the_same(store: Store) -> None:
+    """The limit options travel with the task's published definition: a process that
+    only knows the task's name posts limited jobs, with the keys the task's own code
+    gives."""
+    store.jobs.publish([ct.tenant_job.definition(), ct.paced.definition()])
+    bare = Registry()  # a poster without the tasks' code (like the dashboard's form)
+    from jobsmith.queue import post
+
+    by_name = post("ct.tenant_job", {"path": "/p", "tenant": "acme"}, store=store, registry=bare)
+    paced = post("ct.paced", {"path": "/p", "tenant": "x", "n": 3}, store=store, registry=bare)
+    many = post_many(
+        [("ct.tenant_job", {"path": "/q", "tenant": "zed", "n": n}) for n in range(2)],
+        store=store,
+        registry=bare,
+    )
+    with_code = ct.tenant_job.post(path="/r", tenant="acme", store=store)
+    assert _limits_of(store, [by_name.id, paced.id, with_code.id]) == [
+        "tenant=acme",
+        "tenant=x",
+        "tenant=acme",
+    ]
+    assert _limits_of(store, [j.id for j in many]) == ["tenant=zed", "tenant=zed"]
+    assert store.controls.waiting_by_key() == {"tenant=acme": 2, "tenant=x": 1, "tenant=zed": 2}
+    claimed = store.jobs.claim(worker="w", host="h", limit=10, system_units=10, lease=30)
+    by_key = sorted(store.jobs.get(c.id).limit_key or "" for c in claimed)
+    # max_running=2 per tenant, rate 2/h per tenant: every waiting job fits
+    assert by_key == ["tenant=acme", "tenant=acme", "tenant=x", "tenant=zed", "tenant=zed"]
+
+
+def test_the_unique_options_travel_with_the_definition_too(store: Store) -> None:
+    store.jobs.publish([ct.report.definition()])
+    from jobsmith.queue import post
+
+    first = post("ct.report", {"path": "/p", "day": "mon"}, store=store, registry=Registry())
+    again = post("ct.report", {"path": "/q", "day": "mon"}, store=store, registry=Registry())
+    assert first.created and not again.created and again.id == first.id
+    assert store.controls.unique_key(first.id) == "report-mon"
+
+
+def test_a_key_from_a_number_or_boolean_argument_is_its_json_text() -> None:
+    registry = Registry()
+
+    @registry.task(type_key="l", limit_key="n", max_running=1)
+    def numbered(n: int | None = None, flag: bool = False) -> None: ...
+
+    @registry.task(type_key="l", limit_key="flag", max_running=1)
+    def flagged(flag: bool = False) -> None: ...
+
+    assert numbered.limit_for({"n": 7}) == Limit("n=7", 1)
+    assert numbered.limit_for({"n": None}) == Limit("n=null", 1)
+    assert flagged.limit_for({"flag": True}) == Limit("flag=true", 1)
+
+
+@pytest.mark.postgres
+def test_sql_insert_job_is_limited_by_the_published_definition(pg_store: Store) -> None:
+    """CALL insert_job (JobMaster's SQL posting) gets the task's limit from the store, the
+    same key as post() gives; a task without limits stays unlimited."""
+    pg_store.jobs.publish([ct.tenant_job.definition(), ct.note.definition()])
+    rows = []
+    for arguments in ('{"path": "/p", "tenant": "acme"}', '{"path": "/p", "tenant": "b c"}'):
+        row = pg_store.connector.fetchone(
+            "CALL insert_job('ct', 'tenant_job', NULL, %(a)s::json)", {"a": arguments}
+        )
+        assert row is not None
+        rows.append(int(row["job_id"]))
+    plain = pg_store.connector.fetchone(
+        "CALL insert_job('ct', 'note', NULL, '{\"path\": \"/p\"}'::json)"
+    )
+    assert plain is not None
+    assert _limits_of(pg_store, [*rows, int(plain["job_id"])]) == [
+        "tenant=acme",
+        "tenant=b c",
+        None,
+    ]
+    assert pg_store.jobs.get(rows[0]).max_running == 2

@@ -3,26 +3,40 @@
 -- everything that ends or renews an attempt is conditional on it.
 
 -- name: upsert_task [sqlite]
--- Publish one task definition (what a worker serves; SQL posting checks against it).
+-- Publish one task definition (what a worker serves; SQL posting checks against it; its
+-- limit and unique options apply to every post of the task).
 INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
-                        queue, help, updated_at)
+                        queue, help, updated_at, limit_key, limit_arg, max_running,
+                        rate_count, rate_window, is_unique, unique_key, unique_for)
 VALUES (:type_key, :task_key, :parameters, :write_all, :process_units, :priority, :queue,
-        :help, :updated_at)
+        :help, :updated_at, :limit_key, :limit_arg, :max_running, :rate_count, :rate_window,
+        :is_unique, :unique_key, :unique_for)
 ON CONFLICT (type_key, task_key) DO UPDATE SET
     parameters = excluded.parameters, write_all = excluded.write_all,
     process_units = excluded.process_units, priority = excluded.priority,
-    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at,
+    limit_key = excluded.limit_key, limit_arg = excluded.limit_arg,
+    max_running = excluded.max_running, rate_count = excluded.rate_count,
+    rate_window = excluded.rate_window, is_unique = excluded.is_unique,
+    unique_key = excluded.unique_key, unique_for = excluded.unique_for;
 
 -- name: upsert_task [postgresql]
--- Publish one task definition (what a worker serves; SQL posting checks against it).
+-- Publish one task definition (what a worker serves; SQL posting checks against it; its
+-- limit and unique options apply to every post of the task).
 INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
-                        queue, help, updated_at)
+                        queue, help, updated_at, limit_key, limit_arg, max_running,
+                        rate_count, rate_window, is_unique, unique_key, unique_for)
 VALUES (:type_key, :task_key, :parameters::jsonb, :write_all::jsonb, :process_units, :priority,
-        :queue, :help, :updated_at)
+        :queue, :help, :updated_at, :limit_key, :limit_arg, :max_running, :rate_count,
+        :rate_window, :is_unique, :unique_key, :unique_for)
 ON CONFLICT (type_key, task_key) DO UPDATE SET
     parameters = excluded.parameters, write_all = excluded.write_all,
     process_units = excluded.process_units, priority = excluded.priority,
-    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at,
+    limit_key = excluded.limit_key, limit_arg = excluded.limit_arg,
+    max_running = excluded.max_running, rate_count = excluded.rate_count,
+    rate_window = excluded.rate_window, is_unique = excluded.is_unique,
+    unique_key = excluded.unique_key, unique_for = excluded.unique_for;
 
 -- name: task_definition
 -- One published task definition.

@@ -9,8 +9,10 @@ ALTER TABLE queue_task ADD COLUMN limit_arg BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE queue_task ADD COLUMN max_running INTEGER;
 ALTER TABLE queue_task ADD COLUMN rate_count INTEGER;
 ALTER TABLE queue_task ADD COLUMN rate_window DOUBLE PRECISION;
--- The task's unique options: the key (a format string over the arguments) and how long a
--- completed job still holds it (seconds); post() by name uses them.
+-- The task's unique options: whether an identical job still active is returned instead of
+-- queued again, the key (a format string over the arguments) and how long a completed job
+-- still holds it (seconds); post() by name uses them.
+ALTER TABLE queue_task ADD COLUMN is_unique BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE queue_task ADD COLUMN unique_key TEXT;
 ALTER TABLE queue_task ADD COLUMN unique_for DOUBLE PRECISION;
 
