@@ -228,3 +228,33 @@ def test_sql_insert_job_is_limited_by_the_published_definition(pg_store: Store) 
         None,
     ]
     assert pg_store.jobs.get(rows[0]).max_running == 2
+
+
+def test_a_burst_worker_leaves_jobs_whose_rate_window_opens_later(
+    store: Store, tmp_path: Path
+) -> None:
+    """'2/h': the third and fourth job of a key could start only in an hour; the burst
+    worker stops once the rest is done, and says how many it left and why."""
+    out = str(tmp_path / "out")
+    post_many(
+        [(ct.paced, {"path": out, "tenant": "a", "n": n}) for n in range(4)]
+        + [(ct.paced, {"path": out, "tenant": "b", "n": 9})],
+        store=store,
+    )
+    stats = Worker(store, lease=5, burst=True, tasks=["ct.paced"]).run()
+    assert sorted(ct.lines(out)) == ["paced a 0", "paced a 1", "paced b 9"]
+    assert (stats.completed, stats.left) == (3, 2)
+    assert "2 job(s) left waiting on rate limits of 1 key(s)" in stats.note
+    assert "'tenant=a'" in stats.note
+
+
+def test_a_burst_worker_waits_for_a_rate_window_that_opens_soon(
+    store: Store, tmp_path: Path
+) -> None:
+    """'2/2s': the third job of the key starts once the window moved on; the burst worker
+    waits for it rather than stopping."""
+    out = str(tmp_path / "out")
+    post_many([(ct.brisk, {"path": out, "tenant": "a", "n": n}) for n in range(3)], store=store)
+    stats = Worker(store, lease=5, burst=True, tasks=["ct.brisk"]).run()
+    assert ct.lines(out) == ["brisk a 0", "brisk a 1", "brisk a 2"]
+    assert (stats.completed, stats.left, stats.note) == (3, 0, "")
