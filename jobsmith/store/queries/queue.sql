@@ -327,9 +327,25 @@ FROM chain WHERE queue_job.id = chain.id
 RETURNING queue_job.id, queue_job.status;
 
 -- name: release_dependants [postgresql]
--- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn. Returns every
--- job woken or failed.
-SELECT * FROM release_dependants(:ids::bigint[]);
+-- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn; and wake the
+-- jobs parked until one of them ended, however (parked_on: a parent waiting for its
+-- children, a dependency with on_failure = 'continue'), in the same round trip. Returns
+-- every job woken or failed.
+WITH ended_waits AS (
+    UPDATE queue_job SET status = 'waiting', parked_on = NULL
+    WHERE status = 'parked' AND parked_on = ANY(:ids::bigint[])
+    RETURNING id, status
+)
+SELECT d.id, d.status FROM release_dependants(:ids::bigint[]) AS d
+UNION ALL
+SELECT w.id, w.status FROM ended_waits AS w;
+
+-- name: release_ended_waits_of [sqlite]
+-- Jobs parked until one of the jobs that just ended (:ids, a JSON array) ended, however
+-- (parked_on): back to waiting in the ending transaction. Returns them.
+UPDATE queue_job SET status = 'waiting', parked_on = NULL
+WHERE status = 'parked' AND parked_on IN (SELECT value FROM json_each(:ids))
+RETURNING id, status;
 
 -- name: completed_since [sqlite]
 -- Whether a job of a task completed since a time with arguments that include these (JSON
