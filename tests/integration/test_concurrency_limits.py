@@ -15,6 +15,7 @@ from jobsmith.errors import JobsmithError
 from jobsmith.queue import Registry, Worker, post_many
 from jobsmith.store import Store
 from jobsmith.store.controls import Limit
+from jobsmith.store.jobs import Claimed
 from tests.conftest import REPO, StoreTarget
 from tests.integration import control_tasks as ct
 from tests.integration.worker_processes import stop_all, wait_for
@@ -258,3 +259,35 @@ def test_a_burst_worker_waits_for_a_rate_window_that_opens_soon(
     stats = Worker(store, lease=5, burst=True, tasks=["ct.brisk"]).run()
     assert ct.lines(out) == ["brisk a 0", "brisk a 1", "brisk a 2"]
     assert (stats.completed, stats.left, stats.note) == (3, 0, "")
+
+
+def test_a_claim_takes_each_keys_next_jobs_up_to_its_room_in_priority_order(
+    store: Store,
+) -> None:
+    """Claims look at each key's next jobs only (never at a full key's backlog), merged
+    with unlimited jobs in priority order; a key gets only as many as it has room for."""
+    registry = Registry()
+
+    @registry.task(type_key="k", limit_key="key", max_running=2)
+    def lim(key: str, n: int) -> None: ...
+
+    @registry.task(type_key="k")
+    def free(n: int) -> None: ...
+
+    a = lim.post_many([{"key": "a", "n": n} for n in range(5)], store=store)
+    b = lim.post_many([{"key": "b", "n": n} for n in range(2)], store=store, priority=5)
+    f = free.post_many([{"n": n} for n in range(2)], store=store, priority=1)
+    urgent = lim.post({"key": "a", "n": 99}, store=store, priority=9)
+
+    def claim(limit: int = 10) -> list[Claimed]:
+        return store.jobs.claim(worker="w", host="h", limit=limit, system_units=100, lease=30)
+
+    first = claim()
+    assert [c.id for c in first] == [urgent.id, b[0].id, b[1].id, f[0].id, f[1].id, a[0].id]
+    assert claim() == []  # a and b are full; a's four others wait
+    assert store.controls.waiting_by_key() == {"key=a": 4}
+    store.jobs.release([first[0]])  # a's first slot frees: its job (priority 9) waits again
+    assert [c.id for c in claim()] == [urgent.id]
+    store.jobs.release([first[-1]])
+    assert [c.id for c in claim()] == [a[0].id]  # then a's oldest, never a third of a
+    assert claim() == []

@@ -125,42 +125,91 @@ WHERE status = 'running' AND host = :host;
 -- measured work stays within :budget seconds (:budget NULL: up to :limit jobs). Each gets a
 -- new token and a lease; the attempt is counted. Jobs of a concurrency key (limit_key)
 -- start only while the key has room: fewer than max_running running and fewer than
--- rate_count started within rate_window seconds (queue controls, migration 0008). Run
--- inside the claim's write turn.
-WITH free AS (
+-- rate_count started within rate_window seconds (queue controls, migration 0008). The
+-- candidates are the next unlimited jobs plus, for each key with waiting jobs, only as
+-- many of its next jobs as it has room for (migration 0015's indexes), so a full key
+-- costs nothing however many of its jobs wait. Run inside the claim's write turn.
+WITH RECURSIVE free AS MATERIALIZED (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
+), keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
+    SELECT (SELECT min(w.limit_key) FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL)
+    UNION ALL
+    SELECT (SELECT min(w.limit_key) FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key > k.limit_key)
+    FROM keys k WHERE k.limit_key IS NOT NULL
 ), running AS MATERIALIZED (  -- concurrency keys with running jobs
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE status = 'running' AND limit_key IS NOT NULL GROUP BY limit_key
 ), started AS MATERIALIZED (  -- rate-limited keys: jobs started within their window
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE rate_count IS NOT NULL AND started_at > :now - rate_window GROUP BY limit_key
+), rooms AS (  -- how many more jobs of each key may start now (its next job's limits)
+    SELECT k.limit_key, min(coalesce(f.max_running - coalesce(ru.n, 0), 1 << 30),
+                            coalesce(f.rate_count - coalesce(st.n, 0), 1 << 30)) AS room
+    FROM keys k
+    JOIN queue_job f ON f.id = (SELECT x.id FROM queue_job x
+                                WHERE x.status = 'waiting' AND x.limit_key = k.limit_key
+                                ORDER BY x.priority DESC, x.id LIMIT 1)
+    LEFT JOIN running ru ON ru.limit_key = k.limit_key
+    LEFT JOIN started st ON st.limit_key = k.limit_key
+    WHERE k.limit_key IS NOT NULL
+), walk(limit_key, id, priority, n, room) AS (  -- each key's next jobs, up to its room
+    SELECT r.limit_key, c.id, c.priority, 1, r.room
+    FROM rooms r
+    JOIN queue_job c ON c.id = (
+        SELECT x.id FROM queue_job x
+        WHERE x.status = 'waiting' AND x.limit_key = r.limit_key
+          AND (x.run_after IS NULL OR x.run_after <= :now)
+          AND x.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR x.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR x.type_key || '.' || x.task_key IN (SELECT value FROM json_each(:tasks)))
+        ORDER BY x.priority DESC, x.id LIMIT 1)
+    WHERE r.room > 0
+    UNION ALL
+    SELECT w.limit_key, c.id, c.priority, w.n + 1, w.room
+    FROM walk w
+    JOIN queue_job c ON c.id = coalesce(
+        (SELECT x.id FROM queue_job x  -- the key's next job of the same priority
+         WHERE x.status = 'waiting' AND x.limit_key = w.limit_key
+           AND x.priority = w.priority AND x.id > w.id
+           AND (x.run_after IS NULL OR x.run_after <= :now)
+          AND x.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR x.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR x.type_key || '.' || x.task_key IN (SELECT value FROM json_each(:tasks)))
+         ORDER BY x.id LIMIT 1),
+        (SELECT x.id FROM queue_job x  -- else its first of a lower priority
+         WHERE x.status = 'waiting' AND x.limit_key = w.limit_key AND x.priority < w.priority
+           AND (x.run_after IS NULL OR x.run_after <= :now)
+          AND x.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR x.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR x.type_key || '.' || x.task_key IN (SELECT value FROM json_each(:tasks)))
+         ORDER BY x.priority DESC, x.id LIMIT 1))
+    WHERE w.n < w.room AND w.n < :limit
 ), candidates AS (
-    SELECT c.id, c.priority, c.process_units,
-           (SELECT d.value FROM json_each(:durations) d
-            WHERE d.key = c.type_key || '.' || c.task_key) AS took,
-           c.limit_key,
-           CASE WHEN c.limit_key IS NOT NULL THEN min(  -- how many more of its key may start
-               coalesce(c.max_running - coalesce(ru.n, 0), 1 << 30),
-               coalesce(c.rate_count - coalesce(st.n, 0), 1 << 30))
-           END AS room
-    FROM queue_job c
-    LEFT JOIN running ru ON ru.limit_key = c.limit_key
-    LEFT JOIN started st ON st.limit_key = c.limit_key
-    WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
-      AND c.process_units <= (SELECT units FROM free)
-      AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
-      AND (:tasks IS NULL OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
-      AND (c.limit_key IS NULL OR room > 0)  -- a full key never holds up other keys
-    ORDER BY c.priority DESC, c.id
-    LIMIT :limit
+    SELECT id, priority FROM (
+        SELECT c.id, c.priority FROM queue_job c
+        WHERE c.status = 'waiting' AND c.limit_key IS NULL
+          AND (c.run_after IS NULL OR c.run_after <= :now)
+          AND c.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+        ORDER BY c.priority DESC, c.id LIMIT :limit)
+    UNION ALL
+    SELECT id, priority FROM walk
+    ORDER BY priority DESC, id LIMIT :limit
 ), walked AS (
     SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
-           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work,
-           c.room, row_number() OVER (PARTITION BY c.limit_key
-                                      ORDER BY c.priority DESC, c.id) AS nth
-    FROM candidates c
+           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work
+    FROM (SELECT j.id, j.priority, j.process_units,
+                 (SELECT d.value FROM json_each(:durations) d
+                  WHERE d.key = j.type_key || '.' || j.task_key) AS took
+          FROM candidates cd JOIN queue_job j ON j.id = cd.id) c
     WINDOW w AS (ORDER BY c.priority DESC, c.id)
 )
 UPDATE queue_job SET status = 'running',
@@ -169,7 +218,7 @@ UPDATE queue_job SET status = 'running',
     host = :host, error = NULL
 WHERE status = 'waiting' AND id IN (
     SELECT w.id FROM walked w, free
-    WHERE w.units <= free.units AND (w.room IS NULL OR w.nth <= w.room)
+    WHERE w.units <= free.units
       AND (w.n = 1 OR :budget IS NULL OR (w.unknown = 0 AND w.work <= :budget)))
 RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
           token, cancel_requested;

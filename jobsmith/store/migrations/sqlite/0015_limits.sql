@@ -15,3 +15,13 @@ ALTER TABLE queue_task ADD COLUMN rate_window REAL;
 ALTER TABLE queue_task ADD COLUMN is_unique INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE queue_task ADD COLUMN unique_key TEXT;
 ALTER TABLE queue_task ADD COLUMN unique_for REAL;
+
+-- Waiting jobs of limited tasks by key, in the order workers take them: a claim finds the
+-- keys with waiting jobs (a skip scan) and takes each key's next jobs here, as many as the
+-- key has room for.
+CREATE INDEX queue_job_key_waiting ON queue_job (limit_key, priority DESC, id)
+    WHERE status = 'waiting' AND limit_key IS NOT NULL;
+-- Waiting jobs without a limit, in order: a claim walks these without stepping over the
+-- jobs of full keys.
+CREATE INDEX queue_job_ready_free ON queue_job (priority DESC, id)
+    WHERE status = 'waiting' AND limit_key IS NULL;
