@@ -291,3 +291,34 @@ def test_a_claim_takes_each_keys_next_jobs_up_to_its_room_in_priority_order(
     store.jobs.release([first[-1]])
     assert [c.id for c in claim()] == [a[0].id]  # then a's oldest, never a third of a
     assert claim() == []
+
+
+def test_an_idle_worker_wakes_when_a_limited_job_ends_elsewhere(
+    store: Store, tmp_path: Path
+) -> None:
+    """A worker that found its key full sleeps until its poll; the end of the job holding
+    the slot (recorded by another worker) wakes it, long before that."""
+    import threading
+    import time
+
+    from jobsmith.store.jobs import Outcome
+
+    out = str(tmp_path / "out")
+    holder = ct.solo.post(path=out, tenant="k", n=1, store=store)
+    [claimed] = store.jobs.claim(worker="elsewhere", host="h2", limit=1, system_units=10, lease=60)
+    assert claimed.id == holder.id
+    waiting = ct.solo.post(path=out, tenant="k", n=2, store=store)
+    worker = Worker(store, lease=30, poll=120, tasks=["ct.solo"])
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: worker.stats.started_at and len(worker.waker._events) == 1, 30, "idle")
+        worker.stopping.wait(0.5)  # its first claims found the key full; it sleeps now
+        assert store.jobs.get(waiting.id).status == "waiting"
+        now = time.time()
+        store.jobs.end([Outcome(claimed, "completed", now, now)], None)
+        wait_for(lambda: store.jobs.get(waiting.id).status == "completed", 30, "the second")
+    finally:
+        worker.stop(now=True)
+        thread.join(20)
+    assert ct.lines(out)[0].split()[:2] == ["start", "2"]
