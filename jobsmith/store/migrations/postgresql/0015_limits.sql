@@ -169,8 +169,8 @@ BEGIN
     ), locked AS (
         SELECT c.id, c.priority, c.process_units,
                (p_durations ->> (c.type_key || '.' || c.task_key))::float8 AS took
-        FROM queue_job c
-        WHERE c.id IN (SELECT cd.id FROM candidates cd) AND c.status = 'waiting'
+        FROM queue_job c  -- by id (an array: never a hash join over every job)
+        WHERE c.id = ANY(ARRAY(SELECT cd.id FROM candidates cd)) AND c.status = 'waiting'
         FOR UPDATE OF c SKIP LOCKED
     ), walked AS (
         SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
