@@ -51,6 +51,14 @@ def test_the_posting_example(target: StoreTarget) -> None:
     assert "refused: task nice_tasks.foo: argument 'number' is 'two'" in out
 
 
+def test_the_cancel_flow_example_prints_what_docs_queue_md_shows(target: StoreTarget) -> None:
+    target.open().close()
+    out = run(target, "cancel_flow.py")
+    doc = (REPO / "docs" / "queue.md").read_text()
+    shown = doc.split("$ python cancel_flow.py\n")[1].split("```")[0]
+    assert out == shown
+
+
 def test_the_flow_job_example(target: StoreTarget) -> None:
     target.open().close()
     out = run(target, "flow_job.py")

@@ -224,7 +224,9 @@ RETURNING id, type_key, task_key, queue, arguments, priority, process_units, att
           token, cancel_requested;
 
 -- name: claim_jobs [postgresql]
--- Claim the next jobs (see the claim_jobs function in migration 0004): one round trip.
+-- Claim the next jobs: one round trip. The live claim_jobs function is the one in
+-- migrations/postgresql/0015_limits.sql (0002's, 0004's and 0008's are dead: replaced by
+-- 0015; see migrations/README.md). Change it with a new migration that copies 0015's body.
 SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
                          :tasks::text[], :durations::jsonb, :budget::float8);
 
@@ -311,8 +313,9 @@ WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = '
 RETURNING queue_job.id, queue_job.status;
 
 -- name: finish_jobs [postgresql]
--- End attempts (see the finish_jobs function in migration 0004). Returns the jobs ended
--- (release_dependants follows in the same transaction).
+-- End attempts (the live finish_jobs function is migration 0004's; see
+-- migrations/README.md). Returns the jobs ended (release_dependants follows in the same
+-- transaction).
 SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: release_jobs [sqlite]
@@ -379,7 +382,7 @@ RETURNING queue_job.id, queue_job.status;
 -- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn; and wake the
 -- jobs parked until one of them ended, however (parked_on: a parent waiting for its
 -- children, a dependency with on_failure = 'continue'), in the same round trip. Returns
--- every job woken or failed.
+-- every job woken or failed. (The live release_dependants function is migration 0004's.)
 WITH ended_waits AS (
     UPDATE queue_job SET status = 'waiting', parked_on = NULL
     WHERE status = 'parked' AND parked_on = ANY(:ids::bigint[])
