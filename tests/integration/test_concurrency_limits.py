@@ -229,6 +229,27 @@ def test_sql_insert_job_is_limited_by_the_published_definition(pg_store: Store) 
         None,
     ]
     assert pg_store.jobs.get(rows[0]).max_running == 2
+    # JobMaster's own procedure goes through insert_job: limited the same
+    done = pg_store.connector.fetchone(
+        'CALL "insert"(\'ct\', \'tenant_job\', \'{"path": "/x", "tenant": "acme"}\'::json)'
+    )
+    assert done is not None and _limits_of(pg_store, [int(done["new_job_id"])]) == ["tenant=acme"]
+
+
+@pytest.mark.postgres
+def test_sql_insert_job_follows_a_published_unique_false(pg_store: Store) -> None:
+    registry = Registry()
+
+    @registry.task(type_key="u", unique=False)
+    def again(n: int) -> None: ...
+
+    pg_store.jobs.publish([again.definition()])
+    ids = set()
+    for _ in range(2):
+        row = pg_store.connector.fetchone("CALL insert_job('u', 'again', NULL, '{\"n\": 1}'::json)")
+        assert row is not None
+        ids.add(int(row["job_id"]))
+    assert len(ids) == 2  # identical arguments, queued twice as the task says
 
 
 def test_a_burst_worker_leaves_jobs_whose_rate_window_opens_later(

@@ -181,24 +181,12 @@ SELECT queue FROM queue_task
 UNION
 SELECT DISTINCT queue FROM queue_job WHERE status = 'waiting';
 
--- name: set_limit [sqlite]
+-- name: set_limit
 -- Give a just-posted job its concurrency key, its limit and its rate (same transaction
 -- as the post).
 UPDATE queue_job SET limit_key = :limit_key, max_running = :max_running,
     rate_count = :rate_count, rate_window = :rate_window
 WHERE id = :id AND status = 'waiting';
-
--- name: set_limit [postgresql]
--- Give a just-posted job its concurrency key, its limit and its rate (same transaction
--- as the post); nothing is written when the store already gave it the same from its
--- task's published definition (the queue_job_limit_posted trigger, migration 0015).
-UPDATE queue_job SET limit_key = :limit_key, max_running = :max_running,
-    rate_count = :rate_count, rate_window = :rate_window
-WHERE id = :id AND status = 'waiting'
-  AND (limit_key IS DISTINCT FROM :limit_key::text
-       OR max_running IS DISTINCT FROM :max_running::integer
-       OR rate_count IS DISTINCT FROM :rate_count::integer
-       OR rate_window IS DISTINCT FROM :rate_window::float8);
 
 -- name: limit_slots
 -- Who holds each key's slots: the running jobs of limited tasks, oldest first.

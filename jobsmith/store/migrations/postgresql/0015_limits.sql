@@ -2,7 +2,7 @@
 
 -- A task's limit options are part of its published definition, so every post of the task
 -- is limited the same, whoever posts it: post() by name without the task's code, the
--- dashboard, and SQL (CALL insert_job / insert). limit_key is the key itself, or the name
+-- dashboard, and SQL (CALL insert_job / "insert", below). limit_key is the key itself, or the name
 -- of the argument whose value is the key (limit_arg true: "name=value").
 ALTER TABLE queue_task ADD COLUMN limit_key TEXT;
 ALTER TABLE queue_task ADD COLUMN limit_arg BOOLEAN NOT NULL DEFAULT FALSE;
@@ -31,27 +31,57 @@ AS $$
     END
 $$;
 
--- Jobs inserted without a limit (CALL insert_job, or any insert that did not set one) get
--- their task's, once per statement: a statement of jobs of unlimited tasks costs one look
--- at queue_task.
-CREATE FUNCTION queue_limit_posted() RETURNS TRIGGER
+-- JobMaster's procedure (0002's insert_job, the live one) with the task's published
+-- options: a job of a limited task gets its key and limits as post() gives them, and a
+-- task published with unique=False queues identical jobs. Python posts set the limit
+-- themselves (from the task's code or its definition), so no trigger taxes every insert.
+CREATE OR REPLACE PROCEDURE insert_job(
+    type_key TEXT, task_key TEXT, priority INTEGER, arguments JSON,
+    INOUT job_id BIGINT DEFAULT NULL
+)
 LANGUAGE plpgsql SET search_path FROM CURRENT
 AS $$
+#variable_conflict use_column
+DECLARE
+    task    queue_task;
+    checked JSONB;
 BEGIN
-    IF EXISTS (SELECT 1 FROM queue_task t
-               WHERE t.max_running IS NOT NULL OR t.rate_count IS NOT NULL) THEN
-        UPDATE queue_job j SET limit_key = queue_limit_key(t, j.arguments),
-            max_running = t.max_running, rate_count = t.rate_count, rate_window = t.rate_window
-        FROM posted p JOIN queue_task t ON t.type_key = p.type_key AND t.task_key = p.task_key
-        WHERE j.id = p.id AND p.limit_key IS NULL AND j.status = 'waiting'
-          AND (t.max_running IS NOT NULL OR t.rate_count IS NOT NULL);
+    SELECT * INTO task FROM queue_task t
+    WHERE t.type_key = insert_job.type_key AND t.task_key = insert_job.task_key;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown task %.%: no worker or deploy() has registered it here',
+            insert_job.type_key, insert_job.task_key USING ERRCODE = '22023';
     END IF;
-    RETURN NULL;
+    checked := queue_check_arguments(task, arguments::jsonb);
+    INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                           is_unique)
+    VALUES (task.type_key, task.task_key, task.queue, checked,
+            coalesce(insert_job.priority, task.priority), task.process_units, task.is_unique)
+    ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
+        WHERE is_unique AND status IN ('waiting', 'running', 'parked')
+    DO NOTHING
+    RETURNING id INTO job_id;
+    IF job_id IS NULL THEN
+        SELECT j.id INTO job_id FROM queue_job j
+        WHERE j.type_key = task.type_key AND j.task_key = task.task_key
+          AND jsonb_hash_extended(j.arguments, 0) = jsonb_hash_extended(checked, 0)
+          AND j.arguments = checked AND j.is_unique
+          AND j.status IN ('waiting', 'running', 'parked');
+    END IF;
+    IF job_id IS NULL THEN  -- a hash collision, or the active twin just ended
+        INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                               is_unique)
+        VALUES (task.type_key, task.task_key, task.queue, checked,
+                coalesce(insert_job.priority, task.priority), task.process_units, FALSE)
+        RETURNING id INTO job_id;
+    END IF;
+    IF task.max_running IS NOT NULL OR task.rate_count IS NOT NULL THEN
+        UPDATE queue_job j SET limit_key = queue_limit_key(task, j.arguments),
+            max_running = task.max_running, rate_count = task.rate_count,
+            rate_window = task.rate_window
+        WHERE j.id = job_id AND j.status = 'waiting' AND j.limit_key IS NULL;
+    END IF;
 END $$;
-
-CREATE TRIGGER queue_job_limit_posted AFTER INSERT ON queue_job
-    REFERENCING NEW TABLE AS posted
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_limit_posted();
 
 -- A limited job that stops running frees a slot of its key: wake idle workers (on every
 -- machine) so one takes the key's next job now, not at its next poll. One notification
