@@ -196,12 +196,15 @@ BEGIN
             WHERE r.room > 0
         ) u
         ORDER BY u.priority DESC, u.id LIMIT p_limit
-    ), locked AS (
-        SELECT c.id, c.priority, c.process_units,
-               (p_durations ->> (c.type_key || '.' || c.task_key))::float8 AS took
-        FROM queue_job c  -- by id (an array: never a hash join over every job)
-        WHERE c.id = ANY(ARRAY(SELECT cd.id FROM candidates cd)) AND c.status = 'waiting'
-        FOR UPDATE OF c SKIP LOCKED
+    ), locked AS (  -- each candidate by its id (never a scan of every waiting job)
+        SELECT c.id, c.priority, c.process_units, c.took
+        FROM candidates cd
+        CROSS JOIN LATERAL (
+            SELECT c.id, c.priority, c.process_units,
+                   (p_durations ->> (c.type_key || '.' || c.task_key))::float8 AS took
+            FROM queue_job c WHERE c.id = cd.id AND c.status = 'waiting'
+            FOR UPDATE SKIP LOCKED
+        ) c
     ), walked AS (
         SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
                count(*) FILTER (WHERE c.took IS NULL) OVER w AS unknown,
