@@ -138,17 +138,20 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-    WITH RECURSIVE keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
-        (SELECT w.limit_key FROM queue_job w
+    WITH RECURSIVE keys(limit_key, max_running, rate_count) AS (
+        -- every key with waiting jobs and the limits of its next job: a skip scan, one
+        -- probe of queue_job_key_waiting per key
+        (SELECT w.limit_key, w.max_running, w.rate_count FROM queue_job w
          WHERE limited  -- limited jobs posted since that look wait for the next claim
            AND w.status = 'waiting' AND w.limit_key IS NOT NULL
-         ORDER BY w.limit_key LIMIT 1)
+         ORDER BY w.limit_key, w.priority DESC, w.id LIMIT 1)
         UNION ALL
-        SELECT (SELECT w.limit_key FROM queue_job w
-                WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL
-                  AND w.limit_key > k.limit_key
-                ORDER BY w.limit_key LIMIT 1)
-        FROM keys k WHERE k.limit_key IS NOT NULL
+        SELECT n.limit_key, n.max_running, n.rate_count FROM keys k
+        CROSS JOIN LATERAL (
+            SELECT w.limit_key, w.max_running, w.rate_count FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key > k.limit_key
+            ORDER BY w.limit_key, w.priority DESC, w.id LIMIT 1
+        ) n
     ), running AS (  -- running jobs by key, as one lookup (key -> count)
         SELECT coalesce(jsonb_object_agg(r.limit_key, r.n), '{}') AS n FROM (
             SELECT r.limit_key, count(*) AS n FROM queue_job r
@@ -163,16 +166,9 @@ BEGIN
         ) r
     ), rooms AS (  -- how many more jobs of each key may start now
         SELECT k.limit_key, least(
-            coalesce(f.max_running - coalesce((ru.n ->> k.limit_key)::int, 0), 1 << 30),
-            coalesce(f.rate_count - coalesce((st.n ->> k.limit_key)::int, 0), 1 << 30)) AS room
-        FROM keys k
-        CROSS JOIN LATERAL (  -- the limits of the key's next job
-            SELECT f.max_running, f.rate_count FROM queue_job f
-            WHERE f.status = 'waiting' AND f.limit_key = k.limit_key
-            ORDER BY f.priority DESC, f.id LIMIT 1
-        ) f
-        CROSS JOIN running ru CROSS JOIN started st
-        WHERE k.limit_key IS NOT NULL
+            coalesce(k.max_running - coalesce((ru.n ->> k.limit_key)::int, 0), 1 << 30),
+            coalesce(k.rate_count - coalesce((st.n ->> k.limit_key)::int, 0), 1 << 30)) AS room
+        FROM keys k CROSS JOIN running ru CROSS JOIN started st
     ), candidates AS (
         SELECT u.id, u.priority FROM (
             (SELECT c.id, c.priority FROM queue_job c
