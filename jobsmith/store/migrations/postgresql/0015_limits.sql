@@ -96,19 +96,26 @@ CREATE TRIGGER queue_job_slot_freed AFTER UPDATE OF status ON queue_job
 DROP INDEX queue_job_limited_waiting;
 CREATE INDEX queue_job_key_waiting ON queue_job (limit_key, priority DESC, id)
     WHERE status = 'waiting' AND limit_key IS NOT NULL;
+-- Waiting jobs of limited tasks in order: a claim walks the next few hundred of these
+-- first (enough when keys have room), and asks each key only when full keys fill the walk.
+CREATE INDEX queue_job_ready_limited ON queue_job (priority DESC, id)
+    WHERE status = 'waiting' AND limit_key IS NOT NULL;
 -- Waiting jobs without a limit, in order: a claim walks these without stepping over the
 -- jobs of full keys.
 CREATE INDEX queue_job_ready_free ON queue_job (priority DESC, id)
     WHERE status = 'waiting' AND limit_key IS NULL;
 
 -- Claim the next jobs: as migration 0008's claim_jobs (same arguments, same results),
--- but a full key costs nothing. 0008 walked every waiting job in order and looked up its
+-- but full keys cost little. 0008 walked every waiting job in order and looked up its
 -- key's running count in a list, so with every key full a claim read the whole backlog
 -- (0.2-0.4 s for 10,000 jobs over 100 keys, while holding the limits lock). Now the
--- candidates are the next unlimited jobs in order plus, for each key with waiting jobs,
--- only as many of its next jobs as it has room for (max_running minus its running jobs,
--- rate_count minus its jobs started within the window), merged in order. The limits lock
--- is still taken while limited jobs wait, so no key ever runs more than max_running.
+-- candidates are the next unlimited jobs in order plus the limited jobs that fit their
+-- key's room (max_running minus its running jobs, rate_count minus its jobs started
+-- within the window), found by a walk of at most 2 * p_limit + 20 waiting limited jobs in
+-- order; when full keys' backlogs fill that walk, by asking each key with waiting jobs for
+-- as many of its next jobs as it has room for instead. Both are merged in order. The
+-- limits lock is still taken while limited jobs wait, so no key ever runs more than
+-- max_running.
 CREATE OR REPLACE FUNCTION claim_jobs(
     p_worker TEXT, p_host TEXT, p_limit INTEGER, p_system_units INTEGER,
     p_lease DOUBLE PRECISION, p_queues TEXT[], p_tasks TEXT[], p_durations JSONB,
@@ -169,27 +176,54 @@ BEGIN
             coalesce(k.max_running - coalesce((ru.n ->> k.limit_key)::int, 0), 1 << 30),
             coalesce(k.rate_count - coalesce((st.n ->> k.limit_key)::int, 0), 1 << 30)) AS room
         FROM keys k CROSS JOIN running ru CROSS JOIN started st
+    ), ahead AS MATERIALIZED (  -- the next waiting limited jobs in order (a bounded walk)
+        SELECT c.id, c.priority, c.limit_key, c.max_running, c.rate_count FROM queue_job c
+        WHERE limited AND c.status = 'waiting' AND c.limit_key IS NOT NULL
+          AND (c.run_after IS NULL OR c.run_after <= now())
+                  AND c.process_units <= free
+                  AND (p_queues IS NULL OR c.queue = ANY(p_queues))
+                  AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
+        ORDER BY c.priority DESC, c.id LIMIT 2 * p_limit + 20
+    ), ahead_ok AS (  -- those whose key has room for them (its nth job: nth <= room)
+        SELECT a.id, a.priority FROM (
+            SELECT a.*, row_number() OVER (PARTITION BY a.limit_key
+                                           ORDER BY a.priority DESC, a.id) AS nth
+            FROM ahead a
+        ) a CROSS JOIN running ru CROSS JOIN started st
+        WHERE a.nth <= least(
+            coalesce(a.max_running - coalesce((ru.n ->> a.limit_key)::int, 0), 1 << 30),
+            coalesce(a.rate_count - coalesce((st.n ->> a.limit_key)::int, 0), 1 << 30))
+        ORDER BY a.priority DESC, a.id LIMIT p_limit
+    ), walk_will_do AS (
+        -- the walk saw every waiting limited job, or found enough: its choice is exact.
+        -- Else full keys' backlogs filled it: ask each key instead (one probe per key).
+        SELECT (SELECT count(*) FROM ahead) < 2 * p_limit + 20
+               OR (SELECT count(*) FROM ahead_ok) >= p_limit AS yes
+    ), per_key AS (
+        SELECT c.id, c.priority FROM rooms r
+        CROSS JOIN LATERAL (  -- a full key never holds up other keys
+            SELECT c.id, c.priority FROM queue_job c
+            WHERE c.status = 'waiting' AND c.limit_key = r.limit_key
+              AND (c.run_after IS NULL OR c.run_after <= now())
+                  AND c.process_units <= free
+                  AND (p_queues IS NULL OR c.queue = ANY(p_queues))
+                  AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
+            ORDER BY c.priority DESC, c.id LIMIT least(r.room, p_limit)
+        ) c
+        WHERE r.room > 0 AND NOT (SELECT yes FROM walk_will_do)
     ), candidates AS (
         SELECT u.id, u.priority FROM (
             (SELECT c.id, c.priority FROM queue_job c
              WHERE c.status = 'waiting' AND c.limit_key IS NULL
                AND (c.run_after IS NULL OR c.run_after <= now())
-               AND c.process_units <= free
-               AND (p_queues IS NULL OR c.queue = ANY(p_queues))
-               AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
-             ORDER BY c.priority DESC, c.id LIMIT p_limit)
-            UNION ALL
-            SELECT c.id, c.priority FROM rooms r
-            CROSS JOIN LATERAL (  -- a full key never holds up other keys
-                SELECT c.id, c.priority FROM queue_job c
-                WHERE c.status = 'waiting' AND c.limit_key = r.limit_key
-                  AND (c.run_after IS NULL OR c.run_after <= now())
                   AND c.process_units <= free
                   AND (p_queues IS NULL OR c.queue = ANY(p_queues))
                   AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
-                ORDER BY c.priority DESC, c.id LIMIT least(r.room, p_limit)
-            ) c
-            WHERE r.room > 0
+             ORDER BY c.priority DESC, c.id LIMIT p_limit)
+            UNION ALL
+            SELECT a.id, a.priority FROM ahead_ok a WHERE (SELECT yes FROM walk_will_do)
+            UNION ALL
+            SELECT k.id, k.priority FROM per_key k
         ) u
         ORDER BY u.priority DESC, u.id LIMIT p_limit
     ), locked AS (  -- each candidate by its id (never a scan of every waiting job)
