@@ -126,25 +126,53 @@ WHERE status = 'running' AND host = :host;
 -- new token and a lease; the attempt is counted. Jobs of a concurrency key (limit_key)
 -- start only while the key has room: fewer than max_running running and fewer than
 -- rate_count started within rate_window seconds (queue controls, migration 0008). The
--- candidates are the next unlimited jobs plus, for each key with waiting jobs, only as
--- many of its next jobs as it has room for (migration 0015's indexes), so a full key
--- costs nothing however many of its jobs wait. Run inside the claim's write turn.
+-- candidates are the next unlimited jobs plus the limited jobs that fit their key's room,
+-- found by a walk of at most :limit + 20 waiting limited jobs in order, or, when full
+-- keys' backlogs fill that walk, by asking each key with waiting jobs for as many of its
+-- next jobs as it has room for (migration 0015's indexes): a full key costs little however
+-- many of its jobs wait. Run inside the claim's write turn.
 WITH RECURSIVE free AS MATERIALIZED (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
-), keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
-    SELECT (SELECT min(w.limit_key) FROM queue_job w
-            WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL)
-    UNION ALL
-    SELECT (SELECT min(w.limit_key) FROM queue_job w
-            WHERE w.status = 'waiting' AND w.limit_key > k.limit_key)
-    FROM keys k WHERE k.limit_key IS NOT NULL
 ), running AS MATERIALIZED (  -- concurrency keys with running jobs
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE status = 'running' AND limit_key IS NOT NULL GROUP BY limit_key
 ), started AS MATERIALIZED (  -- rate-limited keys: jobs started within their window
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE rate_count IS NOT NULL AND started_at > :now - rate_window GROUP BY limit_key
+), ahead AS MATERIALIZED (  -- the next waiting limited jobs in order (a bounded walk)
+    SELECT c.id, c.priority, c.limit_key, c.max_running, c.rate_count FROM queue_job c
+    WHERE c.status = 'waiting' AND c.limit_key IS NOT NULL
+      AND (c.run_after IS NULL OR c.run_after <= :now)
+          AND c.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+    ORDER BY c.priority DESC, c.id LIMIT :limit + 20
+), ahead_ok AS (  -- those whose key has room for them (its nth job: nth <= room)
+    SELECT a.id, a.priority FROM (
+        SELECT a.*, row_number() OVER (PARTITION BY a.limit_key
+                                       ORDER BY a.priority DESC, a.id) AS nth
+        FROM ahead a
+    ) a
+    LEFT JOIN running ru ON ru.limit_key = a.limit_key
+    LEFT JOIN started st ON st.limit_key = a.limit_key
+    WHERE a.nth <= min(coalesce(a.max_running - coalesce(ru.n, 0), 1 << 30),
+                       coalesce(a.rate_count - coalesce(st.n, 0), 1 << 30))
+    ORDER BY a.priority DESC, a.id LIMIT :limit
+), walk_will_do AS MATERIALIZED (
+    -- the walk saw every waiting limited job, or found enough: its choice is exact. Else
+    -- full keys' backlogs filled it: ask each key instead.
+    SELECT (SELECT count(*) FROM ahead) < :limit + 20
+           OR (SELECT count(*) FROM ahead_ok) >= :limit AS yes
+), keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
+    SELECT (SELECT min(w.limit_key) FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL)
+    WHERE NOT (SELECT yes FROM walk_will_do)  -- only when the walk above is not enough
+    UNION ALL
+    SELECT (SELECT min(w.limit_key) FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key > k.limit_key)
+    FROM keys k WHERE k.limit_key IS NOT NULL
 ), rooms AS (  -- how many more jobs of each key may start now (its next job's limits)
     SELECT k.limit_key, min(coalesce(f.max_running - coalesce(ru.n, 0), 1 << 30),
                             coalesce(f.rate_count - coalesce(st.n, 0), 1 << 30)) AS room
@@ -200,6 +228,8 @@ WITH RECURSIVE free AS MATERIALIZED (
           AND (:tasks IS NULL
                OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
         ORDER BY c.priority DESC, c.id LIMIT :limit)
+    UNION ALL
+    SELECT id, priority FROM ahead_ok WHERE (SELECT yes FROM walk_will_do)
     UNION ALL
     SELECT id, priority FROM walk
     ORDER BY priority DESC, id LIMIT :limit

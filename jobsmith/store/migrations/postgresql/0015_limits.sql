@@ -111,7 +111,7 @@ CREATE INDEX queue_job_ready_free ON queue_job (priority DESC, id)
 -- (0.2-0.4 s for 10,000 jobs over 100 keys, while holding the limits lock). Now the
 -- candidates are the next unlimited jobs in order plus the limited jobs that fit their
 -- key's room (max_running minus its running jobs, rate_count minus its jobs started
--- within the window), found by a walk of at most 2 * p_limit + 20 waiting limited jobs in
+-- within the window), found by a walk of at most p_limit + 20 waiting limited jobs in
 -- order; when full keys' backlogs fill that walk, by asking each key with waiting jobs for
 -- as many of its next jobs as it has room for instead. Both are merged in order. The
 -- limits lock is still taken while limited jobs wait, so no key ever runs more than
@@ -183,7 +183,7 @@ BEGIN
                   AND c.process_units <= free
                   AND (p_queues IS NULL OR c.queue = ANY(p_queues))
                   AND (p_tasks IS NULL OR c.type_key || '.' || c.task_key = ANY(p_tasks))
-        ORDER BY c.priority DESC, c.id LIMIT 2 * p_limit + 20
+        ORDER BY c.priority DESC, c.id LIMIT p_limit + 20
     ), ahead_ok AS (  -- those whose key has room for them (its nth job: nth <= room)
         SELECT a.id, a.priority FROM (
             SELECT a.*, row_number() OVER (PARTITION BY a.limit_key
@@ -197,7 +197,7 @@ BEGIN
     ), walk_will_do AS (
         -- the walk saw every waiting limited job, or found enough: its choice is exact.
         -- Else full keys' backlogs filled it: ask each key instead (one probe per key).
-        SELECT (SELECT count(*) FROM ahead) < 2 * p_limit + 20
+        SELECT (SELECT count(*) FROM ahead) < p_limit + 20
                OR (SELECT count(*) FROM ahead_ok) >= p_limit AS yes
     ), per_key AS (
         SELECT c.id, c.priority FROM rooms r

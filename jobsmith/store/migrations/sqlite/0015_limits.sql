@@ -25,3 +25,7 @@ CREATE INDEX queue_job_key_waiting ON queue_job (limit_key, priority DESC, id)
 -- jobs of full keys.
 CREATE INDEX queue_job_ready_free ON queue_job (priority DESC, id)
     WHERE status = 'waiting' AND limit_key IS NULL;
+-- Waiting jobs of limited tasks in order: a claim walks the next few hundred of these
+-- first (enough when keys have room), and asks each key only when full keys fill the walk.
+CREATE INDEX queue_job_ready_limited ON queue_job (priority DESC, id)
+    WHERE status = 'waiting' AND limit_key IS NOT NULL;
