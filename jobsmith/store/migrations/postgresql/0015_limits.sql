@@ -2,8 +2,8 @@
 
 -- A task's limit options are part of its published definition, so every post of the task
 -- is limited the same, whoever posts it: post() by name without the task's code, the
--- dashboard, and SQL (CALL insert_job / "insert", below). limit_key is the key itself, or the name
--- of the argument whose value is the key (limit_arg true: "name=value").
+-- dashboard, and SQL (CALL insert_job / "insert", below). limit_key is the key itself,
+-- or the name of the argument whose value is the key (limit_arg true: "name=value").
 ALTER TABLE queue_task ADD COLUMN limit_key TEXT;
 ALTER TABLE queue_task ADD COLUMN limit_arg BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE queue_task ADD COLUMN max_running INTEGER;
