@@ -367,15 +367,13 @@ class Worker:
                 if self.stopping.is_set():
                     self._release(jobs[index:])
                     return
-                if (
-                    index
-                    and time.perf_counter() - checked >= RECHECK_EVERY
-                    and self.waker.changed(mark)
-                ):
-                    mark, checked = self.waker.mark(), time.perf_counter()
-                    if self._outranked(job):
-                        self._release(jobs[index:])
-                        return
+                if index and time.perf_counter() - checked >= RECHECK_EVERY:
+                    checked = time.perf_counter()  # at most every RECHECK_EVERY, changed or not
+                    if self.waker.changed(mark):
+                        mark = self.waker.mark()
+                        if self._outranked(job):
+                            self._release(jobs[index:])
+                            return
                 self._run_one(job, pending)
         finally:
             with self._lock:

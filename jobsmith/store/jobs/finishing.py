@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 class Finishing(Claiming):
     """Ends attempts. The run log's rows are written by the run log
-    (:meth:`RunRepository.log_attempts`), inside the queue's finishing transaction."""
+    (:meth:`RunRepository.log_attempts`, or on PostgreSQL its ``log_attempts`` function,
+    which ``end_attempts`` calls), inside the queue's finishing transaction."""
 
     runs: RunRepository
 
@@ -32,6 +33,22 @@ class Finishing(Claiming):
         if not outcomes:
             return Ended(set(), [])
         rows = json.dumps([outcome_row(o, run_log is not None) for o in outcomes])
+        if "end_attempts" in self.q:  # the dialect ends a batch in one statement
+            who = run_log or {}
+            values = {
+                "rows": rows,
+                "log": run_log is not None,
+                "environment": who.get("environment"),
+                "executed_by": who.get("executed_by"),
+                "host": who.get("host"),
+                "pid": who.get("pid"),
+            }
+            # one statement: atomic on its own (autocommit), or joins an outer transaction
+            done = self.db.fetchall(self.q.end_attempts, values)
+            return Ended(
+                {r["id"] for r in done if not r["dependant"]},
+                [(r["id"], r["status"]) for r in done if r["dependant"]],
+            )
         with self.db.write_turn():
             found = self.db.fetchall(self.q.finish_jobs, {"rows": rows})
             ended = [r["id"] for r in found if r["status"] in ENDED_JOB_STATES]

@@ -348,6 +348,12 @@ RETURNING queue_job.id, queue_job.status;
 -- transaction).
 SELECT * FROM finish_jobs(:rows::jsonb);
 
+-- name: end_attempts [postgresql]
+-- End attempts, release their dependants and record them in the run log (:log) in one
+-- statement, one round trip (the end_attempts function in migration 0013). SQLite runs
+-- finish_jobs, release_dependants and log_attempts in one write turn instead.
+SELECT * FROM end_attempts(:rows::jsonb, :log, :environment, :executed_by, :host, :pid);
+
 -- name: release_jobs [sqlite]
 -- Give claimed attempts back untouched (worker stopping): the attempts do not count.
 -- :ids and :tokens are JSON arrays, matched by position.
