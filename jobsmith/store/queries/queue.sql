@@ -350,7 +350,7 @@ SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: end_attempts [postgresql]
 -- End attempts, release their dependants and record them in the run log (:log) in one
--- statement, one round trip (the end_attempts function in migration 0013). SQLite runs
+-- statement, one round trip (the end_attempts function; live: migration 0015). SQLite runs
 -- finish_jobs, release_dependants and log_attempts in one write turn instead.
 SELECT * FROM end_attempts(:rows::jsonb, :log, :environment, :executed_by, :host, :pid);
 
