@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import jobsmith
 from jobsmith import Dependency, Worker, post_many, same, task
+from jobsmith.queue import Registry
 from jobsmith.queue.controls import prune
 from jobsmith.store import open_store
 
@@ -98,6 +99,14 @@ post_many(
 )
 summary.post(day="monday", store=store)
 whole.post(parts=3, store=store)
+# A post by name from code that does not import `sync` (here: an empty registry; the same
+# for the dashboard's form and SQL `CALL insert_job` on PostgreSQL) is limited the same:
+# workers and deploy() publish each task's limit options with its definition.
+store.jobs.publish([sync.definition()])
+by_name = jobsmith.post(
+    "controls.sync", {"tenant": "acme", "n": 9}, store=store, registry=Registry()
+)
+print(f"posted by name: key {store.jobs.get(by_name.id).limit_key}")
 
 Worker(store, burst=True, lease=2).run()  # run everything that is waiting, then stop
 print(f"report job {first.id}: {store.jobs.get(first.id).status}")

@@ -75,9 +75,14 @@ def prune(ctx: Context, modules: tuple[str, ...], older_than: str, batch: int) -
 @pass_context
 def pause(ctx: Context, kind: str, name: str) -> None:
     """Pause a queue or a task (`pause queue Q`, `pause task TYPE.TASK`): workers claim
-    none of its jobs until `resume`; running jobs finish, waiting ones stay."""
+    none of its jobs until `resume`; running jobs finish, waiting ones stay. Workers read
+    the paused set at most once a second, so a pause (and a resume) takes effect within
+    that second."""
+    from jobsmith.queue.pauses import REFRESH
+
     done = ctx.store().controls.pause(kind, name)
-    console.print(f"{kind} {name} " + ("paused" if done else "was paused already"))
+    seen = f" (workers see it within {REFRESH:g}s; running jobs finish)"
+    console.print(f"{kind} {name} " + ("paused" + seen if done else "was paused already"))
 
 
 @cli.command()
@@ -85,6 +90,7 @@ def pause(ctx: Context, kind: str, name: str) -> None:
 @click.argument("name")
 @pass_context
 def resume(ctx: Context, kind: str, name: str) -> None:
-    """Resume a paused queue or task (`resume queue Q`, `resume task TYPE.TASK`)."""
+    """Resume a paused queue or task (`resume queue Q`, `resume task TYPE.TASK`); workers
+    see it within a second."""
     done = ctx.store().controls.resume(kind, name)
     console.print(f"{kind} {name} " + ("resumed" if done else "was not paused"))

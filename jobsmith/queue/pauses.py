@@ -4,6 +4,11 @@
 the paused set at most every :data:`REFRESH` seconds and leaves their jobs out of its
 claims (running jobs finish, waiting ones stay). ``resume`` deletes the row. The claim
 itself is unchanged: a worker narrows the queues and tasks it asks for.
+
+So a pause takes effect within :data:`REFRESH` seconds, not at once: a worker that read
+the paused set just before the pause may still start jobs of that queue or task until it
+reads it again (one small query a second per worker, instead of one per claim). Wait that
+long after ``pause`` before relying on it, e.g. before a deploy.
 """
 
 from __future__ import annotations

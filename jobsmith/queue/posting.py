@@ -8,8 +8,10 @@
         post("things1.foo", {...}, store=store)
 
 A task is found in the registry (the module that defines it was imported) or, failing
-that, in the definitions workers published to the store, so a process that does not
-import the task's code can still post it, checked. Posting a *unique* job identical to
+that, in the definitions workers (and ``deploy()``) published to the store, so a process
+that does not import the task's code can still post it, checked, with the task's limits
+(``limit_key``, ``max_running``, ``rate_limit``) and unique options (``unique``,
+``unique_key``, ``unique_for``) as its code gives them. Posting a *unique* job identical to
 one still waiting, running or parked returns that job (``created=False``) instead of
 queueing a duplicate; ``unique=False`` queues it anyway.
 """
@@ -26,7 +28,7 @@ from typing import Any, ParamSpec, TypeVar
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.posted import PostedJob, install_poster, settings_store
-from jobsmith.queue.registry import Registry, Task, UnknownTaskError
+from jobsmith.queue.registry import LimitOptions, Registry, Task, UnknownTaskError, job_limit
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
 from jobsmith.store.controls import ControlRepository, seconds
@@ -50,7 +52,12 @@ class _Target:
     unique: bool
     unique_key: str | None = None
     unique_for: float | timedelta | None = None
-    task: Task | None = None
+    limits: LimitOptions | None = None
+    """The task's limit options (from its code, else from its published definition)."""
+
+    @property
+    def limited(self) -> bool:
+        return self.limits is not None and self.limits.limited
 
 
 def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
@@ -110,8 +117,7 @@ def post(
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
     window = seconds(target.unique_for if unique_for is None else unique_for)
-    limited = target.task is not None and target.task.limited
-    with _writers(store, connection) as (jobs, controls), _joined(controls, limited):
+    with _writers(store, connection) as (jobs, controls), _joined(controls, target.limited):
         keyed = key is not None
         result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)
         _set_limits(controls, [(target, job, result.id, result.created)])
@@ -151,7 +157,7 @@ def post_many(
             targets[key] = _target(task, store, registry or default_registry)
         target = targets[key]
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
-    with _joined(store.controls, any(t.task and t.task.limited for t in targets.values())):
+    with _joined(store.controls, any(t.limited for t in targets.values())):
         results = store.jobs.insert_many([job for _, job in pairs])
         made = [(t, j, r.id, r.created) for (t, j), r in zip(pairs, results, strict=True)]
         _set_limits(store.controls, made)
@@ -214,7 +220,8 @@ def _set_limits(
     """Give new jobs of limited tasks their concurrency key and limit."""
     limits = []
     for target, job, job_id, created in posted:
-        limit = target.task.limit_for(job.arguments) if target.task and created else None
+        options = target.limits
+        limit = job_limit(options, job.arguments) if options is not None and created else None
         if limit is not None:
             limits.append((job_id, limit))
     if limits:
@@ -259,7 +266,7 @@ def _target(task: Task | str, store: Store, registry: Registry) -> _Target:
             found.unique,
             found.unique_key,
             found.unique_for,
-            found,
+            found.limit_options(),
         )
     return _published_target(str(task), store, registry)
 
@@ -281,7 +288,10 @@ def _published_target(name: str, store: Store, registry: Registry) -> _Target:
         int(definition["priority"]),
         int(definition["process_units"]),
         str(definition["queue"]),
-        True,
+        True if definition.get("is_unique") is None else bool(definition["is_unique"]),
+        definition.get("unique_key"),
+        definition.get("unique_for"),
+        LimitOptions.of_definition(name, definition),
     )
 
 

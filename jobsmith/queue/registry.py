@@ -32,7 +32,8 @@ from jobsmith.errors import JobsmithError
 from jobsmith.queue.arguments import ArgumentError, Arguments, parameters_of
 from jobsmith.queue.cancellation import is_cancellation_hint
 from jobsmith.queue.posted import PostedJob, poster
-from jobsmith.store.controls import Limit
+from jobsmith.store.controls import Limit, seconds
+from jobsmith.store.jobs import canonical_json
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -300,19 +301,21 @@ class Task(Generic[P, R]):
         return self.max_running is not None or self.rate is not None
 
     def limit_for(self, arguments: Mapping[str, Any]) -> Limit | None:
-        """The job's concurrency key and limits: ``limit_key`` naming one of the task's
-        parameters gives ``"name=value"`` (shared by every task limited on that argument),
-        another text is the key itself, none the task's name; None when unlimited."""
-        if not self.limited:
-            return None
-        key = self.limit_key or self.name
-        if key in self.arguments.names:
-            key = f"{key}={arguments.get(key)}"
+        """The job's concurrency key and limits (see :func:`job_limit`); None when
+        unlimited."""
+        return job_limit(self.limit_options(), arguments)
+
+    def limit_options(self) -> LimitOptions:
+        """The task's limit options as they are published to the store."""
         count, window = self.rate if self.rate is not None else (None, None)
-        return Limit(key, self.max_running, count, window)
+        key = self.limit_key or self.name
+        return LimitOptions(key, key in self.arguments.names, self.max_running, count, window)
 
     def definition(self) -> dict[str, Any]:
-        """What a worker publishes about this task (``queue_task``)."""
+        """What a worker publishes about this task (``queue_task``): with its limit and
+        unique options, so every post of the task is limited and deduplicated the same,
+        also by processes without its code (and, for limits, SQL ``CALL insert_job``)."""
+        limits = self.limit_options()
         return {
             "type_key": self.type_key,
             "task_key": self.task_key,
@@ -322,7 +325,60 @@ class Task(Generic[P, R]):
             "priority": self.priority,
             "queue": self.queue,
             "help": self.help,
+            "limit_key": limits.key if self.limited else None,
+            "limit_arg": limits.argument if self.limited else False,
+            "max_running": limits.max_running,
+            "rate_count": limits.rate_count,
+            "rate_window": limits.rate_window,
+            "is_unique": self.unique,
+            "unique_key": self.unique_key,
+            "unique_for": None if self.unique_for is None else seconds(self.unique_for),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOptions:
+    """A task's limit options: ``key`` is the concurrency key itself or, when
+    ``argument`` is true, the name of the argument whose value is the key."""
+
+    key: str
+    argument: bool
+    max_running: int | None = None
+    rate_count: int | None = None
+    rate_window: float | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.max_running is not None or self.rate_count is not None
+
+    @classmethod
+    def of_definition(cls, name: str, definition: Mapping[str, Any]) -> LimitOptions:
+        """The limit options of a published task definition."""
+        return cls(
+            str(definition.get("limit_key") or name),
+            bool(definition.get("limit_arg")),
+            _int_or_none(definition.get("max_running")),
+            _int_or_none(definition.get("rate_count")),
+            None if definition.get("rate_window") is None else float(definition["rate_window"]),
+        )
+
+
+def job_limit(options: LimitOptions, arguments: Mapping[str, Any]) -> Limit | None:
+    """A job's concurrency key and limits: the key as it is, or ``"name=value"`` when the
+    key names an argument (a text value as it is, any other as JSON: ``n=3``,
+    ``flag=true``, ``x=null``; the store computes the same for SQL posts, so every
+    post of a task shares its keys); None when the task is unlimited."""
+    if not options.limited:
+        return None
+    key = options.key
+    if options.argument:
+        value = arguments.get(key)
+        key = f"{key}={value if isinstance(value, str) else canonical_json(value)}"
+    return Limit(key, options.max_running, options.rate_count, options.rate_window)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")

@@ -46,6 +46,7 @@ from jobsmith.runlog import who_and_where
 from jobsmith.settings import DEFAULT_SYSTEM_UNITS
 from jobsmith.states import JobState
 from jobsmith.store import Store, utcnow
+from jobsmith.store.controls import RateBlocked
 from jobsmith.store.jobs import Claimed, Ended, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
@@ -57,6 +58,7 @@ RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones th
 PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
 PRUNE_BATCH = 200
 PRUNE_BATCHES = 5
+RATE_WAIT = 60.0  # a burst worker waits for a rate-limited key that opens within this
 
 
 @dataclass
@@ -104,6 +106,10 @@ class Worker:
     ``system_units`` is the host's process units (default 10,000); a worker reads no
     environment: ``jobsmith worker`` and ``JobMaster(...)`` pass the settings' value
     (``JOBSMITH_SYSTEM_PROCESS_UNITS``)."""
+
+    rate_wait: float = RATE_WAIT
+    """A burst worker waits for jobs held back by a rate limit only when their key may
+    start another job within this many seconds; the others are left (``stats.note``)."""
 
     def __init__(
         self,
@@ -416,16 +422,35 @@ class Worker:
         if served.empty:  # only paused jobs could be left
             return True
         runnable, too_big = self.store.jobs.waiting(served.queues, served.tasks, self.system_units)
-        if runnable:
+        later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
+        paced = sum(b.waiting for b in later)
+        if runnable > paced:
             return False
-        if too_big and not self.stats.note:
-            self.stats.left = too_big
-            self.stats.note = (
-                f"{too_big} job(s) left waiting: they need more process units than this "
-                f"host's {self.system_units}"
-            )
+        if (too_big or paced) and not self.stats.note:
+            self.stats.left = too_big + paced
+            notes = []
+            if too_big:
+                notes.append(
+                    f"{too_big} job(s) left waiting: they need more process units than this "
+                    f"host's {self.system_units}"
+                )
+            if paced:
+                first = min(later, key=lambda b: b.opens)
+                notes.append(
+                    f"{paced} job(s) left waiting on rate limits of {len(later)} key(s): "
+                    f"the first to start again is {first.limit_key!r}, in "
+                    f"{max(first.opens - time.time(), 0):.0f}s (a burst worker waits only "
+                    f"for keys that open within {self.rate_wait:g}s)"
+                )
+            self.stats.note = "; ".join(notes)
             log.warning("Worker %s: %s", self.name, self.stats.note)
         return True
+
+    def _rate_blocked_later(self, queues: list[str] | None, tasks: list[str]) -> list[RateBlocked]:
+        """Rate-limited keys with jobs waiting that may start again only after
+        :attr:`rate_wait` seconds (a burst worker does not wait for those)."""
+        due = time.time() + self.rate_wait
+        return [b for b in self.store.controls.rate_blocked(queues, tasks) if b.opens > due]
 
     def _flush(self, pending: list[Outcome]) -> None:
         """Record ended attempts: in the background (PostgreSQL) or now (SQLite)."""

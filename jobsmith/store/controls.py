@@ -15,6 +15,7 @@ The contract (the same on both databases, SQL in ``queries/controls.sql``):
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,6 +81,16 @@ class Slot:
     host: str | None
     since: datetime | None
     lease_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RateBlocked:
+    """A rate-limited key with no room now: ``waiting`` of its jobs wait, and one more
+    may start at ``opens`` (epoch seconds)."""
+
+    limit_key: str
+    waiting: int
+    opens: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +269,21 @@ class ControlRepository:
         """How many jobs wait on each concurrency key."""
         return {r["limit_key"]: int(r["n"]) for r in self.db.fetchall(self.q.limit_waiting)}
 
+    def rate_blocked(
+        self, queues: Sequence[str] | None = None, tasks: Sequence[str] | None = None
+    ) -> list[RateBlocked]:
+        """Rate-limited keys whose window has no room now, with their waiting jobs (of
+        these queues/tasks; None: all) and when the next may start."""
+        values: dict[str, Any] = {
+            "queues": list(queues) if queues else None,
+            "tasks": list(tasks) if tasks else None,
+            "now": time.time(),
+        }
+        return [
+            RateBlocked(str(r["limit_key"]), int(r["n"]), float(r["opens"]))
+            for r in self.db.fetchall(self.q.rate_blocked, values)
+        ]
+
     # -- waiting for any end ---------------------------------------------------------------
     def park_until_ended(self, job_id: int, token: str, on: int) -> bool:
         """Park a running attempt until job ``on`` ends, however it ends; False when that
@@ -335,6 +361,7 @@ __all__ = [
     "Limit",
     "Paused",
     "Pruned",
+    "RateBlocked",
     "RetryError",
     "Slot",
     "seconds",

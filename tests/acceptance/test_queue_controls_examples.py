@@ -38,6 +38,7 @@ def test_the_controls_example(target: StoreTarget) -> None:
     assert "report job 1: completed" in out
     assert "summary for monday, after extract ended (even though it failed)" in out
     assert "children: ['completed', 'completed', 'completed']" in out
+    assert "posted by name: key tenant=acme" in out
     assert "within the hour: created=False" in out
 
 

@@ -119,3 +119,9 @@ def solo(path: str, tenant: str, n: int = 0, seconds: float = 0.0) -> None:
 def paced(path: str, tenant: str, n: int = 0) -> None:
     """At most two starts an hour per tenant."""
     mark(path, f"paced {tenant} {n}")
+
+
+@task(type_key="ct", limit_key="tenant", rate_limit="2/2s")
+def brisk(path: str, tenant: str, n: int = 0) -> None:
+    """At most two starts in two seconds per tenant."""
+    mark(path, f"brisk {tenant} {n}")

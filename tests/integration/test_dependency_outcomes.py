@@ -107,3 +107,41 @@ def test_on_failure_takes_fail_or_continue() -> None:
         JobsmithError, match="on_failure must be 'fail' or 'continue', got 'ignore'"
     ):
         Dependency("d.source", on_failure="ignore")
+
+
+def test_a_parent_wakes_when_its_child_ends_without_waiting_for_a_sweep(
+    store: Store, tmp_path: Path
+) -> None:
+    """The transaction that ends a child puts the parent parked on it back to waiting:
+    with the workers' sweep switched off, the parent still gets its children's outcomes."""
+    import threading
+
+    from tests.integration.worker_processes import wait_for
+
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=2, store=store)
+    worker = Worker(store, registry, lease=60, poll=0.05, concurrency=2)
+    swept: list[float] = []
+    worker._sweep = lambda: swept.append(1.0)  # type: ignore[method-assign]
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: store.jobs.get(parent.id).status == "completed", 30, "the parent")
+    finally:
+        worker.stop(now=True)
+        thread.join(20)
+    assert lines(out)[-1] == "parent got d.child:completed d.child:failed"
+    assert store.controls.release_ended_waits() == []  # nothing was left for a sweep
+
+
+def test_cancelling_the_child_a_job_waits_on_wakes_it(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=1, store=store)
+    [claimed] = store.jobs.claim(worker="w", host="h", limit=1, system_units=10, lease=30)
+    [child] = registry.get("d.child").post_many([{"i": 5}], store=store)
+    assert store.controls.park_until_ended(claimed.id, claimed.token, child.id)
+    assert store.jobs.get(parent.id).status == "parked"
+    assert store.jobs.cancel(child.id) == "cancelled"
+    assert store.jobs.get(parent.id).status == "waiting"

@@ -90,7 +90,8 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
             timeout=60,
         )
 
-    assert "queue reports paused" in cli("pause", "queue", "reports").stdout
+    paused = cli("pause", "queue", "reports").stdout
+    assert "queue reports paused" in paused and "workers see it within 1s" in paused
     assert "task ct.note paused" in cli("pause", "task", "ct.note").stdout
     shown = cli("show").stdout
     assert "paused queue reports since" in shown and "paused task ct.note since" in shown
@@ -105,3 +106,24 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
 def test_bad_kinds_are_refused(store: Store) -> None:
     with pytest.raises(JobsmithError, match="pause 'worker': expected 'queue' or 'task'"):
         store.controls.pause("worker", "x")
+
+
+def test_a_worker_sees_a_pause_within_a_second_not_at_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented trade: the paused set is read at most once a second per worker."""
+    from jobsmith.queue import pauses
+
+    clock = [100.0]
+    monkeypatch.setattr(pauses.time, "monotonic", lambda: clock[0])
+    seen = pauses.PauseFilter(store, None, ["ct.note", "qt.record"])
+    assert seen.served().tasks == ["ct.note", "qt.record"]
+    store.controls.pause("task", "ct.note")
+    clock[0] += REFRESH / 2
+    assert seen.served().tasks == ["ct.note", "qt.record"]  # not read again yet
+    clock[0] += REFRESH / 2
+    assert seen.served().tasks == ["qt.record"]
+    store.controls.resume("task", "ct.note")
+    assert seen.served().tasks == ["qt.record"]
+    clock[0] += REFRESH
+    assert seen.served().tasks == ["ct.note", "qt.record"]

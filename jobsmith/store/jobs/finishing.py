@@ -70,9 +70,14 @@ class Finishing(Claiming):
             return self.end(outcomes, run_log), self.claim(**claim)
 
     def release_dependants(self, ids: Sequence[int]) -> list[tuple[int, str]]:
-        """Wake (or fail) jobs parked on jobs that ended, and theirs in turn; returns the
-        (id, new status) of each."""
-        rows = self.db.fetchall(self.q.release_dependants, {"ids": list(ids), "now": time.time()})
+        """Wake (or fail) jobs parked on jobs that ended, and theirs in turn, and wake
+        the jobs parked until one of them ended however (a parent waiting for its
+        children): at once, in the transaction that ended them. Returns the (id, new
+        status) of each."""
+        values = {"ids": list(ids), "now": time.time()}
+        rows = self.db.fetchall(self.q.release_dependants, values)
+        if self.db.dialect == "sqlite":  # PostgreSQL does this in the statement above
+            rows += self.db.fetchall(self.q.release_ended_waits_of, values)
         return [(r["id"], r["status"]) for r in rows]
 
     def expire(self, max_lost: int) -> list[LostAttempt]:

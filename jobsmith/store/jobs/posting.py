@@ -26,6 +26,7 @@ class Posting(QueuePart):
         now = datetime.now(UTC)
         rows = [
             {
+                **_UNLIMITED,
                 **d,
                 "parameters": canonical_json(d["parameters"]),
                 "write_all": canonical_json(d["write_all"]),
@@ -115,6 +116,19 @@ class Posting(QueuePart):
             {"type_key": type_key, "task_key": task_key, "arguments": canonical_json(arguments)},
         )
         return int(row["id"]) if row else None
+
+
+_UNLIMITED: dict[str, Any] = {
+    "limit_key": None,
+    "limit_arg": False,
+    "max_running": None,
+    "rate_count": None,
+    "rate_window": None,
+    "is_unique": True,
+    "unique_key": None,
+    "unique_for": None,
+}
+"""The limit and unique options of a definition that does not give them."""
 
 
 def _values(job: NewJob) -> dict[str, Any]:

@@ -143,6 +143,9 @@ class JobRecord:
     waiting_on: int | None
     cancel_requested: bool
     error: str | None
+    limit_key: str | None = None
+    """The job's concurrency key (None: not limited)."""
+    max_running: int | None = None
 
     @property
     def name(self) -> str:
@@ -181,7 +184,14 @@ def record_of(row: Row) -> JobRecord:
         waiting_on=row["waiting_on"],
         cancel_requested=bool(row["cancel_requested"]),
         error=row["error"],
+        limit_key=_column(row, "limit_key"),
+        max_running=_column(row, "max_running"),
     )
+
+
+def _column(row: Row, name: str) -> Any:
+    """A column that not every query selects (None when absent)."""
+    return row[name] if name in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
 
 
 def definition_of(row: Row) -> dict[str, Any]:

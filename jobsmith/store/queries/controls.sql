@@ -264,3 +264,37 @@ WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
 -- The status and error of some jobs.
 SELECT id, type_key, task_key, status, error FROM queue_job
 WHERE id = ANY(:ids::bigint[]) ORDER BY id;
+
+-- name: rate_blocked [sqlite]
+-- Rate-limited keys with no room now: how many of their jobs (of some queues/tasks) wait,
+-- and when (epoch seconds) the oldest start within the window ages out and one more may
+-- start. A burst worker leaves the keys that open later than it waits for.
+WITH started AS (
+    SELECT limit_key, count(*) AS n, min(started_at + rate_window) AS opens
+    FROM queue_job
+    WHERE rate_count IS NOT NULL AND started_at > :now - rate_window
+    GROUP BY limit_key
+)
+SELECT w.limit_key, count(*) AS n, min(s.opens) AS opens
+FROM queue_job w JOIN started s ON s.limit_key = w.limit_key
+WHERE w.status = 'waiting' AND w.rate_count IS NOT NULL AND s.n >= w.rate_count
+  AND (:queues IS NULL OR w.queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR w.type_key || '.' || w.task_key IN (SELECT value FROM json_each(:tasks)))
+GROUP BY w.limit_key ORDER BY w.limit_key;
+
+-- name: rate_blocked [postgresql]
+-- Rate-limited keys with no room now: how many of their jobs (of some queues/tasks) wait,
+-- and when (epoch seconds) one more may start (see the SQLite variant).
+WITH started AS (
+    SELECT limit_key, count(*) AS n,
+           min(extract(epoch FROM started_at) + rate_window) AS opens
+    FROM queue_job
+    WHERE rate_count IS NOT NULL AND started_at > now() - make_interval(secs => rate_window)
+    GROUP BY limit_key
+)
+SELECT w.limit_key, count(*) AS n, min(s.opens)::float8 AS opens
+FROM queue_job w JOIN started s ON s.limit_key = w.limit_key
+WHERE w.status = 'waiting' AND w.rate_count IS NOT NULL AND s.n >= w.rate_count
+  AND (:queues::text[] IS NULL OR w.queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR w.type_key || '.' || w.task_key = ANY(:tasks::text[]))
+GROUP BY w.limit_key ORDER BY w.limit_key;

@@ -3,26 +3,40 @@
 -- everything that ends or renews an attempt is conditional on it.
 
 -- name: upsert_task [sqlite]
--- Publish one task definition (what a worker serves; SQL posting checks against it).
+-- Publish one task definition (what a worker serves; SQL posting checks against it; its
+-- limit and unique options apply to every post of the task).
 INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
-                        queue, help, updated_at)
+                        queue, help, updated_at, limit_key, limit_arg, max_running,
+                        rate_count, rate_window, is_unique, unique_key, unique_for)
 VALUES (:type_key, :task_key, :parameters, :write_all, :process_units, :priority, :queue,
-        :help, :updated_at)
+        :help, :updated_at, :limit_key, :limit_arg, :max_running, :rate_count, :rate_window,
+        :is_unique, :unique_key, :unique_for)
 ON CONFLICT (type_key, task_key) DO UPDATE SET
     parameters = excluded.parameters, write_all = excluded.write_all,
     process_units = excluded.process_units, priority = excluded.priority,
-    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at,
+    limit_key = excluded.limit_key, limit_arg = excluded.limit_arg,
+    max_running = excluded.max_running, rate_count = excluded.rate_count,
+    rate_window = excluded.rate_window, is_unique = excluded.is_unique,
+    unique_key = excluded.unique_key, unique_for = excluded.unique_for;
 
 -- name: upsert_task [postgresql]
--- Publish one task definition (what a worker serves; SQL posting checks against it).
+-- Publish one task definition (what a worker serves; SQL posting checks against it; its
+-- limit and unique options apply to every post of the task).
 INSERT INTO queue_task (type_key, task_key, parameters, write_all, process_units, priority,
-                        queue, help, updated_at)
+                        queue, help, updated_at, limit_key, limit_arg, max_running,
+                        rate_count, rate_window, is_unique, unique_key, unique_for)
 VALUES (:type_key, :task_key, :parameters::jsonb, :write_all::jsonb, :process_units, :priority,
-        :queue, :help, :updated_at)
+        :queue, :help, :updated_at, :limit_key, :limit_arg, :max_running, :rate_count,
+        :rate_window, :is_unique, :unique_key, :unique_for)
 ON CONFLICT (type_key, task_key) DO UPDATE SET
     parameters = excluded.parameters, write_all = excluded.write_all,
     process_units = excluded.process_units, priority = excluded.priority,
-    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at;
+    queue = excluded.queue, help = excluded.help, updated_at = excluded.updated_at,
+    limit_key = excluded.limit_key, limit_arg = excluded.limit_arg,
+    max_running = excluded.max_running, rate_count = excluded.rate_count,
+    rate_window = excluded.rate_window, is_unique = excluded.is_unique,
+    unique_key = excluded.unique_key, unique_for = excluded.unique_for;
 
 -- name: task_definition
 -- One published task definition.
@@ -111,9 +125,13 @@ WHERE status = 'running' AND host = :host;
 -- measured work stays within :budget seconds (:budget NULL: up to :limit jobs). Each gets a
 -- new token and a lease; the attempt is counted. Jobs of a concurrency key (limit_key)
 -- start only while the key has room: fewer than max_running running and fewer than
--- rate_count started within rate_window seconds (queue controls, migration 0008). Run
--- inside the claim's write turn.
-WITH free AS (
+-- rate_count started within rate_window seconds (queue controls, migration 0008). The
+-- candidates are the next unlimited jobs plus the limited jobs that fit their key's room,
+-- found by a walk of at most :limit + 20 waiting limited jobs in order, or, when full
+-- keys' backlogs fill that walk, by asking each key with waiting jobs for as many of its
+-- next jobs as it has room for (migration 0015's indexes): a full key costs little however
+-- many of its jobs wait. Run inside the claim's write turn.
+WITH RECURSIVE free AS MATERIALIZED (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
 ), running AS MATERIALIZED (  -- concurrency keys with running jobs
@@ -122,31 +140,106 @@ WITH free AS (
 ), started AS MATERIALIZED (  -- rate-limited keys: jobs started within their window
     SELECT limit_key, count(*) AS n FROM queue_job
     WHERE rate_count IS NOT NULL AND started_at > :now - rate_window GROUP BY limit_key
+), ahead AS MATERIALIZED (  -- the next waiting limited jobs in order (a bounded walk)
+    SELECT c.id, c.priority, c.limit_key, c.max_running, c.rate_count FROM queue_job c
+    WHERE c.status = 'waiting' AND c.limit_key IS NOT NULL
+      AND (c.run_after IS NULL OR c.run_after <= :now)
+          AND c.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+    ORDER BY c.priority DESC, c.id LIMIT :limit + 20
+), ahead_ok AS (  -- those whose key has room for them (its nth job: nth <= room)
+    SELECT a.id, a.priority FROM (
+        SELECT a.*, row_number() OVER (PARTITION BY a.limit_key
+                                       ORDER BY a.priority DESC, a.id) AS nth
+        FROM ahead a
+    ) a
+    LEFT JOIN running ru ON ru.limit_key = a.limit_key
+    LEFT JOIN started st ON st.limit_key = a.limit_key
+    WHERE a.nth <= min(coalesce(a.max_running - coalesce(ru.n, 0), 1 << 30),
+                       coalesce(a.rate_count - coalesce(st.n, 0), 1 << 30))
+    ORDER BY a.priority DESC, a.id LIMIT :limit
+), walk_will_do AS MATERIALIZED (
+    -- the walk saw every waiting limited job, or found enough: its choice is exact. Else
+    -- full keys' backlogs filled it: ask each key instead.
+    SELECT (SELECT count(*) FROM ahead) < :limit + 20
+           OR (SELECT count(*) FROM ahead_ok) >= :limit AS yes
+), keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
+    SELECT (SELECT min(w.limit_key) FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL)
+    WHERE NOT (SELECT yes FROM walk_will_do)  -- only when the walk above is not enough
+    UNION ALL
+    SELECT (SELECT min(w.limit_key) FROM queue_job w
+            WHERE w.status = 'waiting' AND w.limit_key > k.limit_key)
+    FROM keys k WHERE k.limit_key IS NOT NULL
+), rooms AS (  -- how many more jobs of each key may start now (its next job's limits)
+    SELECT k.limit_key, min(coalesce(f.max_running - coalesce(ru.n, 0), 1 << 30),
+                            coalesce(f.rate_count - coalesce(st.n, 0), 1 << 30)) AS room
+    FROM keys k
+    JOIN queue_job f ON f.id = (SELECT x.id FROM queue_job x
+                                WHERE x.status = 'waiting' AND x.limit_key = k.limit_key
+                                ORDER BY x.priority DESC, x.id LIMIT 1)
+    LEFT JOIN running ru ON ru.limit_key = k.limit_key
+    LEFT JOIN started st ON st.limit_key = k.limit_key
+    WHERE k.limit_key IS NOT NULL
+), walk(limit_key, id, priority, n, room) AS (  -- each key's next jobs, up to its room
+    SELECT r.limit_key, c.id, c.priority, 1, r.room
+    FROM rooms r
+    JOIN queue_job c ON c.id = (
+        SELECT x.id FROM queue_job x
+        WHERE x.status = 'waiting' AND x.limit_key = r.limit_key
+          AND (x.run_after IS NULL OR x.run_after <= :now)
+          AND x.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR x.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR x.type_key || '.' || x.task_key IN (SELECT value FROM json_each(:tasks)))
+        ORDER BY x.priority DESC, x.id LIMIT 1)
+    WHERE r.room > 0
+    UNION ALL
+    SELECT w.limit_key, c.id, c.priority, w.n + 1, w.room
+    FROM walk w
+    JOIN queue_job c ON c.id = coalesce(
+        (SELECT x.id FROM queue_job x  -- the key's next job of the same priority
+         WHERE x.status = 'waiting' AND x.limit_key = w.limit_key
+           AND x.priority = w.priority AND x.id > w.id
+           AND (x.run_after IS NULL OR x.run_after <= :now)
+          AND x.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR x.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR x.type_key || '.' || x.task_key IN (SELECT value FROM json_each(:tasks)))
+         ORDER BY x.id LIMIT 1),
+        (SELECT x.id FROM queue_job x  -- else its first of a lower priority
+         WHERE x.status = 'waiting' AND x.limit_key = w.limit_key AND x.priority < w.priority
+           AND (x.run_after IS NULL OR x.run_after <= :now)
+          AND x.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR x.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR x.type_key || '.' || x.task_key IN (SELECT value FROM json_each(:tasks)))
+         ORDER BY x.priority DESC, x.id LIMIT 1))
+    WHERE w.n < w.room AND w.n < :limit
 ), candidates AS (
-    SELECT c.id, c.priority, c.process_units,
-           (SELECT d.value FROM json_each(:durations) d
-            WHERE d.key = c.type_key || '.' || c.task_key) AS took,
-           c.limit_key,
-           CASE WHEN c.limit_key IS NOT NULL THEN min(  -- how many more of its key may start
-               coalesce(c.max_running - coalesce(ru.n, 0), 1 << 30),
-               coalesce(c.rate_count - coalesce(st.n, 0), 1 << 30))
-           END AS room
-    FROM queue_job c
-    LEFT JOIN running ru ON ru.limit_key = c.limit_key
-    LEFT JOIN started st ON st.limit_key = c.limit_key
-    WHERE c.status = 'waiting' AND (c.run_after IS NULL OR c.run_after <= :now)
-      AND c.process_units <= (SELECT units FROM free)
-      AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
-      AND (:tasks IS NULL OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
-      AND (c.limit_key IS NULL OR room > 0)  -- a full key never holds up other keys
-    ORDER BY c.priority DESC, c.id
-    LIMIT :limit
+    SELECT id, priority FROM (
+        SELECT c.id, c.priority FROM queue_job c
+        WHERE c.status = 'waiting' AND c.limit_key IS NULL
+          AND (c.run_after IS NULL OR c.run_after <= :now)
+          AND c.process_units <= (SELECT units FROM free)
+          AND (:queues IS NULL OR c.queue IN (SELECT value FROM json_each(:queues)))
+          AND (:tasks IS NULL
+               OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
+        ORDER BY c.priority DESC, c.id LIMIT :limit)
+    UNION ALL
+    SELECT id, priority FROM ahead_ok WHERE (SELECT yes FROM walk_will_do)
+    UNION ALL
+    SELECT id, priority FROM walk
+    ORDER BY priority DESC, id LIMIT :limit
 ), walked AS (
     SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
-           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work,
-           c.room, row_number() OVER (PARTITION BY c.limit_key
-                                      ORDER BY c.priority DESC, c.id) AS nth
-    FROM candidates c
+           sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work
+    FROM (SELECT j.id, j.priority, j.process_units,
+                 (SELECT d.value FROM json_each(:durations) d
+                  WHERE d.key = j.type_key || '.' || j.task_key) AS took
+          FROM candidates cd JOIN queue_job j ON j.id = cd.id) c
     WINDOW w AS (ORDER BY c.priority DESC, c.id)
 )
 UPDATE queue_job SET status = 'running',
@@ -155,15 +248,15 @@ UPDATE queue_job SET status = 'running',
     host = :host, error = NULL
 WHERE status = 'waiting' AND id IN (
     SELECT w.id FROM walked w, free
-    WHERE w.units <= free.units AND (w.room IS NULL OR w.nth <= w.room)
+    WHERE w.units <= free.units
       AND (w.n = 1 OR :budget IS NULL OR (w.unknown = 0 AND w.work <= :budget)))
 RETURNING id, type_key, task_key, queue, arguments, priority, process_units, attempts,
           token, cancel_requested;
 
 -- name: claim_jobs [postgresql]
 -- Claim the next jobs: one round trip. The live claim_jobs function is the one in
--- migrations/postgresql/0008_controls.sql (0002's and 0004's are dead: replaced by 0008;
--- see migrations/README.md). Change it with a new migration that copies 0008's body.
+-- migrations/postgresql/0015_limits.sql (0002's, 0004's and 0008's are dead: replaced by
+-- 0015; see migrations/README.md). Change it with a new migration that copies 0015's body.
 SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
                          :tasks::text[], :durations::jsonb, :budget::float8);
 
@@ -257,7 +350,7 @@ SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: end_attempts [postgresql]
 -- End attempts, release their dependants and record them in the run log (:log) in one
--- statement, one round trip (the end_attempts function in migration 0013). SQLite runs
+-- statement, one round trip (the end_attempts function; live: migration 0015). SQLite runs
 -- finish_jobs, release_dependants and log_attempts in one write turn instead.
 SELECT * FROM end_attempts(:rows::jsonb, :log, :environment, :executed_by, :host, :pid);
 
@@ -322,9 +415,25 @@ FROM chain WHERE queue_job.id = chain.id
 RETURNING queue_job.id, queue_job.status;
 
 -- name: release_dependants [postgresql]
--- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn. Returns every
--- job woken or failed. (The live release_dependants function is migration 0004's.)
-SELECT * FROM release_dependants(:ids::bigint[]);
+-- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn; and wake the
+-- jobs parked until one of them ended, however (parked_on: a parent waiting for its
+-- children, a dependency with on_failure = 'continue'), in the same round trip. Returns
+-- every job woken or failed. (The live release_dependants function is migration 0004's.)
+WITH ended_waits AS (
+    UPDATE queue_job SET status = 'waiting', parked_on = NULL
+    WHERE status = 'parked' AND parked_on = ANY(:ids::bigint[])
+    RETURNING id, status
+)
+SELECT d.id, d.status FROM release_dependants(:ids::bigint[]) AS d
+UNION ALL
+SELECT w.id, w.status FROM ended_waits AS w;
+
+-- name: release_ended_waits_of [sqlite]
+-- Jobs parked until one of the jobs that just ended (:ids, a JSON array) ended, however
+-- (parked_on): back to waiting in the ending transaction. Returns them.
+UPDATE queue_job SET status = 'waiting', parked_on = NULL
+WHERE status = 'parked' AND parked_on IN (SELECT value FROM json_each(:ids))
+RETURNING id, status;
 
 -- name: completed_since [sqlite]
 -- Whether a job of a task completed since a time with arguments that include these (JSON
