@@ -192,6 +192,7 @@ class Worker:
         self._lock = threading.Lock()
         self._idle_swept = -IDLE_SWEEP
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
+        self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._crash: BaseException | None = None
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
@@ -344,6 +345,12 @@ class Worker:
             self._flushed(pending, ended)
             pending.clear()
             return jobs
+        if pending and self._awaited.intersection(o.job.id for o in pending):
+            # A job ended that one of ours waits on: record it before claiming, so the
+            # claim sees the dependant waiting again (at its priority, ahead of a batch).
+            self._awaited.difference_update(o.job.id for o in pending)
+            self._record_now(pending)
+            pending.clear()
         self._flush(pending)
         return self.store.jobs.claim(**self._claim_options())
 
@@ -402,6 +409,8 @@ class Worker:
             self._release([job])
         elif isinstance(result, Parked):
             self.stats.parked += 1
+            if self.flusher is not None:
+                self._awaited.add(result.on)
         else:
             if result.task_kind != "FanOut":
                 last = self._took.get(job.name)
