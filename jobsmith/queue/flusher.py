@@ -31,8 +31,10 @@ class Flusher:
         who: dict[str, Any],
         on_flushed: Callable[[Sequence[Outcome], Ended], None],
         depth: int = 2,
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_start = on_start
         self.who = who
         self.on_flushed = on_flushed
         self.transient = transient_errors()
@@ -62,6 +64,8 @@ class Flusher:
             log.error("Still recording finished jobs after %gs; they may run again", timeout)
 
     def _run(self) -> None:
+        if self.on_start is not None:
+            self.on_start()
         while True:
             batch = self._batches.get()
             if batch is None:
