@@ -40,8 +40,8 @@ from jobsmith.store import Store, open_store
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
 if TYPE_CHECKING:
-    from jobsmith.cli.manager import Manager
     from jobsmith.environments import Environments
+    from jobsmith.manager import Manager
     from jobsmith.process import ProcessResult, run_process
     from jobsmith.queue.cancellation import Cancellation
     from jobsmith.queue.controls import cancel, retry
@@ -78,7 +78,7 @@ _LAZY = {
     "PowerShellExecution": "jobsmith.tasks.script",
     "RExecution": "jobsmith.tasks.script",
     "ScriptExecution": "jobsmith.tasks.script",
-    "Manager": "jobsmith.cli.manager",
+    "Manager": "jobsmith.manager",
     "Scheduler": "jobsmith.schedule.scheduler",
     "Job": "jobsmith.schedule.job",
     # the queue (JobMaster, jobrunner's job board): it brings pydantic

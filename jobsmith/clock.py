@@ -20,7 +20,6 @@ Times are aware datetimes in UTC.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -127,14 +126,15 @@ class OffsetClock:
         return f"OffsetClock(start={self.start.isoformat()}, rate={self.rate})"
 
 
-def clock_from_env(environ: Mapping[str, str] | None = None) -> Clock:
-    """The clock ``JOBSMITH_CLOCK`` asks for, else the system clock.
+def clock_from_env(environ: Mapping[str, str]) -> Clock:
+    """The clock ``JOBSMITH_CLOCK`` in ``environ`` asks for, else the system clock.
 
     ``JOBSMITH_CLOCK=2018-12-31T23:59:59`` starts an :class:`OffsetClock` there (a time
-    without an offset is UTC); ``…@60`` runs it 60 times faster than real time.
+    without an offset is UTC); ``…@60`` runs it 60 times faster than real time. The
+    edges pass their environment (:func:`jobsmith.settings.resolve_settings` keeps the
+    variable's value: ``settings.clock()``); nothing here reads ``os.environ``.
     """
-    env = os.environ if environ is None else environ
-    text = env.get(CLOCK_VARIABLE, "").strip()
+    text = environ.get(CLOCK_VARIABLE, "").strip()
     if not text:
         return SystemClock()
     moment, _, rate = text.partition("@")

@@ -114,8 +114,10 @@ def load_config(
 ) -> Config:
     """Read the config file (``path``, ``JOBSMITH_CONFIG`` or one found in ``folder``,
     default the working directory) and apply environment overrides. A missing default
-    file is an empty config; a missing named file is an error."""
-    environ = os.environ if environ is None else environ
+    file is an empty config; a missing named file is an error. ``environ`` is the
+    environment an edge read (:func:`jobsmith.settings.resolve_settings` passes its own);
+    none is read here."""
+    environ = {} if environ is None else environ
     named = path or environ.get("JOBSMITH_CONFIG")
     config_path: Path | None
     if named:

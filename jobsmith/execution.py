@@ -27,6 +27,7 @@ from jobsmith.params import Parameters, Scope, log_value
 from jobsmith.runlog import JobRun, RunLog, Status
 from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, open_store, resolve_url, utcnow
+from jobsmith.store.shared import shared_stores
 from jobsmith.tasks.base import FunctionExecution, TaskExecution
 
 if TYPE_CHECKING:
@@ -70,10 +71,12 @@ class JobExecution:
         parameters: Mapping[str, Any] | None = None,
         *,
         store_url: str | None = None,
+        shared_store: Store | None = None,
     ) -> None:
         """``backend`` is where the run log goes (a Store or a URL) or robojob's custom
-        backend; without a store among them, ``store_url`` (the settings' choice, from
-        ``go()``), else the config's."""
+        backend; without a store among them, ``shared_store`` (lent by
+        :data:`~jobsmith.store.shared.shared_stores`, given back when the job ends: from
+        ``go()``), else ``store_url``, else the config's."""
         if not isinstance(job_name, str) or not job_name.strip():
             raise TypeError(f"job_name must be a non-empty string, got {job_name!r}")
         self.job_name = job_name
@@ -81,8 +84,12 @@ class JobExecution:
         self.environment_name = environment_name or self.config.environment
         target, hooks = as_backend(backend)
         self._hooks: BackendHooks | None = hooks
-        if target is None:
+        if shared_store is not None and not isinstance(target, Store):
+            target = shared_store  # go() borrowed the store the URL or the settings name
+        elif target is None:
             target = store_url
+        self._shared = target is shared_store is not None
+        """The store was lent by the shared stores: given back when the job ends."""
         self._owns_store = not isinstance(target, Store)
         """A store this job opened (from a URL or the config) is closed when the job ends."""
         self.store = (
@@ -164,9 +171,13 @@ class JobExecution:
         return None if found is None else found[1]
 
     def close(self) -> None:
-        """Close the store if this job opened it (the ``with`` block does this)."""
+        """Close the store if this job opened it, or give back the one ``go()`` borrowed
+        (the ``with`` block does this)."""
         if self._owns_store:
             self.store.close()
+        elif self._shared:
+            self._shared = False
+            shared_stores.release(self.store)
 
     def _run_error_handlers(self) -> None:
         handlers = [*self.error_handlers, *([self._on_error] if self._on_error else [])]
@@ -389,7 +400,9 @@ def go(
 
     ``config_path`` names the config file (default: ``jobsmith.yml`` or ``robojob.yml`` in
     the working directory); ``backend`` is a store URL or an open :class:`Store` (default:
-    the config's, ``JOBSMITH_STORE`` or ``.jobsmith/jobsmith.db``) or robojob's custom
+    the config's, ``JOBSMITH_STORE`` or ``.jobsmith/jobsmith.db``; a URL's store is
+    borrowed from the process's shared stores, kept open for the next job and closed at
+    exit: :mod:`jobsmith.store.shared`) or robojob's custom
     backend, an object with ``before_task_execution`` and ``after_task_execution`` (called
     around every task beside the run log; see :mod:`jobsmith.backend`); ``path`` adds folders to
     the PATH of subprocesses; ``parameters`` are job parameters (built-in names are ignored).
@@ -402,15 +415,25 @@ def go(
         environment=environment_name,
         store=target if isinstance(target, str) else None,
     )
-    return JobExecution(
-        job_name,
-        settings.config,
-        settings.environment,
-        backend,
-        path,
-        parameters,
-        store_url=settings.store_url,
-    )
+    if isinstance(target, Store):
+        return JobExecution(
+            job_name, settings.config, settings.environment, backend, path, parameters
+        )
+    # one open store per URL for the process (closed at exit), not one per job
+    store = shared_stores.acquire(settings.store_url, settings.schema)
+    try:
+        return JobExecution(
+            job_name,
+            settings.config,
+            settings.environment,
+            backend,
+            path,
+            parameters,
+            shared_store=store,
+        )
+    except BaseException:
+        shared_stores.release(store)
+        raise
 
 
 def _as_task(task: TaskExecution | Callable[..., Any]) -> TaskExecution:

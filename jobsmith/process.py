@@ -11,6 +11,16 @@ own, so a timeout or an interrupt stops it together with every process it starte
 Its standard output and error are read line by line as they arrive: each line goes to the
 log (``jobsmith.process`` unless a logger is given) and into :attr:`ProcessResult.output`,
 which keeps the head and the tail of long output and says how much it left out.
+
+The scheduler runs its jobs with it too, with the hooks it needs: both streams as one
+(``merge_stderr``), each line to a callback (``on_line``: the run's log file), the output
+kept where the caller still has it if the wait is interrupted (``output``), the process
+handed over once started (``on_start``), and the job left in the caller's session when
+asked (``new_session=False``)::
+
+    kept = BoundedOutput()
+    result = run_process(argv, merge_stderr=True, log_lines=False, output=kept,
+                         on_line=lambda line: logfile.write_lines([line]), on_start=remember)
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -45,6 +55,9 @@ KILL_GRACE = 5.0
 """Seconds a stopped program gets between SIGTERM and SIGKILL."""
 DRAIN_WAIT = 2.0
 """Seconds to wait for output after the program exited (a background child may hold it)."""
+WAIT_STEP = 0.2
+"""Seconds between looks at a running program: how soon an exception raised in the waiting
+thread by another one (a queue worker's timeout or cancel) stops it."""
 
 
 @dataclass(frozen=True)
@@ -135,13 +148,22 @@ class _Capture:
     """Collects both streams of one run; a reader thread per stream calls :meth:`read`."""
 
     def __init__(
-        self, label: str, logger: logging.Logger, limit: int, tail_lines: int, encoding: str
+        self,
+        label: str,
+        logger: logging.Logger | None,
+        output: BoundedOutput,
+        tail_lines: int,
+        encoding: str,
+        on_line: Callable[[str], object] | None = None,
     ) -> None:
         self.label = label
         self.logger = logger
         self.encoding = encoding
-        self.output = BoundedOutput(limit)
+        self.output = output
         self.stderr_tail: deque[str] = deque(maxlen=tail_lines)
+        self.on_line = on_line
+        self.failure: Exception | None = None
+        """What ``on_line`` raised first (it is not called again; the output is still read)."""
         self.lock = threading.Lock()
 
     def read(self, stream: IO[bytes], stderr: bool) -> None:
@@ -159,13 +181,18 @@ class _Capture:
     def lines(self, lines: list[str], stderr: bool) -> None:
         if not lines:
             return
-        if self.logger.isEnabledFor(logging.INFO):
+        if self.logger is not None and self.logger.isEnabledFor(logging.INFO):
             form = "%s (stderr) | %s" if stderr else "%s | %s"
             for line in lines:
                 self.logger.info(form, self.label, line)
         with self.lock:
             for line in lines:
                 self.output.add(line)
+                if self.on_line is not None and self.failure is None:
+                    try:
+                        self.on_line(line)
+                    except Exception as exc:  # raised by run_process once the program ended
+                        self.failure = exc
             if stderr:
                 self.stderr_tail.extend(lines)
 
@@ -197,50 +224,77 @@ def run_process(
     max_output: int = MAX_OUTPUT,
     stderr_lines: int = STDERR_TAIL_LINES,
     encoding: str = "utf-8",
+    merge_stderr: bool = False,
+    log_lines: bool = True,
+    on_line: Callable[[str], object] | None = None,
+    output: BoundedOutput | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], object] | None = None,
+    new_session: bool = True,
+    stop_grace: float = KILL_GRACE,
 ) -> ProcessResult:
     """Run ``argv`` to its end and return how it went; never raises for a non-zero exit.
 
     ``env`` is the whole environment of the program (default: ours), with
     ``PYTHONUNBUFFERED=1`` added unless set, so Python programs' lines arrive as printed.
     ``timeout`` (seconds) stops the program and every process it started (SIGTERM, then
-    SIGKILL after :data:`KILL_GRACE` s); the result then has ``timed_out``. An interrupt
-    (Ctrl-C) or any other exception while waiting stops them too and is raised again.
-    Each line is logged as ``label | line`` (``label`` defaults to the program's name);
-    ``display`` is how the command appears in logs and errors (pass one with secrets
-    masked). Raises :class:`~jobsmith.errors.ProcessError` if the program cannot start.
+    SIGKILL after ``stop_grace`` s); the result then has ``timed_out``. An interrupt
+    (Ctrl-C) or any other exception while waiting (also one raised in this thread by
+    another, e.g. a queue worker's cancel: the wait looks every :data:`WAIT_STEP` s)
+    stops them too and is raised again.
+    Each line is logged as ``label | line`` (``label`` defaults to the program's name;
+    ``log_lines=False``: not logged); ``display`` is how the command appears in logs and
+    errors (pass one with secrets masked). Raises :class:`~jobsmith.errors.ProcessError`
+    if the program cannot start.
+
+    ``merge_stderr``: standard error goes into standard output, so the lines of both stay
+    in the order the program wrote them (``stderr_tail`` is then empty). ``on_line`` gets
+    every line as it arrives, on a reader thread; if it raises, it is not called again and
+    its exception is raised once the program ended. ``output``: keep the output in this
+    buffer instead of a new one of ``max_output`` characters (the caller keeps what arrived
+    even when the wait is interrupted). ``on_start`` gets the started process.
+    ``new_session=False`` leaves the program in our session and process group (a Ctrl+C
+    at the terminal reaches it too); a stop then signals the program alone.
     """
     args = [os.fspath(a) for a in argv]
     if not args:
         raise ProcessError("nothing to run: the command is empty")
     shown = tuple(display) if display is not None else tuple(args)
-    logger = logger or log
+    logger = (logger or log) if log_lines else None
+    kept = output if output is not None else BoundedOutput(max_output)
     capture = _Capture(
-        label or os.path.basename(args[0]), logger, max_output, stderr_lines, encoding
+        label or os.path.basename(args[0]), logger, kept, stderr_lines, encoding, on_line
     )
+    group = new_session and os.name == "posix"
     started = time.monotonic()
-    proc = _start(args, shown, env, cwd)
+    proc = _start(args, shown, env, cwd, merge_stderr, group)
+    streams = (
+        [(proc.stdout, False)] if merge_stderr else [(proc.stdout, False), (proc.stderr, True)]
+    )
     readers = [
         threading.Thread(target=capture.read, args=(stream, is_err), daemon=True)
-        for stream, is_err in ((proc.stdout, False), (proc.stderr, True))
+        for stream, is_err in streams
     ]
     for reader in readers:
         reader.start()
     timed_out = False
     try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _stop(proc)
+        if on_start is not None:
+            on_start(proc)
+        timed_out = not _wait(proc, timeout)
+        if timed_out:
+            _stop(proc, group, stop_grace)
     except BaseException:
-        _stop(proc)
+        _stop(proc, group, stop_grace)
         raise
     finally:
-        _drain(readers, logger, capture.label)
+        _drain(readers, logger or log, capture.label)
+    if capture.failure is not None:
+        raise capture.failure
     return ProcessResult(
         argv=shown,
         label=capture.label,
         exit_code=proc.returncode,
-        output=capture.output.text(),
+        output=kept.text(),
         stderr_tail=tuple(capture.stderr_tail),
         seconds=time.monotonic() - started,
         timed_out=timed_out,
@@ -248,11 +302,27 @@ def run_process(
     )
 
 
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> bool:
+    """Wait for the program in short steps (so an exception raised in this thread arrives
+    at once); False when it ran past ``timeout``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = WAIT_STEP if deadline is None else min(WAIT_STEP, deadline - time.monotonic())
+        try:
+            proc.wait(max(step, 0))
+            return True
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+
+
 def _start(
     args: list[str],
     shown: tuple[str, ...],
     env: Mapping[str, str] | None,
     cwd: str | os.PathLike[str] | None,
+    merge_stderr: bool,
+    new_session: bool,
 ) -> subprocess.Popen[bytes]:
     environment = dict(os.environ if env is None else env)
     environment.setdefault("PYTHONUNBUFFERED", "1")
@@ -261,25 +331,29 @@ def _start(
             args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
             env=environment,
             cwd=cwd,
-            start_new_session=os.name == "posix",  # its own process group, to stop it whole
+            start_new_session=new_session,  # its own process group, to stop it whole
         )
     except OSError as exc:
         where = f" in {os.fspath(cwd)}" if cwd is not None else ""
         raise ProcessError(f"cannot run {shlex.join(shown)}{where}: {exc.strerror or exc}") from exc
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the program and the processes it started: SIGTERM, then SIGKILL."""
+def _stop(proc: subprocess.Popen[bytes], group: bool = True, grace: float = KILL_GRACE) -> None:
+    """Stop the program (with ``group``: and the processes it started): SIGTERM, then
+    SIGKILL after ``grace`` seconds."""
     if os.name != "posix":
         proc.kill()
         proc.wait()
         return
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, None)):
-        with contextlib.suppress(ProcessLookupError):  # it ended already
-            os.killpg(proc.pid, sig)
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # it ended already
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
         try:
             proc.wait(wait)
             return

@@ -31,10 +31,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jobsmith.clock import CLOCK_VARIABLE, Clock, clock_from_env
 from jobsmith.config import DEFAULT_SCHEMA, Config, load_config
+from jobsmith.errors import JobsmithError
 from jobsmith.inifile import runner_sections
 
-__all__ = ["CONFIG_INI", "DEFAULT_STORE_FILE", "Settings", "resolve_settings"]
+__all__ = [
+    "CONFIG_INI",
+    "DEFAULT_STORE_FILE",
+    "Settings",
+    "home_folder",
+    "parse_process_units",
+    "resolve_settings",
+    "system_process_units",
+]
 
 CONFIG_INI = "config.ini"
 DEFAULT_STORE_FILE = Path(".jobsmith") / "jobsmith.db"
@@ -44,6 +54,8 @@ SCHEMA_VARIABLE = "JOBSMITH_SCHEMA"
 ENVIRONMENT_VARIABLE = "JOBSMITH_ENVIRONMENT"
 CONFIG_VARIABLE = "JOBSMITH_CONFIG"
 HOME_VARIABLE = "JOBSMITH_HOME"
+PROCESS_UNITS_VARIABLES = ("JOBSMITH_SYSTEM_PROCESS_UNITS", "JOBMASTER_SYSTEM_PROCESS_UNITS")
+DEFAULT_SYSTEM_UNITS = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,21 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     """``store``, ``schema``, ``environment`` → ``argument``, ``JOBSMITH_STORE``,
     ``config.ini``, the config file's path, or ``default``."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """The environment's ``JOBSMITH_CLOCK`` and ``JOBSMITH_SYSTEM_PROCESS_UNITS`` (or
+    ``JOBMASTER_SYSTEM_PROCESS_UNITS``), read here for the code below the edge; checked
+    when used (:meth:`clock`, :attr:`system_process_units`)."""
+
+    def clock(self) -> Clock:
+        """The clock ``JOBSMITH_CLOCK`` asks for (an :class:`~jobsmith.clock.OffsetClock`
+        starting now), else the system clock; a clear error for a bad value."""
+        return clock_from_env(self.variables)
+
+    @property
+    def system_process_units(self) -> int:
+        """The host's process units: ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
+        ``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000."""
+        return system_process_units(None, self.variables)
 
     @property
     def store_is_default(self) -> bool:
@@ -95,8 +122,7 @@ def resolve_settings(
     """Decide the settings from arguments, ``environ`` (default ``os.environ``) and files,
     in the order of precedence of the module docstring."""
     env = os.environ if environ is None else environ
-    named_home = home or env.get(HOME_VARIABLE)
-    folder = Path(named_home or Path.cwd()).resolve()
+    folder, named_home = home_folder(home, env)
     if isinstance(config, Config):
         loaded = config
     else:
@@ -145,7 +171,47 @@ def resolve_settings(
         home_is_named=bool(named_home),
         ini_path=ini_path if ini is not None else None,
         sources=sources,
+        variables={
+            name: env[name] for name in (CLOCK_VARIABLE, *PROCESS_UNITS_VARIABLES) if name in env
+        },
     )
+
+
+def system_process_units(value: int | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """The host's process units: the argument, else ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
+    ``JOBMASTER_SYSTEM_PROCESS_UNITS`` (in ``environ``, default ``os.environ``: call it at
+    an edge), else 10,000; a value that is not a whole number is an error naming the
+    variable."""
+    if value is not None:
+        return int(value)
+    env = os.environ if environ is None else environ
+    for name in PROCESS_UNITS_VARIABLES:
+        if name in env:
+            return parse_process_units(env[name], name)
+    return DEFAULT_SYSTEM_UNITS
+
+
+def parse_process_units(text: str, source: str) -> int:
+    """A number of process units written as text (``10000``, ``10_000``)."""
+    try:
+        units = int(text.strip().replace("_", ""))
+    except ValueError:
+        units = -1
+    if units < 0:
+        raise JobsmithError(
+            f"{source} is {text!r}: expected a whole number of process units (e.g. 10000)"
+        )
+    return units
+
+
+def home_folder(
+    home: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Path, str | None]:
+    """The home (the argument, else ``JOBSMITH_HOME``, else the working directory) and how
+    it was named (``--home``'s value or the variable's; None for the default)."""
+    env = os.environ if environ is None else environ
+    named = os.fspath(home) if home else env.get(HOME_VARIABLE) or None
+    return Path(named or Path.cwd()).resolve(), named
 
 
 def _is_runner_home(folder: Path) -> bool:

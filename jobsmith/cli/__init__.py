@@ -10,7 +10,10 @@ import importlib
 import logging
 import os
 import sys
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -23,7 +26,7 @@ from rich.text import Text
 
 from jobsmith.config import Config
 from jobsmith.errors import JobsmithError
-from jobsmith.settings import Settings, resolve_settings
+from jobsmith.settings import HOME_VARIABLE, Settings, home_folder, resolve_settings
 from jobsmith.store import Store, connector_for, open_store
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ PIPED_WIDTH = 100_000
 """The width of standard output when it is not a terminal (a pipe, a file): tables are
 printed whole, one line per row, so `jobsmith list jobs | grep …` finds what it shows."""
 RULE_WIDTH = 80
+HELP_WIDTH = 76
 
 
 class CliConsole(Console):
@@ -105,10 +109,21 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            self.home_folder()  # a named home must exist
             self._settings = resolve_settings(
                 store=self.store_url, schema=self.schema, config=self.config_path, home=self.home
             )
         return self._settings
+
+    def home_folder(self, may_be_new: bool = False) -> Path:
+        """The home (``--home`` before or after the command's name, ``JOBSMITH_HOME``, else
+        here); one named that is not a folder is an error unless ``may_be_new`` (``create
+        scheduler`` makes it)."""
+        folder, named = home_folder(self.home)
+        if named and not may_be_new and not folder.is_dir():
+            where = f"--home {named}" if self.home else f"{HOME_VARIABLE}={named}"
+            raise JobsmithError(f"{where}: no such folder")
+        return folder
 
     @property
     def config(self) -> Config:
@@ -254,5 +269,51 @@ for _module in COMMAND_MODULES:
     importlib.import_module(_module)
 
 
+def _global_options_help() -> str:
+    """The epilog of every command's help: the options of :data:`GLOBAL_OPTIONS`, which
+    are also accepted after the command's name."""
+    context = click.Context(cli, info_name="jobsmith")
+    records = [
+        record
+        for param in cli.params
+        if any(name in GLOBAL_OPTIONS for name in getattr(param, "opts", ()))
+        and (record := param.get_help_record(context)) is not None
+    ]
+    width = max(len(name) for name, _ in records) + 4
+    lines = ["\b", "Store and configuration (here or before the command's name):"]
+    for name, text in records:
+        wrapped = textwrap.wrap(text, HELP_WIDTH - width) or [""]
+        lines.append(f"  {name:<{width - 2}}{wrapped[0]}")
+        lines += [" " * width + more for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
+def _add_epilog(group: click.Group, epilog: str) -> None:
+    for command in group.commands.values():
+        command.epilog = f"{command.epilog}\n\n{epilog}" if command.epilog else epilog
+        if isinstance(command, click.Group):
+            _add_epilog(command, epilog)
+
+
+_add_epilog(cli, _global_options_help())
+
+
 def main() -> None:
     cli(prog_name="jobsmith")
+
+
+def run_command(args: Sequence[str], prog_name: str = "jobsmith") -> int:
+    """Run one ``jobsmith`` command in this process, as ``jobsmith ARGS…`` would, and
+    return its exit status instead of exiting (for programs that embed the CLI, such as
+    :class:`jobsmith.Manager`)."""
+    try:
+        cli.main(list(args), prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Abort:
+        console.print("[yellow]Request canceled.[/]")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return 0

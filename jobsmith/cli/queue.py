@@ -17,6 +17,7 @@ from rich.table import Table
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.cli.runs import status_text, took, when
 from jobsmith.errors import JobsmithError
+from jobsmith.settings import PROCESS_UNITS_VARIABLES, parse_process_units
 from jobsmith.states import JobState
 
 if TYPE_CHECKING:
@@ -226,16 +227,14 @@ def _task_help(ctx: Context, name: str) -> str:
     return f"task {name}\narguments:\n  " + "\n  ".join(lines)
 
 
-def _process_units(text: str | None) -> int | None:
-    from jobsmith.queue.worker import parse_process_units
-
+def _process_units(text: str | None, ctx: Context) -> int:
+    """``--process-units`` (or ``JOBSMITH_SYSTEM_PROCESS_UNITS``), else the settings'
+    (``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000)."""
     if text is None:
-        return None
+        return ctx.settings.system_process_units
     source = click.get_current_context().get_parameter_source("process_units")
     from_env = source is click.core.ParameterSource.ENVIRONMENT
-    return parse_process_units(
-        text, "JOBSMITH_SYSTEM_PROCESS_UNITS" if from_env else "--process-units"
-    )
+    return parse_process_units(text, PROCESS_UNITS_VARIABLES[0] if from_env else "--process-units")
 
 
 # -- worker ----------------------------------------------------------------------------------
@@ -302,14 +301,6 @@ def _process_units(text: str | None) -> int | None:
     show_default=True,
     help="Most jobs claimed at once (fewer when jobs are slow: about 20 ms of work).",
 )
-@click.option(
-    "--home",
-    "home_dir",
-    metavar="DIR",
-    type=click.Path(file_okay=False, exists=True),
-    help="A scheduler's home on this machine: use its store, and run the jobs its "
-    "scheduler posts (mode = post) from this folder.",
-)
 @pass_context
 def worker(
     ctx: Context,
@@ -324,9 +315,11 @@ def worker(
     retention: str | None,
     burst: bool,
     batch: int,
-    home_dir: str | None,
 ) -> None:
-    """Run queued jobs until stopped (SIGTERM/Ctrl-C: finish running jobs, then exit)."""
+    """Run queued jobs until stopped (SIGTERM/Ctrl-C: finish running jobs, then exit).
+
+    With --home DIR (a scheduler's home on this machine), use its store and run the jobs
+    its scheduler posts (mode = post) from this folder."""
     from jobsmith.queue.controls import parse_age
     from jobsmith.queue.worker import Worker
 
@@ -338,7 +331,7 @@ def worker(
         serve_home(ctx.load_home())  # its scheduler's posted runs use this copy of the home
     options: dict[str, Any] = {
         "concurrency": concurrency,
-        "system_units": _process_units(process_units),
+        "system_units": _process_units(process_units, ctx),
         "lease": lease,
         "grace": grace,
         "cancel_grace": cancel_grace,

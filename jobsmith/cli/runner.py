@@ -22,14 +22,12 @@ from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.cli.schedule import (
     HelpGroup,
     find_entry,
-    home_option,
     home_source,
     home_store,
     load_home,
     say,
     timestamp,
 )
-from jobsmith.clock import clock_from_env
 from jobsmith.errors import ScheduleError
 
 if TYPE_CHECKING:
@@ -75,12 +73,12 @@ def create() -> None:
 @create.command("scheduler")
 @click.option("--name", help="The scheduler's name [default: scheduler].")
 @click.option("--description", help="Its description [default: Scheduler].")
-@home_option
-def create_scheduler(name: str | None, description: str | None, home_dir: str | None) -> None:
+@pass_context
+def create_scheduler(ctx: Context, name: str | None, description: str | None) -> None:
     """Generate a scheduler with all elements (config.ini, scheduler.py, schedule.tsv, jobs/)."""
     from jobsmith.schedule.scaffold import create_scheduler as scaffold
 
-    folder = Path(home_dir or os.environ.get("JOBSMITH_HOME") or Path.cwd()).resolve()
+    folder = ctx.home_folder(may_be_new=True)
     if name is None or description is None:
         click.echo("\nPlease follow the steps to create the scheduler.")
     name = (
@@ -131,11 +129,9 @@ JOB_PROMPTS = [
 )
 @click.option("--active/--inactive", default=None, help="Status Y or N (asked when not given).")
 @click.option("--no-input", is_flag=True, help="Ask nothing: take defaults for what is not given.")
-@home_option
 @pass_context
 def create_job(
     ctx: Context,
-    home_dir: str | None,
     no_input: bool,
     active: bool | None,
     file_: str,
@@ -145,7 +141,7 @@ def create_job(
     from jobsmith.schedule.scaffold import JobSpec
     from jobsmith.schedule.scaffold import create_job as scaffold
 
-    home = load_home(home_dir)
+    home = load_home()
     values = {k: v for k, v in given.items() if v}
     timed = [f"--{k}" for k in ("cron", "every") if values.get(k)]
     fields = [f"--{k.replace('_', '-')}" for k in _TIMES if values.get(k)]
@@ -252,11 +248,10 @@ def list_group() -> None:
 
 @list_group.command("jobs")
 @click.argument("which", required=False, type=click.Choice(["active", "inactive"]))
-@home_option
 @pass_context
-def list_jobs(ctx: Context, which: str | None, home_dir: str | None) -> None:
+def list_jobs(ctx: Context, which: str | None) -> None:
     """Show all jobs registered in the schedule (or only the active or inactive ones)."""
-    home = load_home(home_dir)
+    home = load_home()
     entries = home_source(ctx, home).read(home.settings.timezone)
     if which:
         entries = [e for e in entries if e.active == (which == "active")]
@@ -267,7 +262,7 @@ def list_jobs(ctx: Context, which: str | None, home_dir: str | None) -> None:
     table = Table(show_lines=False)
     for column in (*COLUMNS, *extra, "NEXT"):
         table.add_column(column, overflow="fold")
-    now = clock_from_env().now()
+    now = home.clock().now()
     for entry in entries:
         upcoming = entry.schedule.next_after(now) if entry.active else None
         next_text = (
@@ -285,11 +280,10 @@ def edit() -> None:
 
 
 @edit.command("schedule")
-@home_option
 @pass_context
-def edit_schedule(ctx: Context, home_dir: str | None) -> None:
+def edit_schedule(ctx: Context) -> None:
     """Open the schedule file in the editor (a schedule kept in the store is edited as a file)."""
-    home = load_home(home_dir)
+    home = load_home()
     if home.settings.source != "store":
         _open_editor(home, home.schedule_path)
         return
@@ -298,11 +292,10 @@ def edit_schedule(ctx: Context, home_dir: str | None) -> None:
 
 @edit.command("job")
 @click.argument("entry_id", metavar="ID")
-@home_option
 @pass_context
-def edit_job(ctx: Context, entry_id: str, home_dir: str | None) -> None:
+def edit_job(ctx: Context, entry_id: str) -> None:
     """Open the job script in the editor."""
-    home = load_home(home_dir)
+    home = load_home()
     entry = find_entry(home_source(ctx, home), home, entry_id)
     file = home.path(entry.file)
     script = file.parent / "script.py"
@@ -312,10 +305,9 @@ def edit_job(ctx: Context, entry_id: str, home_dir: str | None) -> None:
 @edit.command("config")
 @click.argument("what", required=False, type=click.Choice(["job"]))
 @click.argument("entry_id", metavar="[ID]", required=False)
-@home_option
-def edit_config(what: str | None, entry_id: str | None, home_dir: str | None) -> None:
+def edit_config(what: str | None, entry_id: str | None) -> None:
     """Open config.ini in the editor (`edit config job ID`: the job's own config.ini)."""
-    home = load_home(home_dir)
+    home = load_home()
     path = home.jobs_folder / str(entry_id) / "config.ini" if what else home.ini_path
     if what and not entry_id:
         raise ScheduleError("edit config job ID: give the job's id")
@@ -333,22 +325,17 @@ def run_group() -> None:
 @click.argument("entry_id", metavar="ID")
 @click.argument("trigger", nargs=-1)
 @click.option("--yes", is_flag=True, help="Do not ask to confirm.")
-@home_option
 @pass_context
-def run_job(
-    ctx: Context, entry_id: str, trigger: tuple[str, ...], yes: bool, home_dir: str | None
-) -> None:
+def run_job(ctx: Context, entry_id: str, trigger: tuple[str, ...], yes: bool) -> None:
     """Execute the job by id with or without run time.
 
     TRIGGER is yyyy-mm-dd/hh24:mi:ss or yyyy-mm-dd (default: now).
     """
     from jobsmith.schedule.manual import parse_trigger
 
-    home = load_home(home_dir)
+    home = load_home()
     moment = (
-        parse_trigger("/".join(trigger), home.settings.timezone)
-        if trigger
-        else clock_from_env().now()
+        parse_trigger("/".join(trigger), home.settings.timezone) if trigger else home.clock().now()
     )
     if not _run_one(ctx, home, entry_id, moment, yes):
         raise SystemExit(1)
@@ -357,13 +344,12 @@ def run_job(
 @run_group.command("jobs")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--yes", is_flag=True, help="Do not ask to confirm each run.")
-@home_option
 @pass_context
-def run_jobs(ctx: Context, path: str, yes: bool, home_dir: str | None) -> None:
+def run_jobs(ctx: Context, path: str, yes: bool) -> None:
     """Execute the jobs listed in the file: an id and a trigger per line."""
     from jobsmith.schedule.manual import read_run_file
 
-    home = load_home(home_dir)
+    home = load_home()
     requests = read_run_file(Path(path), home.settings.timezone)
     source = home_source(ctx, home)
     for request in requests:  # every id is checked before anything runs
@@ -394,7 +380,7 @@ def _run_one(ctx: Context, home: Home, entry_id: str, moment: datetime, yes: boo
     if not yes and not click.confirm("ARE YOU SURE Y/N?", default=False):
         say("Request canceled.")
         return True
-    runner = EntryRunner(home, home_store(ctx, home), clock_from_env())
+    runner = EntryRunner(home, home_store(ctx, home), home.clock())
     outcome = run_by_hand(runner, entry, moment, echo=lambda line: click.echo(line))
     if outcome.ok:
         say("DONE.")
@@ -414,13 +400,12 @@ def delete_group() -> None:
 @delete_group.command("job")
 @click.argument("entry_id", metavar="ID")
 @click.option("--yes", is_flag=True, help="Do not ask to confirm.")
-@home_option
 @pass_context
-def delete_job(ctx: Context, entry_id: str, yes: bool, home_dir: str | None) -> None:
+def delete_job(ctx: Context, entry_id: str, yes: bool) -> None:
     """Delete the job by id: its line in the schedule and its generated folder."""
     from jobsmith.schedule.scaffold import delete_job as scaffold
 
-    home = load_home(home_dir)
+    home = load_home()
     source = home_source(ctx, home)
     entry = find_entry(source, home, entry_id)
     console.print("[yellow]WARNING:[/] THESE CHANGES CANNOT BE UNDONE!")

@@ -15,7 +15,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from jobsmith.cli import Context, cli, console, pass_context
-from jobsmith.clock import clock_from_env
 from jobsmith.errors import NotFoundError, ScheduleError
 from jobsmith.store import Store, utcnow
 
@@ -63,32 +62,19 @@ class HelpGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def home_option(function: F) -> F:
-    """``--home DIR`` on a command."""
-    return click.option(
-        "--home",
-        "home_dir",
-        metavar="DIR",
-        type=click.Path(file_okay=False),
-        help="The scheduler's folder (config.ini, schedule.tsv) [default: here] [env JOBSMITH_HOME]",
-    )(function)
-
-
 def say(text: str) -> None:
     """A manager message, as runner prints them."""
     console.print(f"[green]INFO:[/] {escape(text)}", highlight=False)
 
 
-def load_home(home_dir: str | None = None) -> Home:
+def load_home() -> Home:
     """The home of this command: ``--home DIR`` (before or after the command's name),
     ``JOBSMITH_HOME``, else the working directory."""
     context = click.get_current_context().find_object(Context)
     if context is None:  # called outside the jobsmith command
         from jobsmith.schedule.home import Home
 
-        return Home.load(home_dir)
-    if home_dir is not None and context.home is None:
-        context.home, context._settings, context._home = home_dir, None, None
+        return Home.load()
     return context.load_home()
 
 
@@ -123,17 +109,16 @@ def find_entry(source: ScheduleSource, home: Home, entry_id: str) -> Entry:
 
 
 @cli.command(cls=HelpCommand)
-@home_option
 @click.option("--once", is_flag=True, help="Handle what is due now, wait for those runs, stop.")
 @click.option("--stop-after", metavar="DURATION", help="Stop after this long (e.g. 90s, 2h).")
 @pass_context
-def scheduler(ctx: Context, home_dir: str | None, once: bool, stop_after: str | None) -> None:
+def scheduler(ctx: Context, once: bool, stop_after: str | None) -> None:
     """Run the scheduler of a home until Ctrl+C (each due job once, however many run)."""
     from jobsmith.schedule.expressions import parse_duration
     from jobsmith.schedule.scheduler import Scheduler
 
-    home = load_home(home_dir)
-    clock = clock_from_env()
+    home = load_home()
+    clock = home.clock()
     runner = Scheduler(home, store=home_store(ctx, home), clock=clock)
     if once:
         runner.tick()
@@ -151,11 +136,10 @@ def schedule() -> None:
 @schedule.command("history")
 @click.argument("entry_id", metavar="ID")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many fires to show.")
-@home_option
 @pass_context
-def history(ctx: Context, entry_id: str, limit: int, home_dir: str | None) -> None:
+def history(ctx: Context, entry_id: str, limit: int) -> None:
     """Every fire of one job, newest first: planned time, how it ended, its run."""
-    home = load_home(home_dir)
+    home = load_home()
     entry = find_entry(home_source(ctx, home), home, entry_id)
     fires = home_store(ctx, home).schedules.history(home.settings.name, entry.id, limit)
     tz = home.settings.timezone
@@ -193,11 +177,10 @@ def history(ctx: Context, entry_id: str, limit: int, home_dir: str | None) -> No
 
 @schedule.command("pause")
 @click.argument("entry_id", metavar="ID")
-@home_option
 @pass_context
-def pause(ctx: Context, entry_id: str, home_dir: str | None) -> None:
+def pause(ctx: Context, entry_id: str) -> None:
     """Hold a job: its fires are recorded as paused until it is resumed."""
-    home = load_home(home_dir)
+    home = load_home()
     entry = find_entry(home_source(ctx, home), home, entry_id)
     home_store(ctx, home).schedules.pause(home.settings.name, entry.id, _who(), utcnow())
     say(f"{entry.label} paused.")
@@ -205,11 +188,10 @@ def pause(ctx: Context, entry_id: str, home_dir: str | None) -> None:
 
 @schedule.command("resume")
 @click.argument("entry_id", metavar="ID")
-@home_option
 @pass_context
-def resume(ctx: Context, entry_id: str, home_dir: str | None) -> None:
+def resume(ctx: Context, entry_id: str) -> None:
     """Let a paused job fire again (from its next planned time)."""
-    home = load_home(home_dir)
+    home = load_home()
     entry = find_entry(home_source(ctx, home), home, entry_id)
     if home_store(ctx, home).schedules.resume(home.settings.name, entry.id):
         say(f"{entry.label} resumed.")
@@ -220,18 +202,17 @@ def resume(ctx: Context, entry_id: str, home_dir: str | None) -> None:
 @schedule.command("next")
 @click.argument("entry_id", metavar="ID", required=False)
 @click.option("-n", "--count", default=5, show_default=True, help="How many fires.")
-@home_option
 @pass_context
-def next_fires(ctx: Context, entry_id: str | None, count: int, home_dir: str | None) -> None:
+def next_fires(ctx: Context, entry_id: str | None, count: int) -> None:
     """The next fires of one job, or of every active job."""
-    home = load_home(home_dir)
+    home = load_home()
     source = home_source(ctx, home)
     entries = (
         [find_entry(source, home, entry_id)]
         if entry_id
         else [e for e in source.read(home.settings.timezone) if e.active]
     )
-    now = clock_from_env().now()
+    now = home.clock().now()
     table = Table(title="Next fires", title_justify="left")
     for column in ("when", "job", "schedule"):
         table.add_column(column)
@@ -250,16 +231,13 @@ def next_fires(ctx: Context, entry_id: str | None, count: int, home_dir: str | N
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="TO")
 @click.option("--yes", is_flag=True, help="Do not ask before running.")
-@home_option
 @pass_context
-def backfill(
-    ctx: Context, entry_id: str, start: str, end: str, yes: bool, home_dir: str | None
-) -> None:
+def backfill(ctx: Context, entry_id: str, start: str, end: str, yes: bool) -> None:
     """Run a job for each of its planned times from FROM to TO (oldest first)."""
     from jobsmith.schedule.execute import EntryRunner
     from jobsmith.schedule.manual import backfill_times, parse_trigger, run_by_hand
 
-    home = load_home(home_dir)
+    home = load_home()
     tz = home.settings.timezone
     entry = find_entry(home_source(ctx, home), home, entry_id)
     times = backfill_times(entry, parse_trigger(start, tz), parse_trigger(end, tz))
@@ -271,7 +249,7 @@ def backfill(
     )
     if not yes:
         click.confirm("ARE YOU SURE", abort=True)
-    runner = EntryRunner(home, home_store(ctx, home), clock_from_env())
+    runner = EntryRunner(home, home_store(ctx, home), home.clock())
     failed = 0
     for moment in times:
         outcome = run_by_hand(runner, entry, moment, kind="backfill")
@@ -282,11 +260,10 @@ def backfill(
 
 
 @schedule.command("schedulers")
-@home_option
 @pass_context
-def schedulers(ctx: Context, home_dir: str | None) -> None:
+def schedulers(ctx: Context) -> None:
     """The schedulers of this schedule that are alive."""
-    home = load_home(home_dir)
+    home = load_home()
     alive = home_store(ctx, home).schedules.live_instances(
         home.settings.name, utcnow() - timedelta(seconds=home.settings.dead_after)
     )
@@ -307,14 +284,13 @@ def schedulers(ctx: Context, home_dir: str | None) -> None:
 
 @schedule.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
-@home_option
 @pass_context
-def import_schedule(ctx: Context, path: str, home_dir: str | None) -> None:
+def import_schedule(ctx: Context, path: str) -> None:
     """Replace the schedule kept in the store with a schedule.tsv file."""
     from jobsmith.schedule.sources import StoreSource
     from jobsmith.schedule.tsv import ScheduleFile
 
-    home = load_home(home_dir)
+    home = load_home()
     entries = ScheduleFile(path).read(home.settings.timezone)
     source = StoreSource(home_store(ctx, home), home.settings.name)
     source.replace([e.cells for e in entries])

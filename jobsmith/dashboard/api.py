@@ -31,6 +31,7 @@ def run(request: Request) -> JSONResponse:
         {
             **serialize.run(story.run),
             "tasks": [serialize.task_run(t) for t in story.tasks],
+            "edges": [serialize.edge(task, on) for task, on in story.edges],
             "log_path": story.log_path,
         }
     )

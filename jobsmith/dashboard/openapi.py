@@ -24,8 +24,9 @@ PAGING = [
 ]
 
 
-def _answers(ok: str, *errors: int) -> dict[str, Any]:
-    found: dict[str, Any] = {"200": {"description": ok, "content": _json({"type": "object"})}}
+def _answers(ok: str, *errors: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = body or {"type": "object"}
+    found: dict[str, Any] = {"200": {"description": ok, "content": _json(schema)}}
     for code in (400, 401, 403, 404, *errors):
         found[str(code)] = {"description": "what was wrong", "content": _json(ERROR)}
     return found
@@ -35,8 +36,11 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _get(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"get": {"summary": summary, "parameters": parameters, "responses": _answers(summary)}}
+def _get(
+    summary: str, parameters: list[dict[str, Any]], body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    answers = _answers(summary, body=body)
+    return {"get": {"summary": summary, "parameters": parameters, "responses": answers}}
 
 
 def _post(
@@ -60,6 +64,39 @@ POST_JOB = {
         "task": {"type": "string", "description": "TYPE.TASK"},
         "arguments": {"type": "object"},
         "priority": {"type": "integer"},
+    },
+}
+
+_TEXT = {"type": "string"}
+_MAYBE_TEXT = {"type": "string", "nullable": True}
+RUN = {
+    "type": "object",
+    "required": ["id", "job", "kind", "status", "tasks", "edges"],
+    "properties": {
+        "id": {"type": "integer"},
+        "job": _TEXT,
+        "kind": _TEXT,
+        "status": _TEXT,
+        "started": _TEXT,
+        "ended": _MAYBE_TEXT,
+        "error": _MAYBE_TEXT,
+        "tasks": {
+            "type": "array",
+            "description": "Its task runs, oldest first (parameters masked as recorded).",
+            "items": {"type": "object"},
+        },
+        "edges": {
+            "type": "array",
+            "description": "A graph or flow run's dependencies (empty for other runs and "
+            "for runs recorded before they were): each task runs after depends_on.",
+            "items": {
+                "type": "object",
+                "required": ["task", "depends_on"],
+                "additionalProperties": False,
+                "properties": {"task": _TEXT, "depends_on": _TEXT},
+            },
+        },
+        "log_path": {**_MAYBE_TEXT, "description": "A scheduled run's log file."},
     },
 }
 
@@ -110,7 +147,7 @@ def document() -> dict[str, Any]:
         "security": [{"token": []}, {}],
         "paths": {
             "/api/runs": runs,
-            "/api/runs/{id}": _get("One job run with its task runs", [ID]),
+            "/api/runs/{id}": _get("One job run with its task runs and dependencies", [ID], RUN),
             "/api/queue": _get("Jobs by task and status", []),
             "/api/jobs": jobs,
             "/api/jobs/{id}": _get("One job, why it waits, its attempts", [ID]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from jobsmith.dashboard.schedule import EntryView
 from jobsmith.queue.execute import shown_parameters
 from jobsmith.store import FireRecord, JobRunRecord, TaskRunRecord
 from jobsmith.store.jobs import JobRecord
-from jobsmith.store.views import QueueJobRow, WorkerRow
+from jobsmith.store.views import WorkerRow
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -20,93 +21,70 @@ def seconds(span: timedelta | None) -> float | None:
     return None if span is None else round(span.total_seconds(), 6)
 
 
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, timedelta):
+        return seconds(value)
+    return value
+
+
+def _fields(record: Any, names: Mapping[str, str]) -> dict[str, Any]:
+    """``record``'s attributes under their JSON names (times in ISO 8601, spans in
+    seconds)."""
+    return {key: _value(getattr(record, attribute)) for key, attribute in names.items()}
+
+
+def _names(spec: str) -> dict[str, str]:
+    """``"id job=job_name"`` → ``{"id": "id", "job": "job_name"}`` (JSON name → attribute)."""
+    pairs = (word.partition("=") for word in spec.split())
+    return {key: attribute or key for key, _, attribute in pairs}
+
+
+_RUN = _names(
+    "id guid job=job_name kind environment status started=started_at ended=ended_at"
+    " duration who=executed_by host pid error"
+)
+_TASK_RUN = _names("id name kind status started=started_at ended=ended_at duration error output")
+_JOB = _names(
+    "id task=name queue priority process_units status attempts created=created_at"
+    " started=started_at ended=ended_at run_after worker host waiting_on cancel_requested error"
+)
+_WORKER = _names(
+    "worker host pid state alive concurrency host_process_units=host_units"
+    " process_units_in_use=units jobs=job_ids started=started_at last_heartbeat=heartbeat_at"
+    " lease_until"
+)
+_FIRE = _names(
+    "id planned=planned_at kind state started=started_at ended=ended_at run_id job_id status"
+    " by=claimed_by note"
+)
+
+
 def run(r: JobRunRecord) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "guid": r.guid,
-        "job": r.job_name,
-        "kind": r.kind,
-        "environment": r.environment,
-        "status": r.status,
-        "started": iso(r.started_at),
-        "ended": iso(r.ended_at),
-        "duration": seconds(r.duration),
-        "who": r.executed_by,
-        "host": r.host,
-        "pid": r.pid,
-        "error": r.error,
-    }
+    return _fields(r, _RUN)
 
 
 def task_run(t: TaskRunRecord) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "name": t.name,
-        "kind": t.kind,
-        "status": t.status,
-        "started": iso(t.started_at),
-        "ended": iso(t.ended_at),
-        "duration": seconds(t.duration),
-        "error": t.error,
-        "output": t.output,
-        "parameters": dict(t.parameters),  # masked when they were recorded
-    }
+    # parameters were masked when they were recorded
+    return {**_fields(t, _TASK_RUN), "parameters": dict(t.parameters)}
 
 
-def job(j: QueueJobRow | JobRecord) -> dict[str, Any]:
-    return {
-        "id": j.id,
-        "task": j.name,
-        "queue": j.queue,
-        "arguments": dict(shown_parameters(j.arguments)),
-        "priority": j.priority,
-        "process_units": j.process_units,
-        "status": j.status,
-        "attempts": j.attempts,
-        "created": iso(j.created_at),
-        "started": iso(j.started_at),
-        "ended": iso(j.ended_at),
-        "run_after": iso(j.run_after),
-        "worker": j.worker,
-        "host": j.host,
-        "waiting_on": j.waiting_on,
-        "cancel_requested": j.cancel_requested,
-        "error": j.error,
-    }
+def edge(task: str, depends_on: str) -> dict[str, str]:
+    """One dependency of a graph or flow run: ``task`` runs after ``depends_on``."""
+    return {"task": task, "depends_on": depends_on}
+
+
+def job(j: JobRecord) -> dict[str, Any]:
+    return {**_fields(j, _JOB), "arguments": dict(shown_parameters(j.arguments))}
 
 
 def worker(w: WorkerRow) -> dict[str, Any]:
-    return {
-        "worker": w.worker,
-        "host": w.host,
-        "pid": w.pid,
-        "state": w.state,
-        "alive": w.alive,
-        "concurrency": w.concurrency,
-        "queues": w.queues.split(",") if w.queues else None,
-        "host_process_units": w.host_units,
-        "process_units_in_use": w.units,
-        "jobs": w.job_ids,
-        "started": iso(w.started_at),
-        "last_heartbeat": iso(w.heartbeat_at),
-        "lease_until": iso(w.lease_until),
-    }
+    return {**_fields(w, _WORKER), "queues": w.queues.split(",") if w.queues else None}
 
 
 def fire(f: FireRecord) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "planned": iso(f.planned_at),
-        "kind": f.kind,
-        "state": f.state,
-        "started": iso(f.started_at),
-        "ended": iso(f.ended_at),
-        "run_id": f.run_id,
-        "job_id": f.job_id,
-        "status": f.status,
-        "by": f.claimed_by,
-        "note": f.note,
-    }
+    return _fields(f, _FIRE)
 
 
 def entry(v: EntryView) -> dict[str, Any]:

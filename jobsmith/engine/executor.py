@@ -264,8 +264,12 @@ class _Reverting:
         self.engine, self.plan, self.reports, self.report = engine, plan, reports, report
         self.steps: list[Step | None] = [None] * len(plan.nodes)
         self.done: list[int] = []
-        self.failures: dict[Scope, int] = {}
-        self.tries: dict[Scope, int] = {}
+        # A scope's try n starts after n - 1 failures (each failure ends a try): a resumed
+        # run continues from the try that was in progress.
+        self.failures: dict[Scope, int] = {
+            s: s.first_try - 1 for s in plan.scopes if s.first_try > 1
+        }
+        self.tries: dict[Scope, int] = {s: s.first_try - 1 for s in plan.scopes}
         self.started: dict[Scope, float] = {}
         self.members = {
             scope: {plan.position[m] for m in scope.members if m in plan.position}

@@ -147,7 +147,9 @@ class Scope:
 
     ``decide(failures, error)`` gets how many times the scope has failed so far (this
     failure included) and the error; ``on_try(number)`` is told when a try of the scope
-    starts (1 for the first).
+    starts (1 for the first). ``first_try`` is the number a run starts counting from: a
+    resumed run continues the try that was in progress (the failures before it counted),
+    so a controller's tries are not granted again after a restart.
     """
 
     name: str
@@ -156,3 +158,4 @@ class Scope:
     retry_delay: float = 0.0
     parent: Scope | None = None
     on_try: Callable[[int], None] | None = None
+    first_try: int = 1

@@ -51,8 +51,9 @@ def describe(error: BaseException) -> str:
 
 
 def resolve_run_log(target: RunLogTarget) -> RunLog | None:
-    """The run log a :data:`RunLogTarget` names; a default store opened here is closed by
-    the recorder at the end of the run (use :func:`recorder_for`)."""
+    """The run log a :data:`RunLogTarget` names; the settings' store when none is given
+    (one of the process's shared stores, closed at exit; :func:`recorder_for` borrows it
+    for a run and gives it back)."""
     if target is False:
         return None
     if isinstance(target, RunLog):
@@ -68,11 +69,11 @@ def _default_store() -> tuple[Store | None, str]:
     When none is configured and the default file cannot be created (a read-only folder),
     the run goes on without a run log, as DoJobber's and TaskFlow's do, with a warning."""
     from jobsmith.settings import resolve_settings
-    from jobsmith.store import open_store
+    from jobsmith.store.shared import shared_stores
 
     settings = resolve_settings()
     try:
-        return open_store(settings.store_url, settings.schema), settings.environment
+        return shared_stores.acquire(settings.store_url, settings.schema), settings.environment
     except (OSError, StoreError, sqlite3.Error) as exc:
         if not settings.store_is_default:
             raise
@@ -94,7 +95,7 @@ def recorder_for(
     **options: Any,
 ) -> RunLogRecorder | None:
     """A recorder for ``target``, or None when ``target`` is False (or the default store
-    cannot be created). A store it opens, it closes when the run ends."""
+    cannot be created). The settings' store it borrows, it gives back when the run ends."""
     if target is False:
         return None
     if isinstance(target, RunLog | Store):
@@ -113,7 +114,7 @@ def recorder_for(
         job_name,
         kind=kind,
         environment=environment or configured,
-        owned_store=store,
+        borrowed_store=store,
         **options,
     )
 
@@ -138,10 +139,10 @@ class RunLogRecorder(Listener):
         inputs: Callable[[Any], Mapping[str, Any] | None] | None = None,
         flush_rows: int = 1000,
         flush_seconds: float = 0.5,
-        owned_store: Store | None = None,
+        borrowed_store: Store | None = None,
     ) -> None:
-        self.owned_store = owned_store
-        """A store opened for this run: closed when the run ends."""
+        self.borrowed_store = borrowed_store
+        """A shared store borrowed for this run: given back when the run ends."""
         self.run_log, self.job_name, self.kind, self.environment = (
             run_log,
             job_name,
@@ -213,8 +214,11 @@ class RunLogRecorder(Listener):
                     self.job_run, Status.COMPLETED if ok else Status.FAILED, _summary(report)
                 )
         finally:
-            if self.owned_store is not None:
-                self.owned_store.close()
+            if self.borrowed_store is not None:
+                from jobsmith.store.shared import shared_stores
+
+                shared_stores.release(self.borrowed_store)
+                self.borrowed_store = None
 
     # -- rows -------------------------------------------------------------------------------
     def _add(self, report: NodeReport, started: datetime | None) -> TaskRun:

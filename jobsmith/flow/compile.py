@@ -180,6 +180,10 @@ class Compiled:
         self.runs: dict[str, TaskRun] = {}
         self.deps: dict[str, list[str]] = {}
         self.scopes: list[Scope] = []
+        self.scope_keys: dict[str, Scope] = {}
+        """Each retry scope by a key that names it in a flow's kept state."""
+        self.on_scope_try: Callable[[str, int], None] | None = None
+        """Told ``(key, try number)`` when a retry scope's try starts (kept state)."""
         self.retry_provides: list[str] = []
         self._part(flow, None)
         nodes = [
@@ -229,13 +233,16 @@ class Compiled:
         return _Part([name], [name], [name], provides, needs)
 
     def _scope(self, flow: Flow, retry: Retry, parent: Scope | None) -> Scope:
-        on_try = None
-        if retry.provides:
-            provides = retry.provides
+        scope_key = f"{len(self.scopes)} {flow.name} ({retry.name})"
+        provides = retry.provides
+        if provides:
             self.retry_provides.append(provides)
 
-            def on_try(attempt: int) -> None:
+        def on_try(attempt: int) -> None:
+            if provides:
                 self.values.set(provides, retry.execute(attempt))
+            if self.on_scope_try is not None:
+                self.on_scope_try(scope_key, attempt)
 
         scope = Scope(
             f"{flow.name} ({retry.name})",
@@ -246,6 +253,7 @@ class Compiled:
             on_try=on_try,
         )
         self.scopes.append(scope)
+        self.scope_keys[scope_key] = scope
         return scope
 
     def _after(self, later: _Part, earlier: _Part) -> None:

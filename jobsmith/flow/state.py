@@ -14,8 +14,15 @@ the flow then fails as it would have. A flow continues with the store it started
 that completed returns its values without running anything; one that failed (fully
 reverted) starts afresh.
 
+A retry controller's count is kept too: the number of the try in progress is written
+with the state of the task that starts it, and a resumed flow continues that try (with
+the failures before it counted), so ``Times(3)`` runs the flow at most three times in
+all, however many crashes come between. (A crash during the revert that comes before a
+retry is not told apart from one during a final revert: the revert is continued and the
+flow fails.)
+
 Results of tasks in such flows must be JSON values (a task returning something else
-fails with a clear error). A retry controller's count starts again after a restart.
+fails with a clear error).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from jobsmith.engine.dag import Plan
     from jobsmith.engine.record import RunLogRecorder
     from jobsmith.flow.patterns import Flow
+    from jobsmith.runlog import JobRun, RunLog
     from jobsmith.store import Store
     from jobsmith.store.flows import FlowRunRecord, FlowTaskRecord
 
@@ -43,7 +51,7 @@ log = logging.getLogger("jobsmith.flow")
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 REVERTING, REVERTED = "reverting", "reverted"
-COMPLETED = "completed"
+COMPLETED, CANCELLED = "completed", "cancelled"
 
 
 def encode(task: str, result: Any) -> str:
@@ -95,6 +103,9 @@ class Resume:
         for name, record in self.tasks.items():
             run = compiled.runs[name]
             run.executions = record.attempt
+        tries = self.record.tries if self.record is not None else {}
+        for key, scope in compiled.scope_keys.items():
+            scope.first_try = max(1, int(tries.get(key, 1)))
         for record in self.done():
             run = compiled.runs[record.name]
             run.resumed, run.encoded = (decode(record),), record.result
@@ -157,6 +168,8 @@ class FlowState(Listener):
         self.defer = workers == 1
         self.pending: list[Callable[[], None]] = []
         self.skip = {r.name for r in resume.done()}
+        self.tries = dict(resume.record.tries) if resume.record is not None else {}
+        compiled.on_scope_try = self._scope_try
         for run in compiled.runs.values():
             run.encode = self._encoder(run)
             run.watch_reverts(self._reverting)
@@ -173,6 +186,16 @@ class FlowState(Listener):
                 self.recorder.flush()
             for write in (*pending, *writes):
                 write()
+
+    def _scope_try(self, key: str, attempt: int) -> None:
+        """A retry controller's try starts: kept with the state of its first task."""
+        if self.tries.get(key, 1) == attempt:
+            return
+        self.tries[key] = attempt
+        flows, flow_id, tries = self.store.flows, self.flow_id, dict(self.tries)
+        self.pending.append(lambda: flows.set_tries(flow_id, tries))
+        if not self.defer:
+            self._write()
 
     # -- events ----------------------------------------------------------------------------
     def run_started(self, plan: Plan) -> None:
@@ -282,10 +305,8 @@ def continue_revert(
     run of their own in the run log (each task ``Reverted``, the run ``Failed``)."""
     assert resume.record is not None
     store, flow_id = resume.store, resume.flow_id
-    resume.values_after(compiled)
     cause = resume.record.error or "a task failed"
     failed_task, _, message = cause.partition(": ")
-    failures = {failed_task: Failure(FlowError(message or cause), failed_task)}
     run_log, job_run, owned = None, None, False
     if recorder is not None:
         owned = recorder.job_run is None
@@ -293,10 +314,39 @@ def continue_revert(
         job_run = recorder.job_run or run_log.start_job(
             recorder.job_name, recorder.environment, recorder.kind
         )
+    failure = Failure(FlowError(message or cause), failed_task)
+    note = "reverted after a restart (the revert had been interrupted)"
+    reverted = _revert_done(compiled, resume, failure, run_log, job_run, note)
+    error = FlowError(
+        f"flow {compiled.name!r} failed in {failed_task!r} ({message or cause}); its revert "
+        f"was interrupted and has been continued: reverted {', '.join(reverted) or 'nothing'}"
+    )
+    with store.connector.transaction():
+        store.flows.set_status(flow_id, FAILED, error=cause)
+        if owned and run_log is not None and job_run is not None:
+            run_log.end_job(job_run, Status.FAILED, str(error))
+    return error
+
+
+def _revert_done(
+    compiled: Compiled,
+    resume: Resume,
+    failure: Failure,
+    run_log: RunLog | None,
+    job_run: JobRun | None,
+    note: str,
+) -> list[str]:
+    """Revert the tasks whose result stands (done, or being reverted), newest first; the
+    task ``failure`` names gets it as its result (a failed task's revert). Each revert is
+    a ``Reverted`` task run under ``job_run``. Returns the names reverted."""
+    store, flow_id = resume.store, resume.flow_id
+    resume.values_after(compiled)
     reverted = []
     for record in reversed(resume.done()):
         run = compiled.runs[record.name]
-        run.failures.update(failures)
+        run.failures[failure.task] = failure
+        if record.name == failure.task:
+            run.failure = failure
         try:
             run.inputs = run.bind()
         except Exception:
@@ -310,24 +360,15 @@ def continue_revert(
             result=record.result,
         )
         if run.task.reverts:
-            run.revert(decode(record), failures[failed_task].exception)
+            run.revert(decode(record), failure.exception)
         with store.connector.transaction():
             store.flows.set_task(flow_id, record.name, REVERTED, attempt=record.attempt)
             if run_log is not None and job_run is not None:
                 row = run_log.new_task(job_run, type(run.task).__name__, record.name, run.inputs)
-                row.ended_at, row.status = utcnow(), Status.REVERTED
-                row.output = "reverted after a restart (the revert had been interrupted)"
+                row.ended_at, row.status, row.output = utcnow(), Status.REVERTED, note
                 run_log.record_tasks([row])
         reverted.append(record.name)
-    error = FlowError(
-        f"flow {compiled.name!r} failed in {failed_task!r} ({message or cause}); its revert "
-        f"was interrupted and has been continued: reverted {', '.join(reverted) or 'nothing'}"
-    )
-    with store.connector.transaction():
-        store.flows.set_status(flow_id, FAILED, error=cause)
-        if owned and run_log is not None and job_run is not None:
-            run_log.end_job(job_run, Status.FAILED, str(error))
-    return error
+    return reverted
 
 
 def cancel_revert(
@@ -336,16 +377,46 @@ def cancel_revert(
     store: Store,
     flow_id: str,
     reason: str = "cancelled",
-) -> None:
-    """Revert the completed tasks of a flow run that was cancelled (or stopped for
-    ``reason``), newest first."""
+    *,
+    error: BaseException | None = None,
+    run_log: RunLog | None = None,
+    job_run: JobRun | None = None,
+) -> list[str]:
+    """Revert a flow run that was cancelled (or stopped for ``reason``) while it ran:
+    first the task that was running, as TaskFlow reverts a failed task (its revert gets a
+    :class:`Failure` of ``error`` as its result), then the completed tasks, newest first.
+    Each ends ``reverted``; the flow run ends ``cancelled`` (``failed`` for another
+    reason). With ``run_log`` and ``job_run`` the interrupted execution is a task run
+    ``Cancelled`` (else ``Failed``) and each revert a task run ``Reverted``. Called again
+    after the reverting process died, it goes on with the tasks not yet reverted. Returns
+    the names reverted."""
     resume = Resume(store, flow_id)
-    if resume.record is None or resume.status in (COMPLETED, FAILED):
-        return
+    if resume.record is None or resume.status not in ("running", REVERTING):
+        return []
+    running = sorted(name for name, t in resume.tasks.items() if t.state == RUNNING)
+    cause = resume.record.error or f"{reason}: the job was {reason}"
+    if resume.status == "running":
+        cause = f"{running[0] if running else reason}: the job was {reason} while it ran"
+    failed_task = cause.partition(": ")[0]
+    failure = Failure(error or FlowError(f"the job was {reason}"), failed_task)
+    compiled = Compiled(flow, values)
+    top = max((t.seq for t in resume.tasks.values()), default=0)
     with store.connector.transaction():
-        store.flows.set_status(flow_id, REVERTING, error=f"{reason}: the job was {reason}")
-        for record in resume.tasks.values():
-            if record.state == RUNNING:  # interrupted in the middle: not undone
-                store.flows.set_task(flow_id, record.name, FAILED, attempt=record.attempt)
-    error = continue_revert(Compiled(flow, values), Resume(store, flow_id))
-    log.info("%s", error)
+        store.flows.set_status(flow_id, REVERTING, error=cause)
+        for n, name in enumerate(running, 1):  # interrupted: reverted first, as failed
+            attempt = resume.tasks[name].attempt
+            store.flows.set_task(flow_id, name, REVERTING, seq=top + n, attempt=attempt)
+            if run_log is not None and job_run is not None:
+                kind = type(compiled.runs[name].task).__name__
+                row = run_log.new_task(job_run, kind, name)
+                row.ended_at = utcnow()
+                row.status = Status.CANCELLED if reason == "cancelled" else Status.FAILED
+                row.error = f"{reason} while it ran (attempt {attempt})"
+                run_log.record_tasks([row])
+    note = f"reverted after the job was {reason}"
+    reverted = _revert_done(compiled, Resume(store, flow_id), failure, run_log, job_run, note)
+    status = CANCELLED if reason == "cancelled" else FAILED
+    with store.connector.transaction():
+        store.flows.set_status(flow_id, status, error=cause)
+    log.info("flow %s (%s) %s: reverted %s", flow.name, flow_id, reason, ", ".join(reverted))
+    return reverted

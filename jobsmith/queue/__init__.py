@@ -35,7 +35,8 @@ from jobsmith.queue.registry import (
     same,
     task,
 )
-from jobsmith.queue.worker import Worker, WorkerStats, run_worker, system_process_units
+from jobsmith.queue.worker import Worker, WorkerStats, run_worker
+from jobsmith.settings import system_process_units
 
 __all__ = [
     "ALL",

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from jobsmith.errors import JobsmithError
+from jobsmith.queue.posted import given_or_configured
 from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
@@ -40,7 +39,7 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 def cancel(job_id: int, *, store: Store | None = None) -> str:
     """Cancel a job: ``"cancelled"`` (it had not started), ``"requested"`` (it runs: its
     worker was asked to stop it) or ``"ended"`` (it had already ended)."""
-    with _given_or_configured(store) as target:
+    with given_or_configured(store) as target:
         return target.jobs.cancel(job_id)
 
 
@@ -53,7 +52,7 @@ def retry_job(store: Store, job_id: int) -> str:
 
 def retry(job_id: int, *, store: Store | None = None) -> str:
     """:func:`retry_job` on the configured store (or ``store``)."""
-    with _given_or_configured(store) as target:
+    with given_or_configured(store) as target:
         return retry_job(target, job_id)
 
 
@@ -106,19 +105,6 @@ def prune(
             timedelta(seconds=age),
         )
     return found
-
-
-@contextmanager
-def _given_or_configured(store: Store | None) -> Iterator[Store]:
-    """The store given, else the one the settings name, opened for this call and closed
-    after it (a call without a store is an edge)."""
-    if store is not None:
-        yield store
-        return
-    from jobsmith.store import open_store
-
-    with open_store() as opened:
-        yield opened
 
 
 __all__ = [

@@ -72,31 +72,54 @@ def run_flow(
     is kept there under ``job:ID`` so that another worker continues it if this one dies.
     A cancelled (or timed out) flow job reverts its completed tasks, newest first; one
     whose worker stops is given back to the queue and continued by the next worker."""
+    from jobsmith.engine.record import describe
     from jobsmith.flow import run
-    from jobsmith.flow.state import cancel_revert
+    from jobsmith.flow.state import COMPLETED, cancel_revert
     from jobsmith.queue.execute import current_job
     from jobsmith.queue.interrupt import JobCancelled, JobTimeout
+    from jobsmith.runlog import RunLog, Status
 
     flow = import_factory(factory)(*(factory_args or ()), **(factory_kwargs or {}))
     job = current_job()
     if job is None:
         return run(flow, store=dict(store or {}), workers=workers)
     flow_id = flow_state_id(job.id)
+    kept = job.store.flows.get(flow_id)
+    if kept is not None and kept.status == COMPLETED:  # read back, nothing runs
+        return run(flow, store=dict(store or {}), run_log=job.store, flow_id=flow_id)
+    # The flow's job run is this attempt's: a cancel records its reverts in it.
+    run_log = RunLog(job.store)
+    job_run = run_log.start_job(flow.name, job.environment, "flow")
     try:
-        return run(
+        values = run(
             flow,
             store=dict(store or {}),
-            run_log=job.store,
+            run_log=run_log,
             environment=job.environment,
+            job_run=job_run,
             flow_id=flow_id,
             workers=workers,
         )
-    except JobCancelled:
-        cancel_revert(flow, dict(store or {}), job.store, flow_id)
+    except (JobCancelled, JobTimeout) as exc:
+        reason = "cancelled" if isinstance(exc, JobCancelled) else "timed out"
+        reverted = cancel_revert(
+            flow,
+            dict(store or {}),
+            job.store,
+            flow_id,
+            reason,
+            error=exc,
+            run_log=run_log,
+            job_run=job_run,
+        )
+        status = Status.CANCELLED if isinstance(exc, JobCancelled) else Status.FAILED
+        run_log.end_job(job_run, status, f"{reason}; reverted: {', '.join(reverted) or 'nothing'}")
         raise
-    except JobTimeout:
-        cancel_revert(flow, dict(store or {}), job.store, flow_id, "timed out")
+    except BaseException as exc:
+        run_log.end_job(job_run, Status.FAILED, describe(exc))
         raise
+    run_log.end_job(job_run, Status.COMPLETED)
+    return values
 
 
 def _retries_of(arguments: Mapping[str, Any]) -> int:

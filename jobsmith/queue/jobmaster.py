@@ -31,11 +31,11 @@ from jobsmith.queue.builtins import load_builtins
 from jobsmith.queue.posting import PostedJob, post
 from jobsmith.queue.registry import Registry, Task
 from jobsmith.queue.registry import registry as default_registry
-from jobsmith.queue.worker import Worker, WorkerStats, system_process_units
+from jobsmith.queue.worker import Worker, WorkerStats
 from jobsmith.runlog import who_and_where
 from jobsmith.settings import resolve_settings
 from jobsmith.store import Store, connector_for, open_store
-from jobsmith.store.jobs import Claimed, JobRecord, Outcome
+from jobsmith.store.jobs import JobRecord, Outcome
 
 DEFAULT_SCHEMA = "jobmaster"
 
@@ -132,6 +132,7 @@ class JobMaster:
         )
         self.url: str = settings.store_url
         self.schema = settings.schema
+        self._settings = settings
         self._units = system_process_units
         self.registry = registry if registry is not None else default_registry
         self.cmd_id = cmd_id
@@ -153,8 +154,10 @@ class JobMaster:
 
     @property
     def system_process_units(self) -> int:
-        """The host's process units this JobMaster's workers use."""
-        return system_process_units(self._units)
+        """The host's process units this JobMaster's workers use: the argument, else
+        ``JOBSMITH_SYSTEM_PROCESS_UNITS`` / ``JOBMASTER_SYSTEM_PROCESS_UNITS`` (read by
+        the settings when it was built), else 10,000."""
+        return self._units if self._units is not None else self._settings.system_process_units
 
     def __getitem__(self, key: str | tuple[str, str]) -> Task:
         name = key if isinstance(key, str) else ".".join(key)
@@ -194,7 +197,7 @@ class JobMaster:
         the jobs it ran, with the worker's statistics as ``.stats``. ``options`` go to
         :class:`~jobsmith.queue.worker.Worker` (``concurrency=4`` …)."""
         options.setdefault("burst", True)
-        options.setdefault("system_units", self._units)
+        options.setdefault("system_units", self.system_process_units)
         ran: list[RanJob] = []
         also = options.pop("on_progress", None)
 
@@ -216,13 +219,8 @@ class JobMaster:
 
         JobMaster's ``queue_pop`` marks the job running and leaves the run to the caller;
         here a job is always run by a worker, which takes it, runs it and records it."""
-        worker = Worker(
-            self.store, self.registry, burst=True, max_batch=1, system_units=self._units
-        )
-        first = _FirstOutcome(worker)
-        worker.executor = first  # type: ignore[assignment]
-        worker.run()
-        return RanJob.of(first.outcome) if first.outcome is not None else None
+        ran = self.run(max_jobs=1, max_batch=1)
+        return ran[0] if ran else None
 
     def jobs_in_queue(self, limit: int = 1000) -> list[JobRecord]:
         """Jobs waiting, running or parked, in the order workers take them."""
@@ -256,22 +254,3 @@ class JobMaster:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-
-class _FirstOutcome:
-    """Wraps a worker's executor: once a job has run to an outcome, the worker stops
-    claiming (a job parked on a dependency does not count: the dependency runs next)."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker, self.executor = worker, worker.executor
-        self.outcome: Outcome | None = None
-
-    def run(self, job: Claimed) -> Any:
-        result = self.executor.run(job)
-        if isinstance(result, Outcome) and self.outcome is None:
-            self.outcome = result
-            self.worker.stop()
-        return result
-
-    def close(self) -> None:
-        self.executor.close()

@@ -19,12 +19,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
+from jobsmith.queue.posted import PostedJob, install_poster, settings_store
 from jobsmith.queue.registry import Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
@@ -33,31 +34,6 @@ from jobsmith.store.jobs import JobRepository, NewJob
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class PostedJob:
-    """A queued job: ``created`` is False when an identical active job was returned."""
-
-    id: int
-    name: str
-    arguments: dict[str, Any]
-    priority: int
-    status: str
-    created: bool
-    store: Store | None = field(default=None, repr=False, compare=False)
-
-    def cancel(self) -> str:
-        """Cancel this job (see :func:`jobsmith.queue.controls.cancel`)."""
-        from jobsmith.queue.controls import cancel
-
-        return cancel(self.id, store=self.store)
-
-    def retry(self) -> str:
-        """Run this failed or cancelled job again (see :func:`~jobsmith.queue.controls.retry`)."""
-        from jobsmith.queue.controls import retry
-
-        return retry(self.id, store=self.store)
 
 
 @dataclass(frozen=True)
@@ -80,7 +56,7 @@ class _Target:
 def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
     """Without ``store=``, post to the store of the JobMaster built for the task, else to
     the store the settings name (JOBSMITH_STORE, config.ini, jobsmith.yml,
-    .jobsmith/jobsmith.db), opened for this call and closed after it."""
+    .jobsmith/jobsmith.db), borrowed from the process's shared stores for this call."""
 
     @functools.wraps(function)
     def with_store(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -93,9 +69,7 @@ def _settings_store_if_none(function: Callable[P, R]) -> Callable[P, R]:
         if bound is not None:  # a program that built JobMaster(db_engine=...) posts there
             kwargs["store"] = bound
             return function(*args, **kwargs)
-        from jobsmith.store import open_store
-
-        with open_store() as store:  # posting without a store is an edge
+        with settings_store() as store:  # posting without a store is an edge
             kwargs["store"] = store
             return function(*args, **kwargs)
 
@@ -319,3 +293,14 @@ def _jobmaster_store(registry: Registry | None, task: object) -> Store | None:
         if candidate is not None and candidate.default_store is not None:
             return candidate.default_store()
     return None
+
+
+class _Poster:
+    """``Task.post`` and ``Task.post_many`` reach posting through this (see
+    :mod:`jobsmith.queue.posted`)."""
+
+    post = staticmethod(post)
+    post_many = staticmethod(post_many)
+
+
+install_poster(_Poster())

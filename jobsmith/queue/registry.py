@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.arguments import ArgumentError, Arguments, parameters_of
 from jobsmith.queue.cancellation import is_cancellation_hint
+from jobsmith.queue.posted import PostedJob, poster
 from jobsmith.store.controls import Limit
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from jobsmith.queue.posting import PostedJob
     from jobsmith.store import Store
 
 P = ParamSpec("P")
@@ -291,9 +291,7 @@ class Task(Generic[P, R]):
         unique: bool | None = None,
     ) -> list[PostedJob]:
         """Queue many jobs of this task in one transaction."""
-        from jobsmith.queue.posting import post_many
-
-        return post_many(
+        return poster().post_many(
             [(self, a) for a in arguments], priority=priority, store=store, unique=unique
         )
 
@@ -406,9 +404,7 @@ class Posting(Generic[P]):
 
     def post(self, *args: P.args, **kwargs: P.kwargs) -> PostedJob:
         """Queue one job of the task with these options."""
-        from jobsmith.queue.posting import post
-
-        return post(self.task, self.task.values(args, kwargs), **self.chosen)
+        return poster().post(self.task, self.task.values(args, kwargs), **self.chosen)
 
 
 def default_type_key(function: Callable[..., Any]) -> str:

@@ -43,13 +43,13 @@ from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
 from jobsmith.runlog import who_and_where
+from jobsmith.settings import DEFAULT_SYSTEM_UNITS
 from jobsmith.states import JobState
 from jobsmith.store import Store, utcnow
 from jobsmith.store.jobs import Claimed, Ended, Outcome, transient_errors
 
 log = logging.getLogger("jobsmith.worker")
 
-DEFAULT_SYSTEM_UNITS = 10_000
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
 IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
@@ -58,32 +58,6 @@ RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones th
 PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
 PRUNE_BATCH = 200
 PRUNE_BATCHES = 5
-
-
-def system_process_units(value: int | None = None, environ: dict[str, str] | None = None) -> int:
-    """The host's process units: the argument, else ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
-    ``JOBMASTER_SYSTEM_PROCESS_UNITS``, else 10,000; a value that is not a whole number
-    is an error naming the variable."""
-    if value is not None:
-        return int(value)
-    env = os.environ if environ is None else environ
-    for name in ("JOBSMITH_SYSTEM_PROCESS_UNITS", "JOBMASTER_SYSTEM_PROCESS_UNITS"):
-        if name in env:
-            return parse_process_units(env[name], name)
-    return DEFAULT_SYSTEM_UNITS
-
-
-def parse_process_units(text: str, source: str) -> int:
-    """A number of process units written as text (``10000``, ``10_000``)."""
-    try:
-        units = int(text.strip().replace("_", ""))
-    except ValueError:
-        units = -1
-    if units < 0:
-        raise JobsmithError(
-            f"{source} is {text!r}: expected a whole number of process units (e.g. 10000)"
-        )
-    return units
 
 
 @dataclass
@@ -125,7 +99,12 @@ class WorkerStats:
 
 class Worker:
     """Runs queued jobs of the tasks in ``registry`` until stopped (or, with ``burst``,
-    until nothing it could run is waiting). See the module docstring."""
+    until nothing it could run is waiting; with ``max_jobs``, once that many jobs have run
+    to an outcome: a job parked on a dependency does not count). See the module docstring.
+
+    ``system_units`` is the host's process units (default 10,000); a worker reads no
+    environment: ``jobsmith worker`` and ``JobMaster(...)`` pass the settings' value
+    (``JOBSMITH_SYSTEM_PROCESS_UNITS``)."""
 
     def __init__(
         self,
@@ -139,6 +118,7 @@ class Worker:
         tasks: Sequence[str] | None = None,
         burst: bool = False,
         max_batch: int = 200,
+        max_jobs: int | None = None,
         max_lost: int = 3,
         grace: float = 30.0,
         cancel_grace: float = 3.0,
@@ -151,16 +131,19 @@ class Worker:
             raise JobsmithError("concurrency must be at least 1")
         if lease < 1:
             raise JobsmithError("the lease must be at least 1 second")
+        if max_jobs is not None and max_jobs < 1:
+            raise JobsmithError(f"max_jobs is {max_jobs!r}: expected at least 1 (or None)")
         self.store = store
         self.registry = registry if registry is not None else default_registry
         self.concurrency = concurrency
-        self.system_units = system_process_units(system_units)
+        self.system_units = DEFAULT_SYSTEM_UNITS if system_units is None else int(system_units)
         self.lease = float(lease)
         self.queues = list(queues) if queues else None
         self.tasks = self._served(tasks)
         self.pauses = PauseFilter(store, self.queues, self.tasks)
         self.burst = burst
         self.max_batch = max_batch
+        self.max_jobs = max_jobs
         self.max_lost = max_lost
         self.grace = grace
         self.cancel_grace = cancel_grace
@@ -200,6 +183,7 @@ class Worker:
         self._idle_swept = -IDLE_SWEEP
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
         self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
+        self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
@@ -392,6 +376,8 @@ class Worker:
         if short:
             fastest = max(min(short.values()), 1e-6)
             limit = min(max(1, self.max_batch), int(BATCH_SECONDS / fastest) + 1)
+        if self.max_jobs is not None:
+            limit = max(1, min(limit, self.max_jobs - self._ran))
         return {
             "worker": self.name,
             "host": self.host,
@@ -449,6 +435,12 @@ class Worker:
             pending.append(result)
             if took > SLOW_JOB or len(pending) >= self.max_batch:
                 self._flush(pending)
+            if self.max_jobs is not None:
+                with self._lock:
+                    self._ran += 1
+                    enough = self._ran >= self.max_jobs
+                if enough:  # stop claiming; what this slot still holds goes back
+                    self.stop()
 
     def _idle_done(self) -> bool:
         """A burst worker is done when nothing it can run is waiting, once the jobs of
@@ -618,4 +610,4 @@ def run_worker(store: Store, registry: Registry | None = None, **options: Any) -
     return Worker(store, registry, **options).run()
 
 
-__all__ = ["Worker", "WorkerStats", "run_worker", "system_process_units"]
+__all__ = ["Worker", "WorkerStats", "run_worker"]

@@ -24,10 +24,18 @@ from jobsmith.errors import ConfigError, EmailError
 from jobsmith.outbox import Outbox
 from jobsmith.schedule.entries import Entry
 from jobsmith.schedule.home import Home
-from jobsmith.schedule.jobconfig import job_settings
+from jobsmith.schedule.jobconfig import JobSettings, job_settings
 from jobsmith.smtp import SmtpSettings, send_email
 
-__all__ = ["AlarmDigest", "alarm_message", "persons_for", "raise_alarm", "send_mail"]
+__all__ = [
+    "AlarmDigest",
+    "alarm_message",
+    "persons_for",
+    "persons_of",
+    "raise_alarm",
+    "send_alarm",
+    "send_mail",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +51,19 @@ def persons_for(entry: Entry, home: Home, *, strict: bool = False) -> tuple[str,
     """Who gets the job's alarms: the entry's PERSONS, the job's own config.ini
     ([JOB] or [GENERAL] persons, as in runner) and the home's owner, without repeats. A
     job config.ini that cannot be read is logged (a ConfigError with ``strict``)."""
-    found = list(entry.persons)
     try:
-        found += job_settings(entry, home).persons
+        settings = job_settings(entry, home)
     except ConfigError as exc:
         if strict:
             raise
         log.warning("%s: its config.ini is not read: %s", entry.label, exc)
-    found += home.settings.owner
-    return tuple(dict.fromkeys(found))
+        settings = JobSettings()
+    return persons_of(entry, home, settings)
+
+
+def persons_of(entry: Entry, home: Home, settings: JobSettings) -> tuple[str, ...]:
+    """:func:`persons_for` with the job's configuration already read."""
+    return tuple(dict.fromkeys([*entry.persons, *settings.persons, *home.settings.owner]))
 
 
 def mail_for(entry: Entry, home: Home) -> SmtpSettings | None:
@@ -96,10 +108,26 @@ def raise_alarm(
     if event not in home.settings.alarm:
         return False
     persons = persons_for(entry, home)
+    mail = mail_for(entry, home) if persons else None
+    return send_alarm(entry, event, trigger, persons, mail, log_path, detail, outbox)
+
+
+def send_alarm(
+    entry: Entry,
+    event: str,
+    trigger: str,
+    persons: tuple[str, ...],
+    mail: SmtpSettings | None,
+    log_path: Path | None = None,
+    detail: str | None = None,
+    outbox: Outbox | None = None,
+) -> bool:
+    """Send the alarm of ``event`` to ``persons`` through ``mail``; True when it was sent
+    (with an ``outbox``: handed to it). Nobody to send to, no mail server or a failed
+    delivery is logged, never raised."""
     if not persons:
         log.warning("%s %s, but it has no persons to alarm", entry.label, event)
         return False
-    mail = mail_for(entry, home)
     if mail is None:
         log.warning(
             "%s %s: no mail server configured ([EMAIL] ip), alarm not sent", entry.label, event
@@ -109,7 +137,6 @@ def raise_alarm(
     to = ", ".join(persons)
 
     def deliver() -> None:
-        assert mail is not None
         send_mail(mail, persons, subject, text)
         log.info("Alarm sent for %s to %s", entry.label, to)
 

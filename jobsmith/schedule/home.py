@@ -19,6 +19,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jobsmith.clock import Clock, clock_from_env
 from jobsmith.config import Config, unknown_name
 from jobsmith.environments import Environments
 from jobsmith.errors import ConfigError, ScheduleError
@@ -160,6 +161,13 @@ class Home:
 
     extra_configs: tuple[Path, ...] = ()
     """Files given as ``Scheduler(config=...)``, read after ``config.ini``."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """What the settings read from the environment for the code below the edge
+    (``JOBSMITH_CLOCK`` …; see :attr:`jobsmith.settings.Settings.variables`)."""
+
+    def clock(self) -> Clock:
+        """The clock the settings name (``JOBSMITH_CLOCK``), else the system clock."""
+        return clock_from_env(self.variables)
 
     @classmethod
     def load(
@@ -210,6 +218,7 @@ class Home:
             schema=schema,
             ini_path=ini_path,
             extra_configs=extra,
+            variables=resolved.variables,
         )
 
     def mail_with(self, email: Mapping[str, str], where: Path) -> SmtpSettings | None:

@@ -31,7 +31,6 @@ import os
 import runpy
 import sys
 import sysconfig
-import time
 import traceback
 from collections.abc import Sequence
 from datetime import datetime
@@ -47,8 +46,9 @@ from jobsmith.schedule.expressions import Schedule
 from jobsmith.schedule.handoff import JobProcessValues
 from jobsmith.schedule.home import Home
 from jobsmith.schedule.jobconfig import JobSettings, job_settings
-from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, machine_items, timestamp
+from jobsmith.schedule.logfile import LINE_FORMAT, RunLogFile, timestamp
 from jobsmith.schedule.manual import parse_trigger
+from jobsmith.schedule.runrecord import ScheduledRun, stop_reason
 from jobsmith.schedule.sources import open_source
 
 __all__ = ["Job"]
@@ -133,7 +133,7 @@ class Job:
         ``persons=``, which win over every file (see :mod:`jobsmith.schedule.jobconfig`)."""
         self.file = Path(file or sys.argv[0]).resolve()
         self.folder = self.file.parent
-        self.clock = clock or clock_from_env()
+        self.clock = clock or clock_from_env(os.environ)  # a job process is an edge
         options, self.args = _arguments(
             argv if argv is not None else sys.argv[1:], self.file.name, exit_on_error=argv is None
         )
@@ -223,13 +223,14 @@ class Job:
         path = self.folder / script
         if self.managed:
             _log_to(self.logger, logging.StreamHandler(sys.stderr), self.clock, self.home)
-            ok = self._run_script(path)
+            ok = self._run_script(path) is None
         else:
             ok = self._run_standalone(path)
         if not ok:
             raise SystemExit(1)
 
-    def _run_script(self, path: Path) -> bool:
+    def _run_script(self, path: Path) -> str | None:
+        """Run the script in this process; None when it succeeded, else what went wrong."""
         main = sys.modules.get("__main__")
         if main is not None and getattr(main, "job", None) is self:
             sys.modules.setdefault("job", main)  # so the script's `from job import job` finds us
@@ -237,47 +238,52 @@ class Job:
         try:
             runpy.run_path(str(path), run_name="__main__")
         except SystemExit as exit_:
-            return exit_.code in (None, 0)
+            if exit_.code in (None, 0):
+                return None
+            return f"exit code {exit_.code}" if isinstance(exit_.code, int) else str(exit_.code)
         except Exception as exc:
             self.log.error(failure_line(exc))
-            return False
+            return f"{type(exc).__name__}: {exc}"
         finally:
             with contextlib.suppress(ValueError):
                 sys.path.remove(str(self.folder))
-        return True
+        return None
 
     def _run_standalone(self, path: Path) -> bool:
+        """Run the script as the scheduler would: through a
+        :class:`~jobsmith.schedule.runrecord.ScheduledRun` of our own (log file, run log,
+        alarm), with the job's log lines in the file."""
         from jobsmith.store import open_store
 
-        tz = self.home.settings.timezone
-        folder = self.folder / "logs" if self.folder != self.home.folder else self.home.logs_folder
-        logfile = RunLogFile.create(folder, self.name, self.clock, tz)
-        self.log_path = logfile.path
         store = open_store(self.home.store_url, self.home.schema, config=self.home.config)
-        run = RunLog(store).start_job(self.name, self.home.config.environment, kind="schedule")
-        logfile.header([
-            ("APP", self.name), ("DESC", self.description),
-            ("VERSION", self.settings.version or "None"), ("TIMESTAMP", timestamp(self.clock.now(), tz)),
-            ("FILE", logfile.path), ("SCRIPT", self.file), *machine_items(), ("ID", self.id),
-            ("TRIGGER", timestamp(self.trigger, tz)), ("CONFIGS", self.home.ini_path),
-            ("PERSONS", ", ".join(self.persons) or "None"), ("RUN", run.id),
-        ])  # fmt: skip
-        handler = _FileHandler(logfile)
-        _log_to(self.logger, handler, self.clock, self.home)
-        began = time.monotonic()
-        self.log.info("JOB STARTED.")
-        ok = self._run_script(path)
-        self.log.info("JOB FINISHED." if ok else "JOB FAILED.")
-        self.log.info(f"TIME SPENT: {int(time.monotonic() - began)} seconds.")
-        RunLog(store).end_job(
-            run, Status.COMPLETED if ok else Status.FAILED, None if ok else "the script failed"
-        )
-        if not ok and self.persons and self.mail is not None:
-            self.alarm()
-        self.logger.removeHandler(handler)
-        logfile.close()
-        store.close()
-        return ok
+        try:
+            run = ScheduledRun.begin(
+                self.home,
+                self.entry,
+                self.trigger,
+                RunLog(store),
+                self.clock,
+                persons=self.persons,
+                mail=self.mail,
+                version=self.settings.version,
+                configs=self.settings.paths,
+            )
+            self.log_path = run.logfile.path
+            handler = _FileHandler(run.logfile)
+            _log_to(self.logger, handler, self.clock, self.home)
+            try:
+                error = self._run_script(path)
+            except BaseException as exc:  # Ctrl+C: the run is recorded as stopped
+                run.end(Status.FAILED, stop_reason(exc), stopped=True)
+                raise
+            else:
+                run.end(Status.COMPLETED if error is None else Status.FAILED, error)
+            finally:
+                self.logger.removeHandler(handler)
+                run.alarm()
+        finally:
+            store.close()
+        return error is None
 
 
 class _FileHandler(logging.Handler):

@@ -20,7 +20,6 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from jobsmith.clock import clock_from_env
 from jobsmith.errors import ScheduleError
 from jobsmith.outbox import Outbox
 from jobsmith.queue.builtins import builtins
@@ -79,7 +78,7 @@ def _run_fire(
     entry = entry_from_cells(cells, f"fire {fire} of schedule {schedule!r}", home.settings.timezone)
     try:
         # The alarm is sent off the worker's slot; its thread ends once it is sent.
-        runner = EntryRunner(home, store, clock_from_env(), Outbox("scheduled-run-alarms"))
+        runner = EntryRunner(home, store, home.clock(), Outbox("scheduled-run-alarms"))
         outcome = runner.run(entry, planned, fire_id=fire, detach=True)
     except WorkerStopping:
         note = "the worker stopped during the run: queued again"

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jobsmith.clock import Clock, clock_from_env
+from jobsmith.clock import Clock
 from jobsmith.outbox import Outbox
 from jobsmith.runlog import Status
 from jobsmith.schedule.alarms import AlarmDigest, raise_alarm
@@ -99,7 +99,7 @@ class Scheduler:
             self.home = Home.load(home or default_home(), configs=configs, overrides=settings)
         self.settings = self.home.settings
         self.name = self.settings.name
-        self.clock = clock or clock_from_env()
+        self.clock = clock or self.home.clock()
         self._own_store = store is None
         self.store = store or open_store(
             self.home.store_url, self.home.schema, config=self.home.config

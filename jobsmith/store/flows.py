@@ -4,7 +4,8 @@ by a crash continues where it stopped (see :mod:`jobsmith.flow.state`)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from jobsmith.store.base import Connector, Row, as_required_datetime, utcnow
@@ -24,6 +25,8 @@ class FlowRunRecord:
     current: str | None
     """The task executing now (``jobsmith show``), from the tasks' states."""
     updated_at: datetime
+    tries: dict[str, int] = field(default_factory=dict)
+    """The try in progress of each retry controller, by its key in the flow."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ def _run(row: Row) -> FlowRunRecord:
         error=row["error"],
         current=row["current"],
         updated_at=as_required_datetime(row["updated_at"]),
+        tries=json.loads(row["tries"] or "{}"),
     )
 
 
@@ -95,6 +99,12 @@ class FlowRepository:
             self.q.set_flow_run,
             {"flow_id": flow_id, "status": status, "error": error, "updated_at": utcnow()},
         )
+
+    def set_tries(self, flow_id: str, tries: Mapping[str, int]) -> None:
+        """Record the try in progress of each retry controller (joins the caller's
+        transaction)."""
+        values = {"flow_id": flow_id, "tries": json.dumps(dict(tries)), "updated_at": utcnow()}
+        self.db.execute(self.q.set_flow_tries, values)
 
     def set_task(
         self,

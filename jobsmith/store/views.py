@@ -7,13 +7,13 @@ to get the next; :class:`Page` says whether there is one.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from jobsmith.store.base import Connector, Row, as_datetime, utcnow
+from jobsmith.store.jobs.records import record_of
 from jobsmith.store.runs import JobRunRecord, _job
 from jobsmith.store.schedules import FireRecord, _fire
 from jobsmith.store.sql import Queries, load
@@ -42,34 +42,6 @@ class Page:
 
     items: list[Any]
     next_before: int | None
-
-
-@dataclass(frozen=True)
-class QueueJobRow:
-    """A queue job as the dashboard lists it."""
-
-    id: int
-    type_key: str
-    task_key: str
-    queue: str
-    arguments: dict[str, Any]
-    priority: int
-    process_units: int
-    status: str
-    attempts: int
-    created_at: datetime | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    run_after: datetime | None
-    worker: str | None
-    host: str | None
-    waiting_on: int | None
-    cancel_requested: bool
-    error: str | None
-
-    @property
-    def name(self) -> str:
-        return f"{self.type_key}.{self.task_key}"
 
 
 @dataclass(frozen=True)
@@ -104,30 +76,6 @@ class DurationHistogram:
     count: int
     total: float
     cumulative: tuple[int, ...]
-
-
-def _queue_job(row: Row) -> QueueJobRow:
-    arguments = row["arguments"]
-    return QueueJobRow(
-        id=row["id"],
-        type_key=row["type_key"],
-        task_key=row["task_key"],
-        queue=row["queue"],
-        arguments=json.loads(arguments) if isinstance(arguments, str | bytes) else arguments,
-        priority=row["priority"],
-        process_units=row["process_units"],
-        status=row["status"],
-        attempts=row["attempts"],
-        created_at=as_datetime(row["created_at"]),
-        started_at=as_datetime(row["started_at"]),
-        ended_at=as_datetime(row["ended_at"]),
-        run_after=as_datetime(row["run_after"]),
-        worker=row["worker"],
-        host=row["host"],
-        waiting_on=row["waiting_on"],
-        cancel_requested=bool(row["cancel_requested"]),
-        error=row["error"],
-    )
 
 
 def _page(items: list[Any], limit: int) -> Page:
@@ -174,7 +122,7 @@ class ViewRepository:
         before: int | None = None,
         limit: int = 50,
     ) -> Page:
-        """A page of queue jobs, newest first."""
+        """A page of queue jobs (:class:`~jobsmith.store.jobs.JobRecord`), newest first."""
         limit = max(1, min(limit, MAX_PAGE))
         values = {
             "type_key": task[0] if task else None,
@@ -184,7 +132,7 @@ class ViewRepository:
             "limit": limit + 1,
         }
         rows = self.db.fetchall(self.q.dashboard_jobs, values)
-        return _page([_queue_job(r) for r in rows], limit)
+        return _page([record_of(r) for r in rows], limit)
 
     def attempts(self, job_id: int) -> list[JobRunRecord]:
         """The run-log records of a job's attempts, oldest first."""

@@ -24,7 +24,7 @@ from jobsmith.schedule.scheduler import Scheduler
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget, free_port
 from tests.integration.queue_tasks import lines
-from tests.integration.schedule_homes import add_job, make_home
+from tests.integration.schedule_homes import add_job, make_home, triggers
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -55,11 +55,17 @@ def burst_worker(target: StoreTarget) -> None:
 class Server:
     """``jobsmith dashboard`` as a subprocess on a free port."""
 
-    def __init__(self, target: StoreTarget, home: Path | None = None) -> None:
+    def __init__(
+        self, target: StoreTarget, home: Path | None = None, token: str | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = ["dashboard", "--port", str(self.port), "-m", TASKS]
         args += ["--home", str(home)] if home else []
+        args += ["--token", token] if token else []
+        ready = urllib.request.Request(f"{self.url}/api/runs")
+        if token:
+            ready.add_header("Authorization", f"Bearer {token}")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jobsmith", *args],
             env=target.env(),
@@ -70,7 +76,7 @@ class Server:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{self.url}/api/runs", timeout=5) as answer:
+                with urllib.request.urlopen(ready, timeout=5) as answer:
                     assert answer.status == 200
                     return
             except OSError:
@@ -106,8 +112,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def serve(target: StoreTarget, home: Path | None = None) -> Iterator[Server]:
-    server = Server(target, home)
+def serve(
+    target: StoreTarget, home: Path | None = None, token: str | None = None
+) -> Iterator[Server]:
+    server = Server(target, home, token)
     yield server
     errors = server.stop()
     assert "Traceback" not in errors, errors
@@ -250,3 +258,67 @@ def test_pause_a_schedule_entry_and_the_scheduler_skips_it(
     scheduler.close()
     fires = sqlite_store.schedules.history("scheduler", 1)
     assert [f.state for f in fires] == ["paused", "ran"]
+
+
+def test_run_a_schedule_entry_now_for_a_trigger_time(
+    page: Page, sqlite_target: StoreTarget, sqlite_store: Store, tmp_path: Path
+) -> None:
+    home = make_home(tmp_path / "home", sqlite_target)
+    add_job(home, 1, "* * 8 0 0", parameters="hello", description="Morning report")
+    for server in serve(sqlite_target, home):
+        page.goto(f"{server.url}/schedule/1")
+        expect(page.locator("#history")).to_contain_text("No fire yet.")
+        page.click("#run-now")  # no trigger time: refused, saying what to give
+        expect(page.locator("#error")).to_contain_text("give the trigger time")
+        assert triggers(home) == []
+
+        page.goto(f"{server.url}/schedule/1")
+        page.fill("#trigger", "2024-01-31/08:00:00")
+        page.click("#run-now")
+        expect(page.locator("#done")).to_contain_text("ran: Completed (run ")
+        assert triggers(home) == ["2024-01-31/08:00:00"]  # the real job ran, for that time
+        fires = page.locator("#history tr.fire-ran")
+        expect(fires).to_have_count(1)
+        assert "2024-01-31" in fires.locator("time").first.get_attribute("datetime")  # type: ignore[operator]
+        fires.locator("a").click()  # to the run it recorded
+        page.wait_for_url(f"{server.url}/runs/*")
+        expect(page.locator(".status").first).to_have_text("Completed")
+    (fire,) = sqlite_store.schedules.history("scheduler", 1)
+    assert (fire.state, fire.status) == ("ran", "Completed")
+
+
+def test_the_login_form_with_a_token(
+    page: Page, browser: Browser, sqlite_target: StoreTarget, sqlite_store: Store
+) -> None:
+    token = "s3cret-dashboard-token"
+    for server in serve(sqlite_target, token=token):
+        page.goto(f"{server.url}/queue")
+        page.wait_for_url(f"{server.url}/login?next=/queue")
+        page.fill("#token", "wrong")
+        page.click("#login")
+        expect(page.locator("p.error")).to_have_text("wrong token")
+        assert page.context.cookies(server.url) == [] or all(
+            c["name"] != "jobsmith_session" for c in page.context.cookies(server.url)
+        )
+
+        page.fill("#token", token)
+        page.click("#login")
+        page.wait_for_url(f"{server.url}/queue")  # back where it was going
+        expect(page.locator("h1")).to_contain_text("Queue")
+        session = {c["name"]: c for c in page.context.cookies(server.url)}["jobsmith_session"]
+        assert token not in session["value"] and session["httpOnly"]
+        assert page.request.get(f"{server.url}/api/runs").status == 200  # the cookie is enough
+
+        other = browser.new_context()  # another browser without the cookie: sent to log in
+        try:
+            assert other.request.get(f"{server.url}/api/runs").status == 401
+            stranger = other.new_page()
+            stranger.goto(f"{server.url}/runs")
+            stranger.wait_for_url(f"{server.url}/login?next=/runs")
+        finally:
+            other.close()
+
+        page.click("text=Log out")
+        page.wait_for_url(f"{server.url}/login")
+        page.goto(f"{server.url}/workers")
+        page.wait_for_url(f"{server.url}/login?next=/workers")

@@ -70,3 +70,21 @@ def test_the_example_home(tmp_path: Path, target: StoreTarget) -> None:
     assert "Wake up, Neo..." in ran and "INFO: DONE." in ran
     assert (home / "jobs" / "0" / "logs" / "test_20181231235959.log").is_file()
     assert manager("run", "jobs", "run_jobs.txt", "--yes").count("Wake up, Neo...") == 2
+
+    # Run directly, as the document says: the same header block and closing lines.
+    folder = home / "jobs" / "0"
+    direct = subprocess.run([sys.executable, "job.py", "-t", "2019-01-01/08:00:00"], cwd=folder, text=True,
+                            capture_output=True, env={**env, "JOBSMITH_CLOCK": "2019-02-01T10:00:00"}, timeout=60)  # fmt: skip
+    assert direct.returncode == 0, direct.stderr
+    by_manager = (folder / "logs" / "test_20181231235959.log").read_text()
+    by_itself = (folder / "logs" / "test_20190201100000.log").read_text()
+    for text in (by_manager, by_itself):
+        assert "*      TRIGGER: 2019-01-01 08:00:00" in text
+        assert text.rstrip().splitlines()[-2].endswith("|INFO|JOB FINISHED.")
+    assert _header_keys(by_manager) == _header_keys(by_itself)
+    assert _header_keys(by_itself)[-3:] == ["CONFIGS", "PERSONS", "RUN"]
+
+
+def _header_keys(text: str) -> list[str]:
+    box = text.split("*" * 80)[1]
+    return [line[1:15].strip().rstrip(":") for line in box.splitlines() if line[1:15].strip()]

@@ -3,7 +3,8 @@ and one step hangs the first time (so a test can kill the process right there).
 
 ``mode="execute"``: task_3 hangs on its first execution. ``mode="revert"``: task_5 fails,
 and task_3's revert hangs the first time it runs. ``mode="cancel"``: task_3 hangs on its
-first execution and task_2's revert the first time it runs (the job is cancelled). Run as a script
+first execution and task_2's revert the first time it runs (the job is cancelled).
+``mode="retry"``: :func:`retry_flow`, whose second try hangs. Run as a script
 (``python -m tests.integration.flow_crash URL SCHEMA PATH MODE``) it runs the flow
 in-process under ``flow_id="in-process"``.
 """
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from jobsmith.flow.patterns import linear_flow
+from jobsmith.flow.retry import Times
 from jobsmith.flow.task import Task
 from tests.integration.queue_tasks import lines, mark
 
@@ -79,6 +81,28 @@ def flaky_flow() -> linear_flow.Flow:
     return linear_flow.Flow("flaky_flow").add(Step("task_1", hang=""), FailFirst("fail_first"))
 
 
+class Flaky(Task):
+    """Always fails; its second try (of the flow's retry controller) hangs the first time."""
+
+    def execute(self, path: str, try_no: int) -> None:
+        first = f"flaky try {try_no}" not in lines(path)
+        mark(path, f"flaky try {try_no}")
+        if try_no == 2 and first:
+            hang()
+        raise RuntimeError(f"flaky fails in try {try_no}")
+
+
+def retry_flow() -> linear_flow.Flow:
+    """task_1, then a task that always fails, under ``Times(3)`` (the try number is stored
+    as ``try_no``): the flow runs three times in all, then fails."""
+    flow = linear_flow.Flow("retry_flow", retry=Times(3, provides="try_no"))
+    return flow.add(Step("task_1", hang=""), Flaky("flaky"))
+
+
+def flow_of(mode: str) -> linear_flow.Flow:
+    return retry_flow() if mode == "retry" else crash_flow(mode)
+
+
 if __name__ == "__main__":
     from jobsmith.flow import run
     from jobsmith.store import open_store
@@ -86,7 +110,7 @@ if __name__ == "__main__":
     url, schema, path, mode = sys.argv[1:5]
     with open_store(url, schema) as store:
         try:
-            print(run(crash_flow(mode), {"path": path}, run_log=store, flow_id="in-process"))
+            print(run(flow_of(mode), {"path": path}, run_log=store, flow_id="in-process"))
         except Exception as exc:
             print(f"failed: {exc}")
             sys.exit(3)

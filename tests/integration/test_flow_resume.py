@@ -18,7 +18,7 @@ from jobsmith.flow import dry_run, run
 from jobsmith.queue.flows import flow_state_id
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
-from tests.integration.flow_crash import crash_flow
+from tests.integration.flow_crash import crash_flow, retry_flow
 from tests.integration.queue_flows import my_flow_factory
 from tests.integration.queue_tasks import lines
 from tests.integration.worker_processes import start_worker, stop_all, wait_for
@@ -159,6 +159,39 @@ def test_an_in_process_run_killed_and_run_again_continues(
     store.close()
 
 
+def test_a_retry_controllers_count_goes_on_after_a_crash(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    out = str(tmp_path / "effects")
+    argv = [sys.executable, "-m", "tests.integration.flow_crash"]
+    argv += [target.url, target.schema, out, "retry"]
+    with open(tmp_path / "run.log", "ab") as log:
+        process = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=log)
+    try:
+        wait_for(lambda: "flaky try 2" in lines(out), 60, "the second try to hang")
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stop_all([process])
+    state = store.flows.get("in-process")
+    assert state is not None and state.status == "running"
+    assert state.tries == {"0 retry_flow (Times)": 2}
+    with pytest.raises(RuntimeError, match="flaky fails in try 3"):
+        run(retry_flow(), {"path": out}, run_log=store, flow_id="in-process")
+    # Times(3): three tries in all; the resumed run continued try 2 (not a fresh try 1)
+    assert [e for e in lines(out) if e.startswith("flaky")] == [
+        "flaky try 1",
+        "flaky try 2",
+        "flaky try 2",
+        "flaky try 3",
+    ]
+    assert lines(out).count("execute task_1 attempt 1") == 1
+    state = store.flows.get("in-process")
+    assert state is not None and state.status == "failed"
+    store.close()
+
+
 def _task_statuses(store: Store, job_name: str) -> list[tuple[str, str]]:
     found = [r for r in store.runs.recent(20) if r.job_name == job_name]
     return [(t.name, t.status) for t in store.runs.tasks(found[0].id)]
@@ -223,21 +256,31 @@ def test_cancelling_a_running_flow_job_reverts_its_completed_tasks(
         assert worker.wait(30) == 0
     finally:
         stop_all([worker])
+    # The running task is reverted first, as a failed one is (its result: the failure).
     assert lines(out) == [
         "execute task_1 attempt 1",
         "execute task_2 attempt 1",
         "execute task_3 attempt 1",
+        "revert task_3 result failure",
         "revert task_2 result 20",
         "revert task_1 result 10",
     ]
     state = store.flows.get(flow_state_id(job.id))
-    assert state is not None and state.status == "failed"
+    assert state is not None and state.status == "cancelled"
+    assert state.error == "task_3: the job was cancelled while it ran"
     tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
-    assert (tasks["task_1"], tasks["task_2"], tasks["task_4"]) == (
-        "reverted",
-        "reverted",
-        "pending",
-    )
+    assert [tasks[f"task_{n}"] for n in range(1, 6)] == ["reverted"] * 3 + ["pending"] * 2
+    (flow_run,) = [r for r in store.runs.recent(10) if r.kind == "flow"]
+    assert (flow_run.job_name, flow_run.status) == ("crash_flow", "Cancelled")
+    assert flow_run.error == "cancelled; reverted: task_3, task_2, task_1"
+    assert [(t.name, t.status) for t in store.runs.tasks(flow_run.id)] == [
+        ("task_1", "Completed"),
+        ("task_2", "Completed"),
+        ("task_3", "Cancelled"),
+        ("task_3", "Reverted"),
+        ("task_2", "Reverted"),
+        ("task_1", "Reverted"),
+    ]
     store.close()
 
 
@@ -265,12 +308,15 @@ def test_a_cancelled_flow_job_whose_worker_dies_while_reverting_is_reverted_by_a
         "execute task_1 attempt 1",
         "execute task_2 attempt 1",
         "execute task_3 attempt 1",
+        "revert task_3 result failure",
         "revert task_2 result 20",
         "revert task_2 result 20",
         "revert task_1 result 10",
     ]
     tasks = {t.name: t.state for t in store.flows.tasks(flow_state_id(job.id))}
-    assert (tasks["task_1"], tasks["task_2"]) == ("reverted", "reverted")
+    assert [tasks[f"task_{n}"] for n in range(1, 4)] == ["reverted"] * 3
+    state = store.flows.get(flow_state_id(job.id))
+    assert state is not None and state.status == "cancelled"
     store.close()
 
 

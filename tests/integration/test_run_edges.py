@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+import schemathesis
+from schemathesis.checks import response_schema_conformance
 from starlette.testclient import TestClient
 
 from jobsmith.dashboard import create_app
@@ -175,3 +177,32 @@ def test_a_run_recorded_without_dependencies_still_has_a_picture(
     monkeypatch.setenv("PATH", str(tmp_path))
     page = pages.get(f"/runs/{job_run.id}").text
     assert '["Plug"]' in html.unescape(page) and _mermaid_edges(page) == set()
+
+
+def test_the_api_gives_a_runs_dependencies_as_its_openapi_document_says(
+    store: Store, pages: TestClient
+) -> None:
+    graph_id, flow_id = a_graph_ran(store), a_flow_failed(store)
+    log = RunLog(store)
+    plain = log.start_job("plain job", "test")  # not a graph or flow: no edges
+    log.end_job(plain, "Completed")
+    graph = pages.get(f"/api/runs/{graph_id}").json()
+    assert graph["edges"] == [
+        {"task": "Kettle", "depends_on": "Plug"},
+        {"task": "Tea", "depends_on": "Cup"},
+        {"task": "Tea", "depends_on": "Kettle"},
+    ]
+    flow = pages.get(f"/api/runs/{flow_id}").json()
+    assert [(e["task"], e["depends_on"]) for e in flow["edges"]] == [
+        ("brew", "grind"),
+        ("pour", "brew"),
+    ]
+    assert pages.get(f"/api/runs/{plain.id}").json()["edges"] == []
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(store, registry=registry))
+    one_run = schema["/api/runs/{id}"]["GET"]
+    edges = one_run.definition.raw["responses"]["200"]["content"]["application/json"]["schema"]
+    assert edges["properties"]["edges"]["items"]["required"] == ["task", "depends_on"]
+    for run_id in (graph_id, flow_id, plain.id):
+        case = one_run.Case(path_parameters={"id": run_id})
+        case.validate_response(case.call(), checks=[response_schema_conformance])

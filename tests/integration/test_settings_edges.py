@@ -138,6 +138,45 @@ def test_home_store_and_schema_options_before_or_after_the_command(
     assert "optioned" in spelled.stdout, spelled.stderr
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_worker_and_schedule_commands_take_the_global_home_before_or_after_their_name(
+    target: StoreTarget, tmp_path: Path, where: str
+) -> None:
+    home = runner_home(tmp_path / "home", target)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert cli("--home", str(home), "deploy", cwd=elsewhere).returncode == 0
+
+    def at_home(*command: str) -> list[str]:
+        options = ["--home", str(home)]
+        return [*options, *command] if where == "before" else [*command, *options]
+
+    worked = cli(*at_home("worker", "--burst"), cwd=elsewhere)
+    assert worked.returncode == 0, worked.stderr
+    history = cli(*at_home("schedule", "history", "7"), cwd=elsewhere)
+    assert history.returncode == 1
+    assert f"there is no job 7 in {home / 'schedule.tsv'}" in history.stderr
+    listed = cli(*at_home("schedule", "schedulers"), cwd=elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    assert not (elsewhere / ".jobsmith").exists()  # the home's store, not one made here
+
+    gone = cli("schedule", "next", "--home", str(tmp_path / "typo"), cwd=elsewhere)
+    assert gone.returncode == 1
+    assert f"error: --home {tmp_path / 'typo'}: no such folder" in gone.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_every_command_s_help_lists_the_store_and_configuration_options(tmp_path: Path) -> None:
+    for command in (["worker"], ["schedule", "history"], ["runs"], ["run", "job"]):
+        shown = cli(*command, "--help", cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert "--home" in shown.stdout.split("Store and configuration")[1], command
+        option_lines = [
+            line for line in shown.stdout.splitlines() if line.strip().startswith("--home")
+        ]
+        assert len(option_lines) == 1, command  # one option, not a copy
+
+
 def test_a_typo_in_the_home_s_config_ini_stops_the_command_with_its_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -149,17 +188,100 @@ def test_a_typo_in_the_home_s_config_ini_stops_the_command_with_its_line(tmp_pat
     )
 
 
+# -- values below the edge come from the settings, not the environment ------------------------
+def test_clock_and_process_units_come_from_the_settings_not_from_code_below_the_edge(
+    tmp_path: Path, sqlite_target: StoreTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environ = {"JOBSMITH_CLOCK": "2019-01-01T07:59:55", "JOBMASTER_SYSTEM_PROCESS_UNITS": "300"}
+    settings = resolve_settings(home=tmp_path, environ=environ)
+    assert settings.clock().now().isoformat().startswith("2019-01-01T07:59:5")
+    assert settings.system_process_units == 300
+    assert resolve_settings(home=tmp_path, environ={}).system_process_units == 10_000
+    bad = resolve_settings(home=tmp_path, environ={"JOBSMITH_CLOCK": "tomorrow"})
+    with pytest.raises(jobsmith.ConfigError, match="JOBSMITH_CLOCK='tomorrow': expected an ISO"):
+        bad.clock()
+
+    monkeypatch.setenv("JOBSMITH_SYSTEM_PROCESS_UNITS", "12")
+    monkeypatch.setenv("JOBSMITH_CLOCK", "2019-01-01T07:59:55")
+    with sqlite_target.open() as store:
+        assert jobsmith.Worker(store).system_units == 10_000  # below the edge: no environment
+        master = jobsmith.JobMaster(db_engine=sqlite_target.url)  # an edge
+        assert master.system_process_units == 12
+    home = tmp_path / "home"
+    home.mkdir()
+    from jobsmith.schedule.home import Home
+
+    assert Home.load(home).clock().now().year == 2019  # loaded at an edge: its settings'
+
+
 # -- stores are closed by whoever opened them -----------------------------------------------
-def test_go_closes_the_store_it_opened_and_leaves_a_given_one_open(
+def test_go_keeps_one_open_store_per_url_and_leaves_a_given_one_open(
     sqlite_target: StoreTarget,
 ) -> None:
-    with jobsmith.go("opened-here", backend=sqlite_target.url) as ctx:
-        ctx.execute(lambda: None)
-    assert ctx.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+    from jobsmith.store.shared import shared_stores
+
+    with jobsmith.go("opened-here", backend=sqlite_target.url) as first:
+        first.execute(lambda: None)
+    with jobsmith.go("again", backend=sqlite_target.url) as second:
+        second.execute(lambda: None)
+    assert second.store is first.store  # one store for the URL, not one per job
     with sqlite_target.open() as store:
         with jobsmith.go("given", backend=store) as ctx:
             ctx.execute(lambda: None)
-        assert [r.job_name for r in store.runs.recent(10)][:2] == ["given", "opened-here"]
+        assert ctx.store is store
+        assert [r.job_name for r in store.runs.recent(10)][:3] == ["given", "again", "opened-here"]
+    with jobsmith.JobExecution("direct", backend=sqlite_target.url) as direct:
+        direct.execute(lambda: None)
+    assert direct.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+    shared_stores.close_all()  # what interpreter exit does
+    assert first.store.connector._threads._owned == {}  # type: ignore[attr-defined]
+
+
+def test_the_shared_stores_close_idle_ones_beyond_the_limit_never_a_lent_one(
+    tmp_path: Path,
+) -> None:
+    from jobsmith.store.shared import SharedStores
+
+    stores = SharedStores(max_idle=1)
+    urls = [f"sqlite:///{tmp_path / f'{n}.db'}" for n in range(3)]
+    lent = stores.acquire(urls[0])
+    with stores.borrow(urls[1]) as second:
+        second.runs.recent(1)
+    with stores.borrow(urls[2]) as third:
+        third.runs.recent(1)
+    assert len(stores) == 2  # urls[0] (lent) and urls[2]; urls[1] was closed
+    assert second.connector._threads._owned == {}  # type: ignore[attr-defined]
+    lent.runs.recent(1)  # still open
+    stores.release(lent)
+    (tmp_path / "2.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"2.db{suffix}").unlink(missing_ok=True)
+    with stores.borrow(urls[2]) as again:  # a deleted file is opened afresh
+        assert again is not third and again.runs.recent(1) == []
+    stores.close_all()
+    assert len(stores) == 0
+
+
+def test_go_s_store_is_closed_at_interpreter_exit(tmp_path: Path) -> None:
+    script = f"""
+import atexit
+
+def after_jobsmith_s_exit_handlers():  # registered first, so it runs last
+    from jobsmith.store.shared import shared_stores
+    print("open:", len(shared_stores), len(ctx.store.connector._threads._owned))
+
+atexit.register(after_jobsmith_s_exit_handlers)
+import jobsmith
+
+with jobsmith.go("at-exit", backend="sqlite:///{tmp_path / "exit.db"}") as ctx:
+    ctx.execute(lambda: None)
+print("during:", len(ctx.store.connector._threads._owned))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=clean_environ(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["during:", "1", "open:", "0", "0"]
 
 
 # -- graphs and flows without a store -------------------------------------------------------
@@ -192,6 +314,22 @@ def test_graph_and_flow_run_without_a_run_log_when_the_default_store_cannot_be_c
     run(LinearFlow("tea").add(Noop("noop")))
     warnings = [r.getMessage() for r in caplog.records if "run log off" in r.getMessage()]
     assert len(warnings) == 2, caplog.text
+
+
+def test_a_graph_and_a_flow_borrow_the_settings_store_and_give_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobsmith.store.shared import shared_stores
+
+    url = f"sqlite:///{tmp_path / 'graphs.db'}"
+    monkeypatch.setenv("JOBSMITH_STORE", url)
+    graph = DoJobber()
+    graph.configure(Boil)
+    graph.checknrun()
+    run(LinearFlow("tea").add(Noop("noop")))
+    lent = [v for k, v in shared_stores._stores.items() if k[0] == url]
+    assert [entry.users for entry in lent] == [0]  # one store for both runs, given back
+    assert {r.job_name for r in lent[0].store.runs.recent(10)} >= {"tea"}
 
 
 def test_a_configured_store_that_cannot_be_opened_is_still_an_error(

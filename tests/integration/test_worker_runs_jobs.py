@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post, post_many
 from jobsmith.store import Store
 from tests.integration.queue_tasks import lines
@@ -93,6 +94,31 @@ def test_process_units_limit_what_runs_at_once_on_a_host(store: Store, tmp_path:
         running += 1 if kind == "start" else -1
         peak = max(peak, running)
     assert len(events) == 6 and peak == 1
+
+
+def test_max_jobs_stops_the_worker_after_that_many_outcomes(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "some")
+    post_many([("qt.record", {"path": out, "n": n}) for n in range(30)], store=store)
+    worker = drain(store, max_jobs=12)  # short jobs: claimed in batches after the first
+    assert len(lines(out)) == 12
+    assert (worker.stats.completed, worker.stats.released) == (12, 0)
+    assert {(s, n) for _, _, s, n in store.jobs.counts()} == {("completed", 12), ("waiting", 18)}
+
+
+def test_max_jobs_does_not_count_a_job_parked_on_its_dependency(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "deps")
+    job = post("qt.use", {"path": out, "item": "nut"}, store=store)
+    worker = drain(store, max_jobs=1)
+    assert lines(out) == ["make nut"]  # the dependency ran; its dependant waits again
+    assert (worker.stats.parked, worker.stats.completed) == (1, 1)
+    assert store.jobs.get(job.id).status == "waiting"
+
+
+def test_max_jobs_below_one_is_refused(store: Store) -> None:
+    with pytest.raises(JobsmithError, match="max_jobs is 0: expected at least 1"):
+        Worker(store, max_jobs=0)
 
 
 def test_cancelling_a_waiting_job_means_it_never_runs(store: Store, tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -182,3 +184,75 @@ def test_a_line_split_across_reads_stays_one_line() -> None:
         "print('second half')"
     )
     assert run_process([PY, "-c", code]).output == "first half, second half"
+
+
+def test_merged_streams_keep_their_order_and_reach_the_line_callback() -> None:
+    code = (
+        "import sys\n"
+        "for i in range(50):\n"
+        "    print(f'out {i}', flush=True); print(f'err {i}', file=sys.stderr, flush=True)\n"
+    )
+    seen: list[str] = []
+    kept = BoundedOutput()
+    result = run_process([PY, "-c", code], merge_stderr=True, on_line=seen.append, output=kept)
+    expected = [f"{kind} {i}" for i in range(50) for kind in ("out", "err")]
+    assert seen == expected  # one pipe: the order the program wrote them
+    assert result.output.splitlines() == expected and kept.text() == result.output
+    assert result.stderr_tail == ()
+
+
+def test_lines_need_not_be_logged(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="jobsmith.process"):
+        result = run_process([PY, "-c", "print('quiet')"], label="q", log_lines=False)
+    assert result.output == "quiet"
+    assert not [r for r in caplog.records if "quiet" in r.getMessage()]
+
+
+def test_a_failing_line_callback_is_raised_once_the_program_ended(tmp_path: Path) -> None:
+    marker = tmp_path / "ended"
+    code = f"print('one'); print('two'); open({str(marker)!r}, 'w').write('x')"
+    calls: list[str] = []
+
+    def fail(line: str) -> None:
+        calls.append(line)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        run_process([PY, "-c", code], on_line=fail)
+    assert calls == ["one"] and marker.exists()  # called once; the program ran to its end
+
+
+def test_an_exception_raised_in_the_waiting_thread_stops_the_program(tmp_path: Path) -> None:
+    """As a queue worker's cancel does: the wait looks in short steps, so it arrives at once;
+    the program is stopped and the output so far stays in the caller's buffer."""
+
+    class Cancelled(BaseException):
+        pass
+
+    waiting = threading.get_ident()
+    kept = BoundedOutput()
+    started: list[int] = []
+
+    def cancel_when_it_spoke(line: str) -> None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(waiting), ctypes.py_object(Cancelled)
+        )
+
+    marker = tmp_path / "finished"
+    code = f"import time; print('working', flush=True); time.sleep(30); open({str(marker)!r}, 'w')"
+    with pytest.raises(Cancelled):
+        run_process(
+            [PY, "-c", code],
+            output=kept,
+            on_line=cancel_when_it_spoke,
+            on_start=lambda process: started.append(process.pid),
+        )
+    assert kept.text() == "working"
+    assert started and not _alive(started[0])
+    assert not marker.exists(), "the program was left to run to its end"
+
+
+def test_outside_a_new_session_the_program_shares_our_process_group() -> None:
+    code = "import os; print(os.getpgid(0))"
+    assert run_process([PY, "-c", code], new_session=False).output == str(os.getpgid(0))
+    assert run_process([PY, "-c", code]).output != str(os.getpgid(0))

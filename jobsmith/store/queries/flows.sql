@@ -28,6 +28,10 @@ VALUES (:flow_id, :name, :status, :store, NULL, :updated_at);
 UPDATE flow_run SET status = :status, error = :error, updated_at = :updated_at
 WHERE flow_id = :flow_id;
 
+-- name: set_flow_tries
+-- Record the try in progress of each retry controller of a flow run (JSON object).
+UPDATE flow_run SET tries = :tries, updated_at = :updated_at WHERE flow_id = :flow_id;
+
 -- name: upsert_flow_task
 -- Record a task's state (and result, completion order, attempt).
 INSERT INTO flow_task (flow_id, name, state, seq, attempt, result, updated_at)

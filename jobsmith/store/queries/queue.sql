@@ -161,7 +161,9 @@ RETURNING id, type_key, task_key, queue, arguments, priority, process_units, att
           token, cancel_requested;
 
 -- name: claim_jobs [postgresql]
--- Claim the next jobs (see the claim_jobs function in migration 0004): one round trip.
+-- Claim the next jobs: one round trip. The live claim_jobs function is the one in
+-- migrations/postgresql/0008_controls.sql (0002's and 0004's are dead: replaced by 0008;
+-- see migrations/README.md). Change it with a new migration that copies 0008's body.
 SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
                          :tasks::text[], :durations::jsonb, :budget::float8);
 
@@ -248,8 +250,9 @@ WHERE queue_job.id = f.id AND queue_job.token = f.token AND queue_job.status = '
 RETURNING queue_job.id, queue_job.status;
 
 -- name: finish_jobs [postgresql]
--- End attempts (see the finish_jobs function in migration 0004). Returns the jobs ended
--- (release_dependants follows in the same transaction).
+-- End attempts (the live finish_jobs function is migration 0004's; see
+-- migrations/README.md). Returns the jobs ended (release_dependants follows in the same
+-- transaction).
 SELECT * FROM finish_jobs(:rows::jsonb);
 
 -- name: release_jobs [sqlite]
@@ -314,7 +317,7 @@ RETURNING queue_job.id, queue_job.status;
 
 -- name: release_dependants [postgresql]
 -- Wake (or fail) jobs parked on jobs that ended (:ids), and theirs in turn. Returns every
--- job woken or failed.
+-- job woken or failed. (The live release_dependants function is migration 0004's.)
 SELECT * FROM release_dependants(:ids::bigint[]);
 
 -- name: completed_since [sqlite]

@@ -12,6 +12,9 @@
 
 The first run writes ``config.ini`` beside the script. The commands are the ``jobsmith``
 CLI's (``jobsmith run job 0 …`` works the same with ``--home``).
+
+``Manager`` is an interface beside the CLI, one layer above it: it runs the CLI's commands
+through :func:`jobsmith.cli.run_command`, and the CLI never imports it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import click
 
-from jobsmith.cli import cli, console
+from jobsmith.cli import console, run_command
 from jobsmith.cli.runner import RUNNER_HELP
 from jobsmith.schedule.home import default_home
 from jobsmith.schedule.scaffold import ensure_config
@@ -53,18 +56,5 @@ class Manager:
         if not args or args == ["help"]:
             click.echo(RUNNER_HELP)
             return 0
-        try:
-            cli.main(
-                ["--home", str(self.home), *args],
-                prog_name=Path(sys.argv[0]).name or "manager.py",
-                standalone_mode=False,
-            )
-        except click.exceptions.Abort:
-            console.print("[yellow]Request canceled.[/]")
-            return 1
-        except click.ClickException as exc:
-            exc.show()
-            return exc.exit_code
-        except SystemExit as exit_:
-            return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        return 0
+        prog_name = Path(sys.argv[0]).name or "manager.py"
+        return run_command(["--home", str(self.home), *args], prog_name=prog_name)
