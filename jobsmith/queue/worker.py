@@ -54,6 +54,7 @@ BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
 IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
 WARM_UP = 5.0  # at most this long the slots wait for the worker's other threads to start
+AWAITED_KEPT = 1000  # jobs parked on, remembered to record their end before a claim
 RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones this often
 PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
 PRUNE_BATCH = 200
@@ -427,6 +428,8 @@ class Worker:
         elif isinstance(result, Parked):
             self.stats.parked += 1
             if self.flusher is not None:
+                if len(self._awaited) >= AWAITED_KEPT:  # ended elsewhere: only a hint
+                    self._awaited.clear()
                 self._awaited.add(result.on)
         else:
             if result.task_kind != "FanOut":
