@@ -5,7 +5,10 @@ Two runs, on PostgreSQL and on SQLite, each with 2 worker processes x 4 slots:
 - **mixed**: 400 sleeps in the peers' seeded order (``random.Random(7)``: 70 % 10 ms,
   25 % 100 ms, 5 % 1 s; ``MIXED_JOBS`` and ``MIXED_LONG`` change the count and the long
   sleep, for every library alike); the makespan (first start to last end) against the
-  ideal, the sum of the durations / 8 slots. PgQueuer (batch 1 and its default 10) and
+  ideal, the sum of the durations / 8 slots, and against the best a first-in-first-out
+  queue can do (a greedy list schedule of the same durations over 8 slots with no
+  overhead: 4.85 s, 1.18x the ideal), with where the slots' idle time went (before their
+  first job, between jobs, after their last). PgQueuer (batch 1 and its default 10) and
   Procrastinate run the same jobs through their scripts in ../shared/peers.
 - **priority** (jobsmith only): a backlog of 1,000 low-priority 20 ms jobs, then 20
   high-priority 20 ms jobs posted one by one while it drains; for each, the time from its
@@ -14,6 +17,9 @@ Two runs, on PostgreSQL and on SQLite, each with 2 worker processes x 4 slots:
     .venv/bin/python bench/queue_mixed.py [--which pg|sqlite|all] [--no-peers] [--table]
     .venv/bin/python bench/queue_mixed.py worker URL SCHEMA     (internal; MIXED_TRAIL set)
 
+``MIXED_KEEP_TRAILS=DIR`` keeps each run's trail (one line per job: i, pid, thread, posted,
+start, end) in DIR instead of deleting it.
+
 One JSON line per result on stdout (``--table`` prints the tables after them); see
 bench/README.md, and summarize_queue.py, which prints these tables beside the no-op ones.
 """
@@ -21,6 +27,7 @@ bench/README.md, and summarize_queue.py, which prints these tables beside the no
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import random
@@ -30,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +61,46 @@ def durations(jobs: int = JOBS, long: float = LONG) -> list[float]:
     """The peers' seeded order of sleeps (../shared/peers/pgqueuer_mixed.py)."""
     rnd = random.Random(7)
     return [rnd.choices([0.01, 0.1, long], weights=[70, 25, 5])[0] for _ in range(jobs)]
+
+
+def fifo_bound(sleeps: list[float], slots: int = SLOTS * PROCESSES) -> float:
+    """The best a first-in-first-out queue can do: a greedy list schedule with no overhead
+    (each job, in posted order, starts on the first slot to come free); its makespan."""
+    free = [0.0] * slots
+    end = 0.0
+    for took in sleeps:
+        start = heapq.heappop(free)
+        heapq.heappush(free, start + took)
+        end = max(end, start + took)
+    return end
+
+
+def idle_breakdown(rows: list[dict[str, float]], slots: int = SLOTS * PROCESSES) -> dict:
+    """Where the slots' time went between the first start and the last end (seconds of
+    slot time): idle before a slot's first job, between its jobs (the queue's overhead per
+    job: claim, finish, wake-up), after its last job (the tail), and slots never used."""
+    if not rows:
+        return {}
+    first, last = min(r["start"] for r in rows), max(r["end"] for r in rows)
+    by_slot: dict[tuple[int, int], list[dict[str, float]]] = {}
+    for r in rows:
+        by_slot.setdefault((int(r["pid"]), int(r["thread"])), []).append(r)
+    before = between = after = 0.0
+    gaps: list[float] = []
+    for jobs in by_slot.values():
+        jobs.sort(key=lambda r: r["start"])
+        before += jobs[0]["start"] - first
+        after += last - jobs[-1]["end"]
+        gaps += [b["start"] - a["end"] for a, b in pairwise(jobs)]
+    between = sum(gaps)
+    return {
+        "idle_before_s": round(before, 3),
+        "idle_between_s": round(between, 3),
+        "gap_p50_ms": round(statistics.median(gaps) * 1000, 2) if gaps else None,
+        "gap_max_ms": round(max(gaps) * 1000, 1) if gaps else None,
+        "idle_after_s": round(after, 3),
+        "unused_slot_s": round((slots - len(by_slot)) * (last - first), 3),
+    }
 
 
 def fresh(dialect: str):  # type: ignore[no-untyped-def]
@@ -106,7 +154,11 @@ def read_trail(trail: str) -> list[dict[str, float]]:
                     "end": float(end),
                 }
             )
-        os.remove(trail)
+        keep = os.environ.get("MIXED_KEEP_TRAILS")  # a folder: keep the trails to study
+        if keep:
+            os.replace(trail, os.path.join(keep, f"{time.time():.0f}_{os.path.basename(trail)}"))
+        else:
+            os.remove(trail)
     return rows
 
 
@@ -135,6 +187,7 @@ def mixed(dialect: str) -> dict:
     rows = read_trail(trail)
     span = max(r["end"] for r in rows) - min(r["start"] for r in rows) if rows else 0.0
     ideal = sum(sleeps) / (SLOTS * PROCESSES)
+    bound = fifo_bound(sleeps)
     per_proc = Counter(r["pid"] for r in rows)
     return {
         "lib": lib_of(dialect),
@@ -145,9 +198,12 @@ def mixed(dialect: str) -> dict:
         "seconds": round(span, 3),
         "ideal": round(ideal, 3),
         "ratio_to_ideal": round(span / ideal, 2),
+        "fifo_bound": round(bound, 3),
+        "ratio_to_fifo": round(span / bound, 2),
         "per_proc": sorted([*per_proc.values(), *[0] * PROCESSES], reverse=True)[:PROCESSES],
         "slots_used": len({(r["pid"], r["thread"]) for r in rows}),
         "slots": SLOTS * PROCESSES,
+        **idle_breakdown(rows),
     }
 
 
@@ -164,23 +220,39 @@ def priority(dialect: str) -> dict:
     )
     trail = new_trail("priority")
     procs = start_workers(url, "jobsmith", trail)
+    committed: dict[int, float] = {}  # high job's i -> when its post returned (committed)
     try:
         _wait_for_lines(trail, 2 * SLOTS * PROCESSES, 60)  # both workers are draining
         for n in range(HIGH):
             args = {"seconds": LOW_SECONDS, "i": BACKLOG + n, "enq": time.time()}
             post(TASK, args, store=store, registry=registry, priority=10)
+            committed[BACKLOG + n] = time.time()
             time.sleep(HIGH_EVERY)
     finally:
         ok = finish(procs, 300)
-        store.close()
     rows = read_trail(trail)
     high = [r for r in rows if r["i"] >= BACKLOG]
     waits = sorted((r["start"] - r["enq"]) * 1000 for r in high)
-    # Priority inversions: low jobs that started while a posted high job still waited.
+    # Low jobs that started while a high job still waited, counted from the call to post
+    # (a low job claimed while the post was still committing counts here too) ...
     inverted = {
         r["i"]
         for r in rows
         if r["i"] < BACKLOG and any(h["enq"] < r["start"] < h["start"] for h in high)
+    }
+    # ... and the strict count: low jobs *claimed* (the store's started_at) after a high
+    # job's post had committed and before that high job was claimed.
+    claimed = {
+        job.arguments["i"]: job.started_at.timestamp()
+        for job in store.jobs.of_task("bench", "sleep", limit=BACKLOG + HIGH)
+        if job.started_at is not None
+    }
+    store.close()
+    high_claims = [(committed[i], claimed[i]) for i in committed if i in claimed]
+    strict = {
+        i
+        for i, at in claimed.items()
+        if i < BACKLOG and any(posted < at < taken for posted, taken in high_claims)
     }
     return {
         "lib": lib_of(dialect),
@@ -193,6 +265,7 @@ def priority(dialect: str) -> dict:
         "low_job_ms": LOW_SECONDS * 1000,
         "within_one_low_job": sum(1 for w in waits if w <= LOW_SECONDS * 1000),
         "low_started_while_high_waited": len(inverted),
+        "low_claimed_after_high_committed": len(strict),
     }
 
 
@@ -233,6 +306,10 @@ def peers(python: Path, folder: Path) -> list[dict]:
             row["lib"] = lib
             row.setdefault("ok", row.get("done") == JOBS)
             row["jobs"] = JOBS
+            if "seconds" in row:  # the same first-in-first-out bound as jobsmith's rows
+                bound = fifo_bound(durations())
+                row["fifo_bound"] = round(bound, 3)
+                row["ratio_to_fifo"] = round(row["seconds"] / bound, 2)
             found.append(row)
     return found
 

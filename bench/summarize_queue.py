@@ -93,8 +93,9 @@ def mixed_tables(rows: dict) -> list[str]:
     out = [
         "Mixed workload: 2 processes x 4 slots, makespan (first start to last end) ÷ ideal"
         " (sum of sleeps / 8)\n",
-        "| | jobs done | makespan s | ideal s | ÷ ideal | jobs per process | slots used |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| | jobs done | makespan s | ideal s | ÷ ideal | FIFO bound s | ÷ FIFO bound |"
+        " jobs per process | slots used |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for lib, name in MIXED:
         row = rows.get((lib, "mixed_makespan"))
@@ -105,15 +106,32 @@ def mixed_tables(rows: dict) -> list[str]:
         out.append(
             f"| {name} | {row['done']}/{row.get('jobs', row['done'])}{mark} | "
             f"{row['seconds']:.2f} | {row['ideal']:.2f} | {row['ratio_to_ideal']:.2f}x | "
-            f"{split} | {_slots(row)} |"
+            f"{_fifo(row)} | {split} | {_slots(row)} |"
         )
+    idle = [(name, rows[lib, "mixed_makespan"]) for lib, name in MIXED[:2]]
+    idle = [(name, row) for name, row in idle if "idle_between_s" in row]
+    if idle:
+        out += [
+            "",
+            "Where the slots' idle time went (seconds of slot time, all 8 slots; the FIFO"
+            " bound itself idles only after the last jobs start)\n",
+            "| | before a slot's first job | between jobs (gap p50 / max ms) |"
+            " after a slot's last job |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, row in idle:
+            out.append(
+                f"| {name} | {row['idle_before_s']:.2f} | {row['idle_between_s']:.2f}"
+                f" ({row['gap_p50_ms']} / {row['gap_max_ms']}) | {row['idle_after_s']:.2f} |"
+            )
     out += [
         "",
         "Priority: a backlog of low-priority 20 ms jobs, then high-priority jobs posted one by"
         " one; post-to-start of each high job\n",
         "| | backlog | high jobs | p50 ms | max ms | one low job ms | started within it |"
-        " low jobs started while a high one waited |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        " low jobs started while a high one waited (from its post call) |"
+        " low jobs claimed after a high one committed, before it |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for lib, name in MIXED[:2]:
         row = rows.get((lib, "priority_wait"))
@@ -124,8 +142,15 @@ def mixed_tables(rows: dict) -> list[str]:
             f"{row['max_ms']} | "
             f"{row['low_job_ms']:.0f} | {row['within_one_low_job']}/{row['high']} | "
             f"{row['low_started_while_high_waited']} |"
+            f" {row.get('low_claimed_after_high_committed', '—')} |"
         )
     return out
+
+
+def _fifo(row: dict) -> str:
+    if "fifo_bound" not in row:
+        return "— | —"
+    return f"{row['fifo_bound']:.2f} | {row['ratio_to_fifo']:.2f}x"
 
 
 def _incomplete(row: dict) -> str:

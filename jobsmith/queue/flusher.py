@@ -2,7 +2,9 @@
 
 Ending a batch (the queue rows, the dependants, the run log) is one statement but still a
 round trip and a commit; a slot hands the batch to the flusher and goes on claiming and
-running. At most ``depth`` batches wait, so a slot that outpaces the database waits
+running. The flusher ends every batch waiting for it in one statement (slots running jobs
+one at a time hand over one job each: one round trip per job would keep them waiting on
+the flusher). At most ``depth`` batches wait, so a slot that outpaces the database waits
 instead of holding many finished-but-unrecorded jobs (which would run again if the
 worker died: the at-least-once rule).
 """
@@ -31,8 +33,10 @@ class Flusher:
         who: dict[str, Any],
         on_flushed: Callable[[Sequence[Outcome], Ended], None],
         depth: int = 2,
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_start = on_start
         self.who = who
         self.on_flushed = on_flushed
         self.transient = transient_errors()
@@ -62,10 +66,22 @@ class Flusher:
             log.error("Still recording finished jobs after %gs; they may run again", timeout)
 
     def _run(self) -> None:
-        while True:
+        if self.on_start is not None:
+            self.on_start()
+        closing = False
+        while not closing:
             batch = self._batches.get()
             if batch is None:
                 return
+            while True:  # what else waits goes in the same statement
+                try:
+                    more = self._batches.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    closing = True
+                    break
+                batch.extend(more)
             self._record(batch)
             if self._batches.empty():
                 self._idle.set()

@@ -54,6 +54,8 @@ log = logging.getLogger("jobsmith.worker")
 BATCH_SECONDS = 0.02
 SLOW_JOB = 0.02
 IDLE_SWEEP = 0.5  # an idle burst worker looks for expired leases this often
+WARM_UP = 5.0  # at most this long the slots wait for the worker's other threads to start
+AWAITED_KEPT = 1000  # jobs parked on, remembered to record their end before a claim
 RECHECK_EVERY = 0.001  # a batch of short jobs looks for higher-priority ones this often
 PRUNE_EVERY = 300.0  # retention: seconds between a worker's rounds of pruning
 PRUNE_BATCH = 200
@@ -171,16 +173,23 @@ class Worker:
         # SQLite has one writer at a time: a slot ends its batch and claims the next in one
         # transaction instead.
         self.flusher = (
-            Flusher(store, self.who, self._flushed) if store.connector.concurrent_writes else None
+            Flusher(store, self.who, self._flushed, on_start=self._connect_first)
+            if store.connector.concurrent_writes
+            else None
         )
         self.stopping = threading.Event()
         self.drained = threading.Event()
         self._stop_deadline: float | None = None
         self._renew_now = threading.Event()
+        # Start-up: every thread opens its connection, and the monitor hands back expired
+        # leases, before any slot claims, so no slot waits on that work mid-run.
+        self._go = threading.Event()
+        self._warmed = threading.Semaphore(0)
         self._busy = 0
         self._lock = threading.Lock()
         self._idle_swept = -IDLE_SWEEP
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
+        self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
@@ -228,6 +237,7 @@ class Worker:
         ]
         for slot in slots:
             slot.start()
+        self._warm_up(self.concurrency + 1 + (self.flusher is not None))
         try:
             for slot in slots:
                 while slot.is_alive():
@@ -248,6 +258,26 @@ class Worker:
             ) from self._crash
         return self.stats
 
+    def _warm_up(self, threads: int) -> None:
+        """Let the slots claim together once the slots, the monitor and the flusher have
+        opened their connections and the monitor has done its first round (or after
+        ``WARM_UP`` seconds whatever happened)."""
+        deadline = time.monotonic() + WARM_UP
+        for _ in range(threads):
+            if not self._warmed.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                break
+        self._go.set()
+
+    def _connect_first(self) -> None:
+        """Open this thread's connection now (start-up); a database that is away is not
+        an error here: the thread's first statement deals with it."""
+        try:
+            self.store.connector.open_here()
+        except Exception as exc:  # the thread's first statement reports it
+            log.debug("Connection not opened at start-up: %s", exc)
+        finally:
+            self._warmed.release()
+
     def stop(self, now: bool = False) -> None:
         """Stop claiming; running jobs finish (or, ``now`` or after the grace period, are
         interrupted and given back to the queue)."""
@@ -257,6 +287,7 @@ class Worker:
             )
         self.stopping.set()
         self._stop_deadline = time.time() if now else time.time() + self.grace
+        self._go.set()
         self.waker.wake_all()
 
     def _install_signals(self) -> Callable[[], None]:
@@ -288,6 +319,8 @@ class Worker:
         event = self.waker.event()
         pending: list[Outcome] = []
         backoff = 0.1
+        self._connect_first()
+        self._go.wait(WARM_UP)
         while not (self.stopping.is_set() or self.drained.is_set()):
             try:
                 mark = self.waker.mark()  # before the claim: what is posted after it counts
@@ -334,6 +367,12 @@ class Worker:
             self._flushed(pending, ended)
             pending.clear()
             return jobs
+        if pending and self._awaited.intersection(o.job.id for o in pending):
+            # A job ended that one of ours waits on: record it before claiming, so the
+            # claim sees the dependant waiting again (at its priority, ahead of a batch).
+            self._awaited.difference_update(o.job.id for o in pending)
+            self._record_now(pending)
+            pending.clear()
         self._flush(pending)
         return self.store.jobs.claim(**self._claim_options())
 
@@ -392,6 +431,10 @@ class Worker:
             self._release([job])
         elif isinstance(result, Parked):
             self.stats.parked += 1
+            if self.flusher is not None:
+                if len(self._awaited) >= AWAITED_KEPT:  # ended elsewhere: only a hint
+                    self._awaited.clear()
+                self._awaited.add(result.on)
         else:
             if result.task_kind != "FanOut":
                 last = self._took.get(job.name)
@@ -484,9 +527,8 @@ class Worker:
         beat = min(max(self.lease / 4, 0.2), 10.0)
         sweep = min(max(self.lease / 2, 0.5), 15.0)
         next_beat = next_sweep = 0.0
-        next_prune = time.time() + PRUNE_EVERY
-        if self.retention is not None:
-            self._prune(self.retention)
+        next_prune = time.time() if self.retention is not None else 0.0
+        first_round = True
         while not self._monitor_done():
             now = time.time()
             for job_id in self.interrupts.overdue(now):
@@ -504,6 +546,9 @@ class Worker:
             if now >= next_sweep:
                 self._sweep()
                 next_sweep = now + sweep
+            if first_round:  # connected, leases renewed, expired ones handed back
+                first_round = False
+                self._warmed.release()
             if self.retention is not None and now >= next_prune:
                 self._prune(self.retention)
                 next_prune = now + PRUNE_EVERY

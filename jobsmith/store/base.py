@@ -70,6 +70,10 @@ class Connector(Protocol):
         """Close the calling thread's connection (outside a transaction); its next statement
         opens a new one. For threads that wait long between statements."""
 
+    def open_here(self) -> None:
+        """Open the calling thread's connection now, not on its first statement (a worker
+        opens them all before its slots start)."""
+
     def close(self) -> None:
         """Close every connection this connector opened in this process."""
 

@@ -33,6 +33,9 @@ class BorrowedConnector:
         self.connection = connection
         self.description = f"the caller's {self.dialect} connection"
 
+    def open_here(self) -> None:
+        pass  # the caller's connection is open
+
     def _cursor(self) -> Any:
         return self.connection.cursor()
 

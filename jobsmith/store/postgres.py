@@ -75,6 +75,9 @@ class PostgresConnector:
             conn = self._threads.open()
         return conn
 
+    def open_here(self) -> None:
+        self.connection  # noqa: B018 (opens it)
+
     def execute(self, sql: str, params: Params = None) -> None:
         self.connection.execute(sql, params)
 

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +69,9 @@ class SQLiteConnector:
         """This thread's connection, opened on first use."""
         return self._threads.current() or self._threads.open()
 
+    def open_here(self) -> None:
+        self.connection  # noqa: B018 (opens it)
+
     def _open(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
@@ -114,12 +117,14 @@ class SQLiteConnector:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """A write transaction (``BEGIN IMMEDIATE``) whose lock is taken by polling every
+        100 µs (see :meth:`_begin`); nested use joins the outer transaction."""
         conn = self.connection
         with self._threads.transaction_depth() as outermost:
             if not outermost:
                 yield
                 return
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn)
             try:
                 yield
             except BaseException:
@@ -128,35 +133,32 @@ class SQLiteConnector:
                 raise
             conn.execute("COMMIT")
 
-    @contextmanager
-    def write_turn(self) -> Iterator[None]:
-        """A transaction whose write lock is taken by polling every 100 µs.
+    @staticmethod
+    def _begin(conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, trying every 100 µs while another connection writes.
 
-        SQLite's own busy handler sleeps 1, 2, 5, 10 … ms between tries, so a worker that
-        commits and begins again at once keeps the lock from the others for good; polling
-        lets a waiting worker take its turn while the other runs its batch. Nested use
-        joins the outer transaction."""
-        if self._threads.depth():
-            with self.transaction():
-                yield
-            return
-        conn = self.connection
+        SQLite's own busy handler sleeps 1, 2, 5, 10 … 25 ms between tries, so a writer
+        that commits and begins again at once (a worker's slots) keeps the lock from one
+        that waits that way (a post: a high-priority job posted while workers drain a
+        backlog waited up to 30 ms for its turn); polling lets every writer take its turn."""
         wait_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-        with ExitStack() as stack:
-            conn.execute("PRAGMA busy_timeout = 0")
-            try:
-                deadline = time.monotonic() + wait_ms / 1000
-                while True:
-                    try:
-                        stack.enter_context(self.transaction())
-                        break
-                    except sqlite3.OperationalError as exc:
-                        if "locked" not in str(exc) or time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.0001)
-            finally:
-                conn.execute(f"PRAGMA busy_timeout = {wait_ms:d}")
-            yield
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            deadline = time.monotonic() + wait_ms / 1000
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.0001)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {wait_ms:d}")
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """A write transaction (every transaction polls for its turn; see :meth:`_begin`)."""
+        return self.transaction()
 
     def write(self, sql: str, params: Params = None) -> list[Row]:
         with self.write_turn():

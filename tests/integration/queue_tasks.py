@@ -7,6 +7,7 @@ processes never interleave), so a test can count exactly what ran, where and how
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Literal
 
@@ -117,3 +118,10 @@ def barrier(path: str, n: int, parties: int = 8, wait: float = 60.0) -> None:
             raise RuntimeError(f"only some of {parties} barrier jobs ran at once")
         time.sleep(0.01)
     mark(path, f"end {n} {os.getpid()}")
+
+
+@task(type_key="qt")
+def slot_sleep(path: str, n: int = 0, seconds: float = 0.2) -> None:
+    """Note which worker process and which slot (thread) ran job n, then sleep."""
+    mark(path, f"start {n} {os.getpid()} {threading.get_ident()}")
+    time.sleep(seconds)

@@ -12,13 +12,15 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jobsmith.queue import Worker, post, post_many
 from jobsmith.store import Store
+from jobsmith.store.jobs import Claimed, Ended
 from tests.conftest import StoreTarget
-from tests.integration.queue_tasks import lines
+from tests.integration.queue_tasks import lines, mark
 from tests.integration.worker_processes import start_worker, stop_all, wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -134,3 +136,178 @@ def test_a_burst_worker_first_hands_back_jobs_whose_lease_expired(
     stored = store.jobs.get(job.id)
     assert (stored.status, stored.attempts, stored.lost) == ("completed", 2, 1)
     assert dead.id == job.id
+
+
+def _spy_batches(worker: Worker, out: str) -> list[int]:
+    """The size of every batch ``worker`` claims (to show the backlog went in batches); a
+    line ``claimed high`` in ``out`` when a claim took a job of priority above 0."""
+    sizes: list[int] = []
+    jobs = worker.store.jobs
+    claim, finish_and_claim = jobs.claim, jobs.finish_and_claim
+
+    def seen(found: list[Claimed]) -> list[Claimed]:
+        sizes.append(len(found))
+        if any(job.priority > 0 for job in found):
+            mark(out, "claimed high")
+        return found
+
+    def spied_claim(**options: Any) -> list[Claimed]:
+        return seen(claim(**options))
+
+    def spied_finish_and_claim(*args: Any, **options: Any) -> tuple[Ended, list[Claimed]]:
+        ended, found = finish_and_claim(*args, **options)
+        return ended, seen(found)
+
+    jobs.claim = spied_claim  # type: ignore[method-assign]
+    jobs.finish_and_claim = spied_finish_and_claim  # type: ignore[method-assign]
+    return sizes
+
+
+def _mark_posts(worker: Worker, out: str) -> None:
+    """A line ``posted by the worker`` in ``out`` once each job a slot of the worker posts
+    (a dependency, fan-out children) is committed."""
+    jobs = worker.store.jobs
+    insert, insert_many = jobs.insert, jobs.insert_many
+
+    def posted(found: Any) -> Any:
+        if threading.current_thread().name.startswith("jobsmith-slot"):
+            mark(out, "posted by the worker")
+        return found
+
+    def marked_insert(*args: Any, **options: Any) -> Any:
+        return posted(insert(*args, **options))
+
+    def marked_insert_many(*args: Any, **options: Any) -> Any:
+        return posted(insert_many(*args, **options))
+
+    jobs.insert = marked_insert  # type: ignore[method-assign]
+    jobs.insert_many = marked_insert_many  # type: ignore[method-assign]
+
+
+def _low_starts_between(events: list[str], first: str, last: str) -> int:
+    """How many backlog jobs (``start N`` lines) started after line ``first`` and before
+    line ``last`` (none when ``last`` came first)."""
+    a, b = events.index(first), events.index(last)
+    return sum(1 for e in events[a + 1 : b] if e.startswith("start "))
+
+
+def _backlog_then(store: Store, out: str, concurrency: int) -> tuple[Worker, threading.Thread]:
+    """A worker draining a backlog of 600 short low-priority jobs, claimed in batches."""
+    post_many(
+        [("qt.sleepy", {"path": out, "n": n, "seconds": 0.003}) for n in range(600)],
+        store=store,
+    )
+    worker = Worker(store, concurrency=concurrency, lease=10)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    wait_for(lambda: _starts(out) >= 60, 60, "the backlog to be draining")
+    return worker, thread
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_dependency_posted_at_priority_plus_one_runs_before_a_claimed_backlog(
+    store: Store, tmp_path: Path, concurrency: int
+) -> None:
+    out = str(tmp_path / "out")
+    worker, thread = None, None
+    try:
+        worker, thread = _backlog_then(store, out, concurrency)
+        sizes = _spy_batches(worker, out)
+        _mark_posts(worker, out)
+        wait_for(lambda: len(sizes) >= 5 and max(sizes) > 1, 30, "a batch of the backlog")
+        use = post("qt.use", {"path": out, "item": "x"}, priority=5, store=store)
+        mark(out, "posted")  # committed
+        wait_for(lambda: "use x" in lines(out), 30, "the dependant to run")
+    finally:
+        if worker is not None and thread is not None:
+            worker.stop()
+            thread.join(60)
+    events = lines(out)
+    (make,) = [j for j in store.jobs.of_task("qt", "make")]
+    assert (make.priority, store.jobs.get(use.id).priority) == (6, 5)
+    steps = ("claimed high", "posted by the worker", "make x", "use x")
+    order = [events.index(e) for e in steps]
+    assert order == sorted(order), events
+    # Before the dependant is claimed: at most the job a slot was between (one per slot)
+    # and one more before the wake-up reached the worker. Once its dependency is posted,
+    # at most one per slot (one it was starting as the post committed) ...
+    assert _low_starts_between(events, "posted", "claimed high") <= concurrency + 1, events
+    assert _low_starts_between(events, "posted by the worker", "make x") <= concurrency, events
+    # ... and the dependant, released when its dependency ends, waits behind no batch of
+    # the slot that ran the dependency (other slots may run the backlog meanwhile: while
+    # the dependency runs, nothing of higher priority waits).
+    if concurrency == 1:
+        assert _low_starts_between(events, "make x", "use x") <= 1, events
+    assert max(sizes) > 1  # the backlog went in batches
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_all_fan_out_children_run_before_a_claimed_backlog(
+    store: Store, tmp_path: Path, concurrency: int
+) -> None:
+    out = str(tmp_path / "out")
+    worker, thread = None, None
+    try:
+        worker, thread = _backlog_then(store, out, concurrency)
+        sizes = _spy_batches(worker, out)
+        _mark_posts(worker, out)
+        wait_for(lambda: len(sizes) >= 5 and max(sizes) > 1, 30, "a batch of the backlog")
+        parent = post("qt.paint", {"path": out, "color": "ALL"}, priority=5, store=store)
+        mark(out, "posted")  # committed
+        colors = {"red", "green", "blue"}
+        wait_for(lambda: colors <= set(lines(out)), 30, "the three children to run")
+    finally:
+        if worker is not None and thread is not None:
+            worker.stop()
+            thread.join(60)
+    events = lines(out)
+    children = [j for j in store.jobs.of_task("qt", "paint") if j.id != parent.id]
+    assert sorted(j.priority for j in children) == [5, 5, 5]
+    last = events[max(events.index(c) for c in colors)]
+    steps = ("claimed high", "posted by the worker", last)
+    order = [events.index(e) for e in steps]
+    assert order == sorted(order), events
+    # Before the parent is claimed: at most the job a slot was between (one per slot) and
+    # one more before the wake-up; once the children are posted, at most one per slot
+    # (one it was starting as the post committed) before the last child starts.
+    assert _low_starts_between(events, "posted", "claimed high") <= concurrency + 1, events
+    assert _low_starts_between(events, "posted by the worker", last) <= concurrency, events
+    assert max(sizes) > 1  # the backlog went in batches
+
+
+def test_two_worker_processes_share_a_backlog_of_slow_jobs_evenly(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    store = target.open()
+    gate, out = str(tmp_path / "gate"), str(tmp_path / "out")
+    # Four barrier jobs first (two slots in each process): the backlog starts only once
+    # both processes run, so neither gets a head start.
+    post_many(
+        [("qt.barrier", {"path": gate, "n": n, "parties": 4}) for n in range(4)],
+        priority=10,
+        store=store,
+    )
+    post_many(
+        [("qt.slot_sleep", {"path": out, "n": n, "seconds": 0.2}) for n in range(24)],
+        store=store,
+    )
+    workers = [start_worker(target, tmp_path / f"w{i}.log", "--burst", "-c", "2") for i in range(2)]
+    try:
+        for worker in workers:
+            assert worker.wait(150) == 0
+    finally:
+        stop_all(workers)
+    starts = [e.split()[1:] for e in lines(out)]
+    assert sorted(int(n) for n, _, _ in starts) == list(range(24))  # each ran once
+    by_process = Counter(pid for _, pid, _ in starts)
+    by_slot = Counter((pid, thread) for _, pid, thread in starts)
+    assert len(by_process) == 2 and len(by_slot) == 4, by_slot
+    # 24 jobs of the same length over four slots that began together: six each, give or
+    # take the one a slot finished a little sooner.
+    assert sorted(by_process.values())[0] >= 10, by_process
+    assert min(by_slot.values()) >= 4, by_slot
+    # First in, first out: each slot's jobs are in posted order.
+    for slot in by_slot:
+        mine = [int(n) for n, pid, thread in starts if (pid, thread) == slot]
+        assert mine == sorted(mine), (slot, mine)
+    store.close()
