@@ -6,12 +6,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post
-from jobsmith.queue.pauses import REFRESH
+from jobsmith.queue.pauses import REFRESH, PauseFilter
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
 from tests.integration import control_tasks as ct
@@ -105,3 +106,58 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
 def test_bad_kinds_are_refused(store: Store) -> None:
     with pytest.raises(JobsmithError, match="pause 'worker': expected 'queue' or 'task'"):
         store.controls.pause("worker", "x")
+
+
+def test_a_worker_of_many_slots_runs_no_paused_job_from_its_first_claim(
+    store: Store, tmp_path: Path
+) -> None:
+    """Paused before the worker starts: none of its slots may claim the paused task's jobs
+    while the first of them is still reading the paused set (it once did: the other slots
+    claimed with the unpaused set the filter starts from)."""
+    out = str(tmp_path / "out")
+    store.controls.pause("task", "ct.note")
+    held = [ct.note.post(path=out, word=f"held{n}", store=store) for n in range(8)]
+    for n in range(8):
+        post("qt.sleepy", {"path": out, "n": n, "seconds": 0.2}, store=store)
+    Worker(store, lease=5, burst=True, concurrency=8, tasks=["ct.note", "qt.sleepy"]).run()
+    assert not [line for line in lines(out) if line.startswith("note")]
+    assert {store.jobs.get(job.id).status for job in held} == {"waiting"}
+
+
+class _SlowPauses:
+    """The store's controls, with a read of the paused set that waits until ``go`` is set
+    (so a second slot asks while the first one's read is under way)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.reading = threading.Event()
+        self.go = threading.Event()
+
+    @property
+    def controls(self) -> _SlowPauses:
+        return self
+
+    def paused(self) -> list[Any]:
+        self.reading.set()
+        self.go.wait(30)
+        return self.store.controls.paused()
+
+    def queue_names(self) -> list[str]:
+        return self.store.controls.queue_names()
+
+
+def test_slots_wait_for_the_read_of_the_paused_set_under_way(store: Store) -> None:
+    store.controls.pause("task", "ct.note")
+    slow = _SlowPauses(store)
+    pauses = PauseFilter(slow, None, ["ct.note", "qt.record"])  # type: ignore[arg-type]
+    seen: dict[str, list[str]] = {}
+    first = threading.Thread(target=lambda: seen.update(first=pauses.served().tasks))
+    second = threading.Thread(target=lambda: seen.update(second=pauses.served().tasks))
+    first.start()
+    assert slow.reading.wait(30)
+    second.start()
+    second.join(0.5)  # before the fix it returned at once, with the unpaused set
+    slow.go.set()
+    first.join(30)
+    second.join(30)
+    assert seen == {"first": ["qt.record"], "second": ["qt.record"]}
