@@ -157,6 +157,66 @@ def test_same_on_a_parameter_the_dependant_lacks_is_refused_when_the_task_is_def
     assert "test_task_registry.dependant" not in registry
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"priority": "high"}, "priority='high': expected a whole number (higher runs first)"),
+        ({"priority": 1.5}, "priority=1.5: expected a whole number"),
+        ({"queue": 5}, "queue=5: expected a queue's name"),
+        ({"queue": ""}, "queue='': expected a queue's name"),
+        ({"retries": "2"}, "retries='2': expected a whole number >= 0"),
+        ({"retries": -1}, "retries=-1: expected a whole number >= 0"),
+        ({"retry_delay": -1}, "retry_delay=-1: expected seconds >= 0"),
+        ({"retry_backoff": "2"}, "retry_backoff='2': expected a factor > 0"),
+        ({"timeout": "30x"}, "timeout='30x': expected seconds > 0, or None"),
+        ({"timeout": 0}, "timeout=0: expected seconds > 0, or None"),
+        ({"unique_key": "k", "unique_for": "1h"}, "unique_for='1h': expected seconds >= 0"),
+        ({"unique_key": "k", "unique_for": -5}, "unique_for=-5: expected seconds >= 0"),
+        ({"unique_key": 7}, "unique_key=7: expected a text such as 'report-{day}'"),
+        ({"unique_key": "r-{dya}"}, "unique_key 'r-{dya}' names {dya}, which is not one of its"),
+    ],
+)
+def test_options_of_the_wrong_type_are_refused_when_the_task_is_defined(
+    options: dict[str, object], message: str
+) -> None:
+    """A mistyped option once got through: `priority="high"` queued jobs that stopped every
+    worker that claimed them, `timeout="30x"` failed each job with a TypeError."""
+    registry = Registry()
+
+    def report(day: str, tenant: str = "") -> None: ...
+
+    with pytest.raises(JobsmithError) as caught:
+        registry.task(**options)(report)  # type: ignore[call-overload]
+    assert str(caught.value).startswith(f"task test_task_registry.report: {message}")
+    assert "\n" not in str(caught.value)
+    assert "test_task_registry.report" not in registry
+
+
+def test_good_options_of_every_kind_are_kept() -> None:
+    from datetime import timedelta
+
+    registry = Registry()
+
+    @registry.task(
+        priority=-3,
+        queue="reports",
+        retries=0,
+        retry_delay=0,
+        retry_backoff=1.5,
+        timeout=0.5,
+        unique_key="report-{day}-{tenant}",
+        unique_for=timedelta(minutes=5),
+    )
+    def report(day: str, tenant: str = "") -> None: ...
+
+    assert (report.priority, report.queue, report.timeout) == (-3, "reports", 0.5)
+
+    @registry.task(unique_key="nightly", unique_for=60)
+    def nightly() -> None: ...
+
+    assert (nightly.unique_key, nightly.unique_for) == ("nightly", 60)
+
+
 def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it() -> None:
     from pathlib import Path
 
