@@ -162,6 +162,12 @@ def _post_task(ctx: Context, name: str, args: list[str]) -> None:
     shown = ", ".join(f"{k}={v}" for k, v in shown_parameters(job.arguments))
     if job.created:
         console.print(f"posted job [bold]{job.id}[/] {job.name} {shown} priority {job.priority}")
+    elif (key := store.controls.unique_key(job.id)) is not None:
+        # A unique key holds whatever the arguments: --allow-duplicate does not post past it.
+        console.print(
+            f"job [bold]{job.id}[/] {job.name} {shown} holds the unique key {key!r} "
+            f"({queue_status(job.status)}): not posted again"
+        )
     else:
         console.print(
             f"job [bold]{job.id}[/] {job.name} {shown} is already {queue_status(job.status)}: "
