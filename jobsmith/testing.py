@@ -39,6 +39,7 @@ from types import ModuleType
 from typing import Any
 
 from jobsmith.clock import ManualClock
+from jobsmith.errors import JobsmithError
 from jobsmith.queue.interrupt import JobCancelled, JobTimeout
 from jobsmith.queue.posting import PostedJob, post
 from jobsmith.queue.registry import Registry, Task
@@ -130,7 +131,16 @@ class Harness:
         """Move the clock on (``advance(minutes=5)``, or a timedelta); then, as the worker's
         monitor would, renew the leases of a running job, and interrupt one past its
         timeout or its cancel grace. Returns the new time."""
-        moved = self.clock.advance((delta or timedelta()) + timedelta(**parts))
+        try:
+            step = (delta or timedelta()) + timedelta(**parts)
+        except TypeError as exc:  # advance(minuts=5), advance(minutes="5")
+            raise JobsmithError(
+                f"advance: {exc}; expected a timedelta and/or days=, hours=, minutes=, "
+                "seconds= numbers"
+            ) from None
+        if step < timedelta():
+            raise JobsmithError(f"advance: the clock only moves on, not back by {-step}")
+        moved = self.clock.advance(step)
         self._monitor_step()
         return moved
 
