@@ -250,6 +250,7 @@ def _process_units(text: str | None) -> int | None:
 @click.option(
     "-c",
     "--concurrency",
+    type=click.IntRange(min=1),
     default=1,
     show_default=True,
     envvar="JOBSMITH_CONCURRENCY",
@@ -278,6 +279,7 @@ def _process_units(text: str | None) -> int | None:
 )
 @click.option(
     "--lease",
+    type=click.FloatRange(min=1),
     default=30.0,
     show_default=True,
     envvar="JOBSMITH_LEASE",
@@ -285,12 +287,14 @@ def _process_units(text: str | None) -> int | None:
 )
 @click.option(
     "--grace",
+    type=click.FloatRange(min=0),
     default=30.0,
     show_default=True,
     help="Seconds running jobs may finish after SIGTERM before they are given back.",
 )
 @click.option(
     "--cancel-grace",
+    type=click.FloatRange(min=0),
     default=3.0,
     show_default=True,
     help="Seconds a job asked to cancel may stop by itself before it is interrupted.",
@@ -304,6 +308,7 @@ def _process_units(text: str | None) -> int | None:
 @click.option("--burst", is_flag=True, help="Stop when no job this worker can run is waiting.")
 @click.option(
     "--batch",
+    type=click.IntRange(min=1),
     default=200,
     show_default=True,
     help="Most jobs claimed at once (fewer when jobs are slow: about 20 ms of work).",

@@ -87,3 +87,24 @@ def test_process_units_that_are_not_a_number(sqlite_target: StoreTarget, tmp_pat
     )
     flag = jobsmith(sqlite_target, tmp_path, "worker", *TASKS, "--burst", "--process-units", "x")
     assert one_error_line(flag).startswith("error: --process-units is 'x'")
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (("-c", "0"), "Invalid value for '-c' / '--concurrency': 0 is not in the range x>=1."),
+        (("--lease", "0.5"), "Invalid value for '--lease': 0.5 is not in the range x>=1."),
+        (("--grace", "-1"), "Invalid value for '--grace': -1.0 is not in the range x>=0."),
+        (("--cancel-grace", "-1"), "'--cancel-grace': -1.0 is not in the range x>=0."),
+        (("--batch", "0"), "Invalid value for '--batch': 0 is not in the range x>=1."),
+    ],
+)
+def test_worker_numbers_out_of_range_are_refused_before_it_starts(
+    sqlite_target: StoreTarget, tmp_path: Path, option: tuple[str, str], message: str
+) -> None:
+    """Negative graces and a zero batch were taken silently; -c 0 and --lease 0 were refused
+    only after the progress bar was drawn."""
+    bad = jobsmith(sqlite_target, tmp_path, "worker", *TASKS, "--burst", *option)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().splitlines()[-1].endswith(message)
+    assert "jobs" not in bad.stdout  # no progress bar: nothing started
