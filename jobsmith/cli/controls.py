@@ -8,9 +8,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from jobsmith.cli import Context, cli, console, pass_context
+from jobsmith.cli import Context, cli, console, err_console, pass_context
 from jobsmith.cli.queue import import_task_modules, modules_option, queue_status
 from jobsmith.cli.runs import when
+from jobsmith.config import closest
 
 
 def show_limits(store: Any) -> None:
@@ -76,8 +77,25 @@ def prune(ctx: Context, modules: tuple[str, ...], older_than: str, batch: int) -
 def pause(ctx: Context, kind: str, name: str) -> None:
     """Pause a queue or a task (`pause queue Q`, `pause task TYPE.TASK`): workers claim
     none of its jobs until `resume`; running jobs finish, waiting ones stay."""
-    done = ctx.store().controls.pause(kind, name)
+    store = ctx.store()
+    done = store.controls.pause(kind, name)
     console.print(f"{kind} {name} " + ("paused" if done else "was paused already"))
+    known = _known_names(store, kind)
+    if name not in known:  # a typo pauses nothing that exists: say so (it stays paused)
+        err_console.print(
+            f"warning: no {kind} {name!r} has jobs or published tasks in this store"
+            f"{closest(name, known)}; paused anyway",
+            soft_wrap=True,
+        )
+
+
+def _known_names(store: Any, kind: str) -> list[str]:
+    """The queues, or TYPE.TASK names, of published tasks and of jobs in the store."""
+    if kind == "queue":
+        return store.controls.queue_names()  # type: ignore[no-any-return]
+    names = {f"{d['type_key']}.{d['task_key']}" for d in store.jobs.definitions()}
+    names.update(f"{type_key}.{task_key}" for type_key, task_key, _, _ in store.jobs.counts())
+    return sorted(names)
 
 
 @cli.command()

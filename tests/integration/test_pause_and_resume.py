@@ -161,3 +161,34 @@ def test_slots_wait_for_the_read_of_the_paused_set_under_way(store: Store) -> No
     first.join(30)
     second.join(30)
     assert seen == {"first": ["qt.record"], "second": ["qt.record"]}
+
+
+def test_pausing_a_name_the_store_does_not_know_warns_with_the_closest(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    """A typo (`pause task ct.nte`) paused nothing that exists and said only "paused"."""
+    store = target.open()
+    ct.note.post(path=str(tmp_path / "out"), store=store)  # ct.note and the default queue
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobsmith", *argv],
+            cwd=REPO,
+            env={**target.env(), "COLUMNS": "80"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    typo = cli("pause", "task", "ct.nte")
+    assert typo.returncode == 0 and "task ct.nte paused" in typo.stdout
+    assert typo.stderr.strip() == (
+        "warning: no task 'ct.nte' has jobs or published tasks in this store "
+        "(did you mean 'ct.note'?); paused anyway"
+    )
+    queue = cli("pause", "queue", "defualt")
+    assert "(did you mean 'default'?); paused anyway" in queue.stderr
+    known = cli("pause", "task", "ct.note")
+    assert known.returncode == 0 and known.stderr == ""
+    assert sorted(p.name for p in store.controls.paused()) == ["ct.note", "ct.nte", "defualt"]
+    store.close()
