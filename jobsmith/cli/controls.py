@@ -92,7 +92,7 @@ def pause(ctx: Context, kind: str, name: str) -> None:
 def _known_names(store: Any, kind: str) -> list[str]:
     """The queues, or TYPE.TASK names, of published tasks and of jobs in the store."""
     if kind == "queue":
-        return store.controls.queue_names()  # type: ignore[no-any-return]
+        return store.controls.queue_names()
     names = {f"{d['type_key']}.{d['task_key']}" for d in store.jobs.definitions()}
     names.update(f"{type_key}.{task_key}" for type_key, task_key, _, _ in store.jobs.counts())
     return sorted(names)
