@@ -25,7 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
-from jobsmith.queue.registry import Registry, Task, UnknownTaskError
+from jobsmith.queue.registry import PRIORITIES, Registry, Task, UnknownTaskError
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
 from jobsmith.store.controls import ControlRepository, seconds
@@ -225,6 +225,11 @@ def _priority(target: _Target, priority: Any) -> int:
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise ArgumentError(
             f"task {target.name}: priority is {priority!r}, expected an integer (higher runs first)"
+        )
+    if priority not in PRIORITIES:
+        raise ArgumentError(
+            f"task {target.name}: priority is {priority}, expected an integer from "
+            f"{PRIORITIES[0]} to {PRIORITIES[-1]}"
         )
     return priority
 

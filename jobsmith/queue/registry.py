@@ -46,6 +46,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MIN_HOURS = 2 / 60
+PRIORITIES = range(-(2**31), 2**31)
+"""Priorities the store holds (a 32-bit INTEGER column, on PostgreSQL as on SQLite)."""
 MAX_HOURS = 24 * 30
 
 
@@ -372,6 +374,10 @@ def _check_options(task: Task[Any, Any], unique_for: object) -> None:
 
     if not isinstance(task.priority, int) or isinstance(task.priority, bool):
         refuse("priority", task.priority, "a whole number (higher runs first)")
+    if task.priority not in PRIORITIES:
+        refuse(
+            "priority", task.priority, f"a whole number from {PRIORITIES[0]} to {PRIORITIES[-1]}"
+        )
     if not isinstance(task.queue, str) or not task.queue:
         refuse("queue", task.queue, "a queue's name")
     retry = task.retry

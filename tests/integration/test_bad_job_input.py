@@ -94,6 +94,21 @@ def test_a_priority_that_is_not_an_integer_is_refused(store: Store) -> None:
     assert store.jobs.counts() == []
 
 
+def test_a_priority_the_store_cannot_hold_is_refused(store: Store) -> None:
+    """Beyond 32 bits SQLite raised OverflowError and PostgreSQL 'integer out of range',
+    each as a traceback of `jobsmith post --priority`."""
+    for priority in (2**31, -(2**31) - 1, 10**20):
+        with pytest.raises(ArgumentError) as caught:
+            keep.post({"value": 1}, priority=priority, store=store)
+        assert str(caught.value) == (
+            f"task bad.keep: priority is {priority}, expected an integer from -2147483648 to "
+            "2147483647"
+        )
+    assert store.jobs.counts() == []
+    for priority in (2**31 - 1, -(2**31)):
+        assert keep.post({"value": priority}, priority=priority, store=store).priority == priority
+
+
 @pytest.mark.postgres
 def test_the_sql_procedure_refuses_null_where_post_refuses_none(pg_target: StoreTarget) -> None:
     store = pg_target.open()

@@ -162,6 +162,7 @@ def test_same_on_a_parameter_the_dependant_lacks_is_refused_when_the_task_is_def
     [
         ({"priority": "high"}, "priority='high': expected a whole number (higher runs first)"),
         ({"priority": 1.5}, "priority=1.5: expected a whole number"),
+        ({"priority": 2**31}, "priority=2147483648: expected a whole number from -2147483648 to"),
         ({"queue": 5}, "queue=5: expected a queue's name"),
         ({"queue": ""}, "queue='': expected a queue's name"),
         ({"retries": "2"}, "retries='2': expected a whole number >= 0"),
