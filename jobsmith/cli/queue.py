@@ -190,10 +190,14 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def _key_values(items: Sequence[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise JobsmithError(f"argument {item!r}: expected key=value")
+        if key in given:
+            raise JobsmithError(f"argument {key!r} is given twice ({given[key]}, {item})")
+        given[key] = item
         try:
             values[key] = json.loads(text)
         except ValueError:

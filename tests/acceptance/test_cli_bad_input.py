@@ -108,3 +108,12 @@ def test_worker_numbers_out_of_range_are_refused_before_it_starts(
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().splitlines()[-1].endswith(message)
     assert "jobs" not in bad.stdout  # no progress bar: nothing started
+
+
+def test_an_argument_given_twice_is_refused(target: StoreTarget, tmp_path: Path) -> None:
+    """`n=1 n=2` once posted n=2 without a word."""
+    target.open().close()
+    twice = jobsmith(target, tmp_path, "post", *TASKS, "qt.record", "path=/x", "n=1", "n=2")
+    assert one_error_line(twice) == "error: argument 'n' is given twice (n=1, n=2)"
+    shown = jobsmith(target, tmp_path, "show")
+    assert "The queue is empty." in shown.stdout
