@@ -396,7 +396,14 @@ def worker(
 @cli.command()
 @click.argument("what", required=False)
 @click.option("--status", type=click.Choice(STATUSES), help="Only jobs with this status.")
-@click.option("-n", "--limit", default=30, show_default=True, help="How many jobs to list.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="How many jobs to list.",
+)
 @pass_context
 def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None:
     """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job;

@@ -150,7 +150,14 @@ def schedule() -> None:
 
 @schedule.command("history")
 @click.argument("entry_id", metavar="ID")
-@click.option("-n", "--limit", default=30, show_default=True, help="How many fires to show.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="How many fires to show.",
+)
 @home_option
 @pass_context
 def history(ctx: Context, entry_id: str, limit: int, home_dir: str | None) -> None:
@@ -219,7 +226,14 @@ def resume(ctx: Context, entry_id: str, home_dir: str | None) -> None:
 
 @schedule.command("next")
 @click.argument("entry_id", metavar="ID", required=False)
-@click.option("-n", "--count", default=5, show_default=True, help="How many fires.")
+@click.option(
+    "-n",
+    "--count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="How many fires.",
+)
 @home_option
 @pass_context
 def next_fires(ctx: Context, entry_id: str | None, count: int, home_dir: str | None) -> None:

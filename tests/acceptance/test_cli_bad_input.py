@@ -117,3 +117,28 @@ def test_an_argument_given_twice_is_refused(target: StoreTarget, tmp_path: Path)
     assert one_error_line(twice) == "error: argument 'n' is given twice (n=1, n=2)"
     shown = jobsmith(target, tmp_path, "show")
     assert "The queue is empty." in shown.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("runs", "--limit", "-1"),
+        ("runs", "-n", "0"),
+        ("show", "qt.record", "-n", "-5"),
+        ("schedule", "history", "0", "-n", "-1"),
+        ("schedule", "next", "-n", "0"),
+    ],
+)
+def test_a_count_below_one_is_refused(
+    target: StoreTarget, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A negative limit was a traceback on PostgreSQL (LIMIT must not be negative) and every
+    row on SQLite; 0 said "No job runs yet." while there were runs."""
+    target.open().close()
+    bad = jobsmith(target, tmp_path, *args)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+    last = bad.stderr.strip().splitlines()[-1]
+    assert (
+        last.startswith("Error: Invalid value for '-n' / '--")
+        and "is not in the range x>=1" in last
+    )
