@@ -142,3 +142,23 @@ def test_a_count_below_one_is_refused(
         last.startswith("Error: Invalid value for '-n' / '--")
         and "is not in the range x>=1" in last
     )
+
+
+def test_a_file_given_to_m_names_the_module_to_give(
+    sqlite_target: StoreTarget, tmp_path: Path
+) -> None:
+    """`-m tasks.py` said "No module named 'tasks.py'; 'tasks' is not a package", and
+    `-m ./tasks.py` "the 'package' argument is required to perform a relative import"."""
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "mytasks.py").write_text("from jobsmith import task\n")
+    here = jobsmith(sqlite_target, tmp_path / "jobs", "worker", "-m", "mytasks.py", "--burst")
+    assert one_error_line(here) == (
+        "error: cannot import module 'mytasks.py': that is a file; give a module's name, as "
+        "for `python -m` (-m mytasks)"
+    )
+    dotted = jobsmith(sqlite_target, tmp_path / "jobs", "post", "-m", "./mytasks.py", "x.y")
+    assert one_error_line(dotted).endswith("(-m mytasks)")
+    below = jobsmith(sqlite_target, tmp_path, "worker", "-m", "jobs/mytasks.py", "--burst")
+    assert one_error_line(below).endswith("as for `python -m` (-m mytasks, run in jobs/)")
+    right = jobsmith(sqlite_target, tmp_path / "jobs", "worker", "-m", "mytasks", "--burst")
+    assert right.returncode == 0, right.stderr
