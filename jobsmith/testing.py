@@ -163,7 +163,14 @@ class Harness:
     # -- schedules ------------------------------------------------------------------------
     def scheduler(self, home: str | os.PathLike[str], poster: Poster | None = None) -> Scheduler:
         """Follow the schedule of a home on the harness's clock and store; its due fires are
-        handled at each :meth:`run_until_idle` (``mode = post`` posts them here)."""
+        handled at each :meth:`run_until_idle` (``mode = post`` posts them here). A folder
+        that is not a scheduler's home is an error (a test would otherwise see no fires)."""
+        folder = Path(home)
+        if not (folder / "config.ini").is_file() and not (folder / "schedule.tsv").is_file():
+            state = "has no config.ini or schedule.tsv" if folder.is_dir() else "does not exist"
+            raise JobsmithError(
+                f"h.scheduler: {str(folder)!r} is not a scheduler's home: it {state}"
+            )
         found = Scheduler(home, store=self.store, clock=self.clock, poster=poster)
         self.schedulers.append(found)
         return found

@@ -186,3 +186,18 @@ def test_moving_the_clock_back_or_by_a_mistyped_amount_is_a_clear_error(
         h.advance(seconds=30)
         assert h.run_until_idle() == 1 and events == ["later"]
         assert h.job(job.id).status == "completed"
+
+
+def test_a_scheduler_home_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    """A mistyped home once gave a scheduler that logged "Schedule not loaded" and fired
+    nothing, so a test of a schedule passed or failed for the wrong reason."""
+    (tmp_path / "empty").mkdir()
+    with harness(start=START) as h:
+        with pytest.raises(JobsmithError) as missing:
+            h.scheduler(tmp_path / "hom")
+        assert str(missing.value) == (
+            f"h.scheduler: {str(tmp_path / 'hom')!r} is not a scheduler's home: it does not exist"
+        )
+        with pytest.raises(JobsmithError, match="it has no config.ini or schedule.tsv$"):
+            h.scheduler(tmp_path / "empty")
+        assert h.schedulers == []
