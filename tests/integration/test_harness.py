@@ -198,6 +198,6 @@ def test_a_scheduler_home_that_is_not_one_is_refused(tmp_path: Path) -> None:
         assert str(missing.value) == (
             f"h.scheduler: {str(tmp_path / 'hom')!r} is not a scheduler's home: it does not exist"
         )
-        with pytest.raises(JobsmithError, match="it has no config.ini or schedule.tsv$"):
+        with pytest.raises(JobsmithError, match=r"it has no config\.ini or schedule\.tsv$"):
             h.scheduler(tmp_path / "empty")
         assert h.schedulers == []
