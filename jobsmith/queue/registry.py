@@ -105,7 +105,13 @@ class Dependency:
             )
         self.on_failure = on_failure
         self.task = _task_
-        hours = MAX_HOURS if not _hours_ else float(_hours_)
+        try:
+            hours = MAX_HOURS if not _hours_ else float(_hours_)
+        except (TypeError, ValueError):
+            raise JobsmithError(
+                f"Dependency({self.name}): hours={_hours_!r}: expected a number of hours "
+                "(e.g. 24; kept between 2 minutes and 30 days)"
+            ) from None
         self.hours = min(max(hours, MIN_HOURS), MAX_HOURS)
         self.arguments = arguments
 
@@ -205,8 +211,19 @@ class Task(Generic[P, R]):
         functools.update_wrapper(self, function)
 
     def _check_same(self) -> None:
-        """A dependency's ``same`` must name one of this task's parameters."""
+        """A dependency's ``same`` must name one of this task's parameters, and its
+        arguments must be parameters of the dependency's task (when it is a Task here)."""
         for dep in self.dependencies:
+            if isinstance(dep.task, Task):
+                names = dep.task.arguments.names
+                for name in dep.arguments:
+                    if name not in names:
+                        known = ", ".join(names) or "no parameters"
+                        raise JobsmithError(
+                            f"task {self.name}: dependency {dep.name} is given argument "
+                            f"'{name}', which {dep.name} does not take (it has: {known})"
+                            f"{closest(name, names)}"
+                        )
             for name, value in dep.arguments.items():
                 if value is same and name not in self.arguments.names:
                     expected = ", ".join(self.arguments.names) or "no parameters"

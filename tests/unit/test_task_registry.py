@@ -115,11 +115,15 @@ def test_dependencies_naming_unknown_tasks_or_parameters_are_found() -> None:
     @registry.task
     def foo(a: int) -> None: ...
 
-    @registry.task(dependencies=Dependency(foo, 1, b=2))
+    @registry.task(dependencies=Dependency("test_task_registry.foo", 1, b=2))  # by name
     def bar() -> None: ...
 
     with pytest.raises(JobsmithError, match=r"has no parameter\(s\) \['b'\]"):
         registry.check_dependencies()
+    with pytest.raises(JobsmithError, match="is given argument 'b', which"):  # by the task
+
+        @registry.task(dependencies=Dependency(foo, 1, b=2))
+        def baz() -> None: ...
 
 
 def test_retry_waits_grow_and_are_capped() -> None:
@@ -228,3 +232,40 @@ def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it()
     queue_source = Path(jobsmith.queue.__file__).parent
     naming = [p.name for p in queue_source.glob("*.py") if "jobsmith.schedule" in p.read_text()]
     assert naming == []
+
+
+def test_dependency_hours_that_are_not_a_number_are_refused() -> None:
+    """`Dependency(base, "1d")` was a bare ValueError (could not convert string to float)."""
+    registry = Registry()
+
+    @registry.task
+    def base(a: int) -> None: ...
+
+    for hours in ("1d", [1]):
+        with pytest.raises(JobsmithError) as caught:
+            Dependency(base, hours)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"Dependency(test_task_registry.base): hours={hours!r}: expected a number of hours "
+            "(e.g. 24; kept between 2 minutes and 30 days)"
+        )
+    assert Dependency(base, "6").hours == 6  # a number written as text, as JobMaster takes it
+
+
+def test_a_dependency_argument_its_task_does_not_take_is_refused_when_defined() -> None:
+    """It was accepted, and failed each dependant when the dependency had to be posted."""
+    registry = Registry()
+
+    @registry.task
+    def base(file_path: str, number: int = 1) -> None: ...
+
+    with pytest.raises(JobsmithError) as caught:
+
+        @registry.task(dependencies=Dependency(base, 6, file_pth=same))
+        def dependant(file_pth: str) -> None: ...
+
+    assert str(caught.value) == (
+        "task test_task_registry.dependant: dependency test_task_registry.base is given "
+        "argument 'file_pth', which test_task_registry.base does not take (it has: file_path, "
+        "number) (did you mean 'file_path'?)"
+    )
+    assert "test_task_registry.dependant" not in registry
