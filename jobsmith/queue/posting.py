@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
@@ -133,6 +133,7 @@ def post(
     """
     assert store is not None  # given, or the settings' (_settings_store_if_none)
     target = _target(task, store, registry or default_registry)
+    _check_options(target, unique, queue, run_after, unique_key, unique_for)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
     window = seconds(target.unique_for if unique_for is None else unique_for)
@@ -176,6 +177,7 @@ def post_many(
         if key not in targets:
             targets[key] = _target(task, store, registry or default_registry)
         target = targets[key]
+        _check_options(target, unique, None, None, None, None)
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
     with _joined(store.controls, any(t.task and t.task.limited for t in targets.values())):
         results = store.jobs.insert_many([job for _, job in pairs])
@@ -219,6 +221,42 @@ def _new_job(
         target.unique if unique is None else unique,
         run_after,
     )
+
+
+def _check_options(
+    target: _Target,
+    unique: object,
+    queue: object,
+    run_after: object,
+    unique_key: object,
+    unique_for: object,
+) -> None:
+    """A post's options have the types the store needs: one line naming the option (they
+    were stored as given: a naive or text ``run_after``, ``queue=5``, ``unique="no"``)."""
+
+    def refuse(option: str, value: object, expected: str) -> NoReturn:
+        raise ArgumentError(f"task {target.name}: {option}={value!r}: expected {expected}")
+
+    if unique is not None and not isinstance(unique, bool):
+        refuse("unique", unique, "True or False")
+    if queue is not None and not isinstance(queue, str):  # "" is the task's queue
+        refuse("queue", queue, "a queue's name")
+    if run_after is not None and (
+        not isinstance(run_after, datetime) or run_after.utcoffset() is None
+    ):
+        refuse(
+            "run_after",
+            run_after,
+            "an aware datetime, e.g. datetime.now(UTC) + timedelta(minutes=5)",
+        )
+    if unique_key is not None and (not isinstance(unique_key, str) or not unique_key):
+        refuse("unique_key", unique_key, "a text such as 'nightly-report'")
+    if unique_for is not None and (
+        isinstance(unique_for, bool)
+        or not isinstance(unique_for, int | float | timedelta)
+        or (not isinstance(unique_for, timedelta) and unique_for < 0)
+    ):
+        refuse("unique_for", unique_for, "seconds >= 0 or a timedelta")
 
 
 def _priority(target: _Target, priority: Any) -> int:
