@@ -162,3 +162,16 @@ def test_a_file_given_to_m_names_the_module_to_give(
     assert one_error_line(below).endswith("as for `python -m` (-m mytasks, run in jobs/)")
     right = jobsmith(sqlite_target, tmp_path / "jobs", "worker", "-m", "mytasks", "--burst")
     assert right.returncode == 0, right.stderr
+
+
+def test_a_postgresql_server_that_is_not_there_is_one_line(
+    sqlite_target: StoreTarget, tmp_path: Path
+) -> None:
+    """psycopg's message has a second line (the hint): it was printed as a second line."""
+    from tests.conftest import free_port
+
+    url = f"postgresql://root@127.0.0.1:{free_port()}/test"
+    refused = jobsmith(sqlite_target, tmp_path, "--store", url, "show")
+    line = one_error_line(refused)
+    assert line.startswith(f"error: cannot connect to PostgreSQL at {url} (schema jobsmith): ")
+    assert "Connection refused; Is the server running on that host" in line
