@@ -404,8 +404,8 @@ def _check_options(task: Task[Any, Any], unique_for: object) -> None:
         refuse("retry_delay", retry.delay, "seconds >= 0")
     if not number(retry.backoff) or retry.backoff <= 0:
         refuse("retry_backoff", retry.backoff, "a factor > 0")
-    if task.timeout is not None and (not number(task.timeout) or task.timeout <= 0):
-        refuse("timeout", task.timeout, "seconds > 0, or None")
+    if task.timeout is not None and (not number(task.timeout) or task.timeout < 0):
+        refuse("timeout", task.timeout, "seconds > 0 (None or 0: no limit)")
     if unique_for is not None and not (
         isinstance(unique_for, timedelta) or (number(unique_for) and unique_for >= 0)  # type: ignore[operator]
     ):
