@@ -173,6 +173,22 @@ def _post_task(ctx: Context, name: str, args: list[str]) -> None:
             f"job [bold]{job.id}[/] {job.name} {shown} is already {queue_status(job.status)}: "
             "not posted again (--allow-duplicate to post anyway)"
         )
+    _say_if_paused(store, job.id, job.name)
+
+
+def _say_if_paused(store: Any, job_id: int, name: str) -> None:
+    """A job of a paused task or queue waits until `resume`: say so, or a new user waits
+    for workers that will not take it."""
+    paused = store.controls.paused()
+    if not paused:
+        return
+    held = {("task", name), ("queue", store.jobs.get(job_id).queue)}
+    for found in paused:
+        if (found.kind, found.name) in held:
+            console.print(
+                f"[magenta]{found.kind} {found.name} is paused[/]: workers take the job after "
+                f"`jobsmith resume {found.kind} {found.name}`"
+            )
 
 
 def _json_object(text: str) -> dict[str, Any]:

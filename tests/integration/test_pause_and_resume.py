@@ -192,3 +192,33 @@ def test_pausing_a_name_the_store_does_not_know_warns_with_the_closest(
     assert known.returncode == 0 and known.stderr == ""
     assert sorted(p.name for p in store.controls.paused()) == ["ct.note", "ct.nte", "defualt"]
     store.close()
+
+
+def test_posting_to_a_paused_task_or_queue_says_so(target: StoreTarget, tmp_path: Path) -> None:
+    """The post said only "posted job N", and the job then waited for no visible reason."""
+    store = target.open()
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobsmith", *argv],
+            cwd=REPO,
+            env={**target.env(), "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    note = ("post", "-m", "tests.integration.control_tasks", "ct.note", f"path={tmp_path}/o")
+    store.controls.pause("task", "ct.note")
+    held = cli(*note, "word=a")
+    assert held.returncode == 0, held.stderr
+    assert held.stdout.splitlines()[-1] == (
+        "task ct.note is paused: workers take the job after `jobsmith resume task ct.note`"
+    )
+    store.controls.resume("task", "ct.note")
+    store.controls.pause("queue", "default")
+    assert "queue default is paused" in cli(*note, "word=b").stdout
+    store.controls.resume("queue", "default")
+    free = cli(*note, "word=c")
+    assert "posted job 3 ct.note" in free.stdout and "is paused" not in free.stdout
+    store.close()
