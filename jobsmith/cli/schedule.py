@@ -276,7 +276,10 @@ def backfill(
     home = load_home(home_dir)
     tz = home.settings.timezone
     entry = find_entry(home_source(ctx, home), home, entry_id)
-    times = backfill_times(entry, parse_trigger(start, tz), parse_trigger(end, tz))
+    first, last = parse_trigger(start, tz), parse_trigger(end, tz)
+    if first > last:
+        raise ScheduleError(f"backfill: FROM {start} is after TO {end} (give the earlier first)")
+    times = backfill_times(entry, first, last)
     if not times:
         say(f"{entry.label} has no planned time from {start} to {end}.")
         return
