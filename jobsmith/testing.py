@@ -39,6 +39,7 @@ from types import ModuleType
 from typing import Any
 
 from jobsmith.clock import ManualClock
+from jobsmith.errors import JobsmithError
 from jobsmith.queue.interrupt import JobCancelled, JobTimeout
 from jobsmith.queue.posting import PostedJob, post
 from jobsmith.queue.registry import Registry, Task
@@ -130,7 +131,16 @@ class Harness:
         """Move the clock on (``advance(minutes=5)``, or a timedelta); then, as the worker's
         monitor would, renew the leases of a running job, and interrupt one past its
         timeout or its cancel grace. Returns the new time."""
-        moved = self.clock.advance((delta or timedelta()) + timedelta(**parts))
+        try:
+            step = (delta or timedelta()) + timedelta(**parts)
+        except TypeError as exc:  # advance(minuts=5), advance(minutes="5")
+            raise JobsmithError(
+                f"advance: {exc}; expected a timedelta and/or days=, hours=, minutes=, "
+                "seconds= numbers"
+            ) from None
+        if step < timedelta():
+            raise JobsmithError(f"advance: the clock only moves on, not back by {-step}")
+        moved = self.clock.advance(step)
         self._monitor_step()
         return moved
 
@@ -153,7 +163,14 @@ class Harness:
     # -- schedules ------------------------------------------------------------------------
     def scheduler(self, home: str | os.PathLike[str], poster: Poster | None = None) -> Scheduler:
         """Follow the schedule of a home on the harness's clock and store; its due fires are
-        handled at each :meth:`run_until_idle` (``mode = post`` posts them here)."""
+        handled at each :meth:`run_until_idle` (``mode = post`` posts them here). A folder
+        that is not a scheduler's home is an error (a test would otherwise see no fires)."""
+        folder = Path(home)
+        if not (folder / "config.ini").is_file() and not (folder / "schedule.tsv").is_file():
+            state = "has no config.ini or schedule.tsv" if folder.is_dir() else "does not exist"
+            raise JobsmithError(
+                f"h.scheduler: {str(folder)!r} is not a scheduler's home: it {state}"
+            )
         found = Scheduler(home, store=self.store, clock=self.clock, poster=poster)
         self.schedulers.append(found)
         return found

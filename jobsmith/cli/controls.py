@@ -8,9 +8,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from jobsmith.cli import Context, cli, console, pass_context
+from jobsmith.cli import Context, cli, console, err_console, pass_context
 from jobsmith.cli.queue import import_task_modules, modules_option, queue_status
 from jobsmith.cli.runs import when
+from jobsmith.config import closest
 
 
 def show_limits(store: Any) -> None:
@@ -80,9 +81,26 @@ def pause(ctx: Context, kind: str, name: str) -> None:
     that second."""
     from jobsmith.queue.pauses import REFRESH
 
-    done = ctx.store().controls.pause(kind, name)
+    store = ctx.store()
+    done = store.controls.pause(kind, name)
     seen = f" (workers see it within {REFRESH:g}s; running jobs finish)"
     console.print(f"{kind} {name} " + ("paused" + seen if done else "was paused already"))
+    known = _known_names(store, kind)
+    if name not in known:  # a typo pauses nothing that exists: say so (it stays paused)
+        err_console.print(
+            f"warning: no {kind} {name!r} has jobs or published tasks in this store"
+            f"{closest(name, known)}; paused anyway",
+            soft_wrap=True,
+        )
+
+
+def _known_names(store: Any, kind: str) -> list[str]:
+    """The queues, or TYPE.TASK names, of published tasks and of jobs in the store."""
+    if kind == "queue":
+        return store.controls.queue_names()
+    names = {f"{d['type_key']}.{d['task_key']}" for d in store.jobs.definitions()}
+    names.update(f"{type_key}.{task_key}" for type_key, task_key, _, _ in store.jobs.counts())
+    return sorted(names)
 
 
 @cli.command()

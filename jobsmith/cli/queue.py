@@ -163,11 +163,33 @@ def _post_task(ctx: Context, name: str, args: list[str]) -> None:
     shown = ", ".join(f"{k}={v}" for k, v in shown_parameters(job.arguments))
     if job.created:
         console.print(f"posted job [bold]{job.id}[/] {job.name} {shown} priority {job.priority}")
+    elif (key := store.controls.unique_key(job.id)) is not None:
+        # A unique key holds whatever the arguments: --allow-duplicate does not post past it.
+        console.print(
+            f"job [bold]{job.id}[/] {job.name} {shown} holds the unique key {key!r} "
+            f"({queue_status(job.status)}): not posted again"
+        )
     else:
         console.print(
             f"job [bold]{job.id}[/] {job.name} {shown} is already {queue_status(job.status)}: "
             "not posted again (--allow-duplicate to post anyway)"
         )
+    _say_if_paused(store, job.id, job.name)
+
+
+def _say_if_paused(store: Any, job_id: int, name: str) -> None:
+    """A job of a paused task or queue waits until `resume`: say so, or a new user waits
+    for workers that will not take it."""
+    paused = store.controls.paused()
+    if not paused:
+        return
+    held = {("task", name), ("queue", store.jobs.get(job_id).queue)}
+    for found in paused:
+        if (found.kind, found.name) in held:
+            console.print(
+                f"[magenta]{found.kind} {found.name} is paused[/]: workers take the job after "
+                f"`jobsmith resume {found.kind} {found.name}`"
+            )
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -185,10 +207,14 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def _key_values(items: Sequence[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise JobsmithError(f"argument {item!r}: expected key=value")
+        if key in given:
+            raise JobsmithError(f"argument {key!r} is given twice ({given[key]}, {item})")
+        given[key] = item
         try:
             values[key] = json.loads(text)
         except ValueError:
@@ -243,6 +269,7 @@ def _process_units(text: str | None, ctx: Context) -> int:
 @click.option(
     "-c",
     "--concurrency",
+    type=click.IntRange(min=1),
     default=1,
     show_default=True,
     envvar="JOBSMITH_CONCURRENCY",
@@ -271,6 +298,7 @@ def _process_units(text: str | None, ctx: Context) -> int:
 )
 @click.option(
     "--lease",
+    type=click.FloatRange(min=1),
     default=30.0,
     show_default=True,
     envvar="JOBSMITH_LEASE",
@@ -278,12 +306,14 @@ def _process_units(text: str | None, ctx: Context) -> int:
 )
 @click.option(
     "--grace",
+    type=click.FloatRange(min=0),
     default=30.0,
     show_default=True,
     help="Seconds running jobs may finish after SIGTERM before they are given back.",
 )
 @click.option(
     "--cancel-grace",
+    type=click.FloatRange(min=0),
     default=3.0,
     show_default=True,
     help="Seconds a job asked to cancel may stop by itself before it is interrupted.",
@@ -297,6 +327,7 @@ def _process_units(text: str | None, ctx: Context) -> int:
 @click.option("--burst", is_flag=True, help="Stop when no job this worker can run is waiting.")
 @click.option(
     "--batch",
+    type=click.IntRange(min=1),
     default=200,
     show_default=True,
     help="Most jobs claimed at once (fewer when jobs are slow: about 20 ms of work).",
@@ -374,7 +405,14 @@ def worker(
 @cli.command()
 @click.argument("what", required=False)
 @click.option("--status", type=click.Choice(STATUSES), help="Only jobs with this status.")
-@click.option("-n", "--limit", default=30, show_default=True, help="How many jobs to list.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="How many jobs to list.",
+)
 @pass_context
 def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None:
     """The queue: counts by task and status; `show TYPE.TASK` its jobs; `show ID` one job;

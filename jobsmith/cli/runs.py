@@ -79,7 +79,14 @@ def deploy(ctx: Context, reset: bool, yes: bool) -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many runs to show.",
+)
 @click.option("--job", "job_name", metavar="NAME", help="Only runs of this job.")
 @click.option(
     "--status",

@@ -135,7 +135,14 @@ def schedule() -> None:
 
 @schedule.command("history")
 @click.argument("entry_id", metavar="ID")
-@click.option("-n", "--limit", default=30, show_default=True, help="How many fires to show.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="How many fires to show.",
+)
 @pass_context
 def history(ctx: Context, entry_id: str, limit: int) -> None:
     """Every fire of one job, newest first: planned time, how it ended, its run."""
@@ -201,7 +208,14 @@ def resume(ctx: Context, entry_id: str) -> None:
 
 @schedule.command("next")
 @click.argument("entry_id", metavar="ID", required=False)
-@click.option("-n", "--count", default=5, show_default=True, help="How many fires.")
+@click.option(
+    "-n",
+    "--count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="How many fires.",
+)
 @pass_context
 def next_fires(ctx: Context, entry_id: str | None, count: int) -> None:
     """The next fires of one job, or of every active job."""
@@ -240,7 +254,10 @@ def backfill(ctx: Context, entry_id: str, start: str, end: str, yes: bool) -> No
     home = load_home()
     tz = home.settings.timezone
     entry = find_entry(home_source(ctx, home), home, entry_id)
-    times = backfill_times(entry, parse_trigger(start, tz), parse_trigger(end, tz))
+    first, last = parse_trigger(start, tz), parse_trigger(end, tz)
+    if first > last:
+        raise ScheduleError(f"backfill: FROM {start} is after TO {end} (give the earlier first)")
+    times = backfill_times(entry, first, last)
     if not times:
         say(f"{entry.label} has no planned time from {start} to {end}.")
         return

@@ -60,6 +60,25 @@ def run(
     :mod:`jobsmith.flow.state`). ``workers`` > 1 runs tasks whose inputs are ready at the
     same time, in that many threads.
     """
+    if flow_id is not None and (run_log is None or run_log is True):
+        # The default store, opened once and closed here: the flow's state and its run log
+        # must share it (on SQLite two connections wait on each other's write lock).
+        found = resolve_run_log(run_log)
+        if found is not None:
+            try:
+                return run(
+                    flow,
+                    store,
+                    run_log=found,
+                    job_name=job_name,
+                    environment=environment,
+                    job_run=job_run,
+                    listeners=listeners,
+                    flow_id=flow_id,
+                    workers=workers,
+                )
+            finally:
+                found.store.close()
     compiled = Compiled(flow, store)
     chosen: list[Listener] = [*listeners, LogListener(log)]
     resume: Resume | None = None

@@ -15,6 +15,7 @@ script's ``__main__``), and its arguments and the store must be JSON values.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +177,7 @@ def post_job(
             raise JobsmithError(
                 f"post_job: {name} must be a whole number >= {least}, not {value!r}"
             )
+    _check_factory_call(factory, store, factory_args, factory_kwargs)
     arguments: dict[str, Any] = {
         "factory": factory_reference(factory),
         "store": dict(store or {}),
@@ -187,3 +189,39 @@ def post_job(
     if workers != 1:
         arguments["workers"] = workers
     return post(FLOW_TASK, arguments, priority=priority, unique=unique, store=backend)
+
+
+def _check_factory_call(
+    factory: Callable[..., Any] | str,
+    store: object,
+    factory_args: object,
+    factory_kwargs: object,
+) -> None:
+    """``post_job``'s store and factory arguments have the shapes a worker needs, and fit
+    the factory's signature: a mistake is an error when posting, not a failed job later."""
+    for name, value, shape in (
+        ("store", store, "a dict of the flow's initial values"),
+        ("factory_kwargs", factory_kwargs, "a dict of keyword arguments"),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise JobsmithError(f"post_job: {name} must be {shape}, not {value!r}")
+    if isinstance(factory_args, (str, bytes)) or not isinstance(factory_args, Sequence):
+        raise JobsmithError(
+            f"post_job: factory_args must be a list or tuple of arguments, not {factory_args!r}"
+        )
+    if isinstance(factory, str) or not callable(factory):
+        return  # a reference "module:name" is imported by the worker
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return  # a builtin or extension without a signature: the worker will tell
+    try:
+        signature.bind(
+            *factory_args, **(factory_kwargs if isinstance(factory_kwargs, Mapping) else {})
+        )
+    except TypeError as exc:
+        name = getattr(factory, "__qualname__", repr(factory))
+        shown = ", ".join(str(p.replace(annotation=p.empty)) for p in signature.parameters.values())
+        raise JobsmithError(
+            f"post_job: the factory arguments do not fit {name}({shown}): {exc}"
+        ) from None

@@ -13,6 +13,7 @@ long after ``pause`` before relying on it, e.g. before a deploy.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ class Served:
 
 class PauseFilter:
     """The queues and tasks a worker serves, minus the paused ones (read every
-    :data:`REFRESH` seconds)."""
+    :data:`REFRESH` seconds). The worker's slots share one: while one slot reads the paused
+    set, the others wait for that read rather than claim with what was known before it."""
 
     def __init__(self, store: Store, queues: Sequence[str] | None, tasks: Sequence[str]) -> None:
         self.store = store
@@ -44,13 +46,15 @@ class PauseFilter:
         self.tasks = list(tasks)
         self._checked = -REFRESH
         self._served = Served(self.queues, self.tasks)
+        self._lock = threading.Lock()
 
     def served(self) -> Served:
-        now = time.monotonic()
-        if now - self._checked >= REFRESH:
-            self._checked = now
-            self._served = self._read()
-        return self._served
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= REFRESH:
+                self._served = self._read()
+                self._checked = now
+            return self._served
 
     def _read(self) -> Served:
         paused = self.store.controls.paused()

@@ -115,6 +115,13 @@ def import_modules(modules: Iterable[str]) -> None:
     """Import modules that define tasks or plugins; a failure (the module is missing, does
     not parse, or raises) is one line naming the module, and the file and line."""
     for module in modules:
+        if module.endswith(".py") or "/" in module or "\\" in module:
+            path = Path(module.replace("\\", "/"))
+            where = "" if str(path.parent) == "." else f", run in {path.parent}/"
+            raise JobsmithError(
+                f"cannot import module {module!r}: that is a file; give a module's name, as "
+                f"for `python -m` (-m {path.name.removesuffix('.py')}{where})"
+            )
         try:
             importlib.import_module(module)
         except JobsmithError as exc:

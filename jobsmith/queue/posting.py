@@ -23,12 +23,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from jobsmith.queue.arguments import ArgumentError, Arguments, arguments_from_definition
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.posted import PostedJob, install_poster, settings_store
-from jobsmith.queue.registry import LimitOptions, Registry, Task, UnknownTaskError, job_limit
+from jobsmith.queue.registry import (
+    PRIORITIES,
+    LimitOptions,
+    Registry,
+    Task,
+    UnknownTaskError,
+    job_limit,
+)
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.store import Store
 from jobsmith.store.controls import ControlRepository, seconds
@@ -114,6 +121,7 @@ def post(
     """
     assert store is not None  # given, or the settings' (_settings_store_if_none)
     target = _target(task, store, registry or default_registry)
+    _check_options(target, unique, queue, run_after, unique_key, unique_for)
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
     window = seconds(target.unique_for if unique_for is None else unique_for)
@@ -156,6 +164,7 @@ def post_many(
         if key not in targets:
             targets[key] = _target(task, store, registry or default_registry)
         target = targets[key]
+        _check_options(target, unique, None, None, None, None)
         pairs.append((target, _new_job(target, arguments, priority, unique, None, None)))
     with _joined(store.controls, any(t.limited for t in targets.values())):
         results = store.jobs.insert_many([job for _, job in pairs])
@@ -201,10 +210,51 @@ def _new_job(
     )
 
 
+def _check_options(
+    target: _Target,
+    unique: object,
+    queue: object,
+    run_after: object,
+    unique_key: object,
+    unique_for: object,
+) -> None:
+    """A post's options have the types the store needs: one line naming the option (they
+    were stored as given: a naive or text ``run_after``, ``queue=5``, ``unique="no"``)."""
+
+    def refuse(option: str, value: object, expected: str) -> NoReturn:
+        raise ArgumentError(f"task {target.name}: {option}={value!r}: expected {expected}")
+
+    if unique is not None and not isinstance(unique, bool):
+        refuse("unique", unique, "True or False")
+    if queue is not None and not isinstance(queue, str):  # "" is the task's queue
+        refuse("queue", queue, "a queue's name")
+    if run_after is not None and (
+        not isinstance(run_after, datetime) or run_after.utcoffset() is None
+    ):
+        refuse(
+            "run_after",
+            run_after,
+            "an aware datetime, e.g. datetime.now(UTC) + timedelta(minutes=5)",
+        )
+    if unique_key is not None and (not isinstance(unique_key, str) or not unique_key):
+        refuse("unique_key", unique_key, "a text such as 'nightly-report'")
+    if unique_for is not None and (
+        isinstance(unique_for, bool)
+        or not isinstance(unique_for, int | float | timedelta)
+        or (not isinstance(unique_for, timedelta) and unique_for < 0)
+    ):
+        refuse("unique_for", unique_for, "seconds >= 0 or a timedelta")
+
+
 def _priority(target: _Target, priority: Any) -> int:
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise ArgumentError(
             f"task {target.name}: priority is {priority!r}, expected an integer (higher runs first)"
+        )
+    if priority not in PRIORITIES:
+        raise ArgumentError(
+            f"task {target.name}: priority is {priority}, expected an integer from "
+            f"{PRIORITIES[0]} to {PRIORITIES[-1]}"
         )
     return priority
 

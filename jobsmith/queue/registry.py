@@ -21,13 +21,16 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import string
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
+from jobsmith.config import closest
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.arguments import ArgumentError, Arguments, parameters_of
 from jobsmith.queue.cancellation import is_cancellation_hint
@@ -36,7 +39,7 @@ from jobsmith.store.controls import Limit, seconds
 from jobsmith.store.jobs import canonical_json
 
 if TYPE_CHECKING:
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     from jobsmith.store import Store
 
@@ -44,6 +47,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MIN_HOURS = 2 / 60
+PRIORITIES = range(-(2**31), 2**31)
+"""Priorities the store holds (a 32-bit INTEGER column, on PostgreSQL as on SQLite)."""
 MAX_HOURS = 24 * 30
 
 
@@ -101,7 +106,13 @@ class Dependency:
             )
         self.on_failure = on_failure
         self.task = _task_
-        hours = MAX_HOURS if not _hours_ else float(_hours_)
+        try:
+            hours = MAX_HOURS if not _hours_ else float(_hours_)
+        except (TypeError, ValueError):
+            raise JobsmithError(
+                f"Dependency({self.name}): hours={_hours_!r}: expected a number of hours "
+                "(e.g. 24; kept between 2 minutes and 30 days)"
+            ) from None
         self.hours = min(max(hours, MIN_HOURS), MAX_HOURS)
         self.arguments = arguments
 
@@ -194,14 +205,26 @@ class Task(Generic[P, R]):
         self.arguments = Arguments(self.name, declared, self.write_all)
         self.is_async = inspect.iscoroutinefunction(function)
         _check_limit(self.name, limit_key, max_running, rate_limit)
+        _check_options(self, unique_for)
         self.registry: Registry | None = None
         """The registry this task was added to (its ``default_store`` is where it posts)."""
         self._check_same()
         functools.update_wrapper(self, function)
 
     def _check_same(self) -> None:
-        """A dependency's ``same`` must name one of this task's parameters."""
+        """A dependency's ``same`` must name one of this task's parameters, and its
+        arguments must be parameters of the dependency's task (when it is a Task here)."""
         for dep in self.dependencies:
+            if isinstance(dep.task, Task):
+                names = dep.task.arguments.names
+                for name in dep.arguments:
+                    if name not in names:
+                        known = ", ".join(names) or "no parameters"
+                        raise JobsmithError(
+                            f"task {self.name}: dependency {dep.name} is given argument "
+                            f"'{name}', which {dep.name} does not take (it has: {known})"
+                            f"{closest(name, names)}"
+                        )
             for name, value in dep.arguments.items():
                 if value is same and name not in self.arguments.names:
                     expected = ", ".join(self.arguments.names) or "no parameters"
@@ -408,6 +431,62 @@ def _check_limit(
         raise JobsmithError(
             f"task {name}: max_running must be a whole number >= 1, got {max_running!r}"
         )
+
+
+def _check_options(task: Task[Any, Any], unique_for: object) -> None:
+    """The ``@task`` options a worker relies on have the types they need: a mistake is an
+    error when the task is defined, not a job that fails (or a worker that stops) later."""
+
+    def refuse(option: str, value: object, expected: str) -> NoReturn:
+        raise JobsmithError(f"task {task.name}: {option}={value!r}: expected {expected}")
+
+    def number(value: object) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if not isinstance(task.priority, int) or isinstance(task.priority, bool):
+        refuse("priority", task.priority, "a whole number (higher runs first)")
+    if task.priority not in PRIORITIES:
+        refuse(
+            "priority", task.priority, f"a whole number from {PRIORITIES[0]} to {PRIORITIES[-1]}"
+        )
+    if not isinstance(task.queue, str) or not task.queue:
+        refuse("queue", task.queue, "a queue's name")
+    retry = task.retry
+    if not isinstance(retry.retries, int) or isinstance(retry.retries, bool) or retry.retries < 0:
+        refuse("retries", retry.retries, "a whole number >= 0")
+    if not number(retry.delay) or retry.delay < 0:
+        refuse("retry_delay", retry.delay, "seconds >= 0")
+    if not number(retry.backoff) or retry.backoff <= 0:
+        refuse("retry_backoff", retry.backoff, "a factor > 0")
+    if task.timeout is not None and (not number(task.timeout) or task.timeout < 0):
+        refuse("timeout", task.timeout, "seconds > 0 (None or 0: no limit)")
+    if unique_for is not None and not (
+        isinstance(unique_for, timedelta) or (number(unique_for) and unique_for >= 0)  # type: ignore[operator]
+    ):
+        refuse("unique_for", unique_for, "seconds >= 0 or a timedelta")
+    if task.unique_key is not None:
+        _check_unique_key(task, task.unique_key)
+
+
+def _check_unique_key(task: Task[Any, Any], key: object) -> None:
+    """``unique_key`` is a text whose ``{fields}`` name the task's parameters."""
+    if not isinstance(key, str) or not key:
+        raise JobsmithError(
+            f"task {task.name}: unique_key={key!r}: expected a text such as 'report-{{day}}'"
+        )
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(key) if f is not None]
+    except ValueError as exc:
+        raise JobsmithError(f"task {task.name}: unique_key {key!r}: {exc}") from None
+    names = task.arguments.names
+    for field in fields:
+        root = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if root not in names:
+            known = ", ".join(names) or "no parameters"
+            raise JobsmithError(
+                f"task {task.name}: unique_key {key!r} names {{{field}}}, which is not one of "
+                f"its parameters ({known}){closest(root, names)}"
+            )
 
 
 def cancellation_parameters(function: Callable[..., Any]) -> tuple[str, ...]:

@@ -132,7 +132,9 @@ def borrow(connection: Any, dialect: str, schema: str | None) -> Iterator[Borrow
     raw = driver_connection(connection)
     if isinstance(raw, sqlite3.Connection):
         _check(dialect, "sqlite", raw)
-        yield Borrowed(BorrowedSQLite(raw))
+        borrowed = Borrowed(BorrowedSQLite(raw))
+        _check_store_is_here(borrowed, raw, {})
+        yield borrowed
         return
     if type(raw).__module__.startswith("psycopg"):
         _check(dialect, "postgresql", raw)
@@ -156,6 +158,7 @@ def _on_postgres(raw: Any, schema: str | None) -> Iterator[Borrowed]:
 
 def _with_search_path(borrowed: Borrowed, q: Any, schema: str | None) -> Iterator[Borrowed]:
     db = borrowed.connector
+    _check_store_is_here(borrowed, db.connection, {"schema": schema or "jobsmith"})
     row = db.fetchone(q.search_path)
     old = str(row["path"]) if row else ""
     db.execute(q.set_search_path, {"path": f'"{schema or "jobsmith"}", public'})
@@ -164,6 +167,18 @@ def _with_search_path(borrowed: Borrowed, q: Any, schema: str | None) -> Iterato
     finally:
         if not getattr(db.connection, "broken", False):
             db.execute(q.set_search_path, {"path": old})
+
+
+def _check_store_is_here(borrowed: Borrowed, raw: Any, params: dict[str, str]) -> None:
+    """The connection's database holds the store: a connection to another one is a clear
+    error (it was the driver's "no such table" or, on PostgreSQL, an aborted transaction)."""
+    row = borrowed.connector.fetchone(borrowed.jobs.q.store_is_here, params)
+    if row is None or not row["found"]:
+        where = f" in schema {params['schema']!r}" if "schema" in params else ""
+        raise StoreError(
+            f"connection={type(raw).__module__}.{type(raw).__name__}: its database has no "
+            f"jobsmith store{where}: post on a connection to the store's own database"
+        )
 
 
 def _check(dialect: str, found: str, raw: Any) -> None:

@@ -63,7 +63,8 @@ class PostgresConnector:
                 **kwargs,
             )
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {self.description}: {exc}") from exc
+            said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise StoreError(f"cannot connect to PostgreSQL at {self.description}: {said}") from exc
 
     @property
     def connection(self) -> psycopg.Connection[Any]:

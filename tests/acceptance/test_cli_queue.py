@@ -100,3 +100,18 @@ def test_job_plugins_are_found_through_entry_points(target: StoreTarget, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert "hello from the plugin ['--loud']" in done.stdout
+
+
+def test_a_post_refused_by_a_unique_key_names_the_key(target: StoreTarget, tmp_path: Path) -> None:
+    """--allow-duplicate does not post past a unique key: the message names the key instead
+    of suggesting it (it once did, and the second post with it was refused again)."""
+    target.open().close()
+    m = ("-m", "tests.integration.control_tasks")
+    args = ("ct.report", f"path={tmp_path / 'out'}", "day=mon")
+    assert "posted job 1 ct.report" in jobsmith(target, "post", *m, *args).stdout
+    for extra in ((), ("--allow-duplicate",)):
+        again = jobsmith(target, "post", *m, *args, *extra)
+        assert again.returncode == 0, again.stderr
+        assert "job 1 ct.report" in again.stdout
+        assert "holds the unique key 'report-mon' (waiting): not posted again" in again.stdout
+        assert "--allow-duplicate" not in again.stdout

@@ -117,6 +117,11 @@ def test_scheduler_commands_for_scripts(tmp_path: Path, target: StoreTarget) -> 
     assert history.count("backfill") == 3 and "2024-01-02 08:00:00" in history
     logs = sorted(p.name for p in (home / "jobs" / "0" / "logs").iterdir())
     assert len(logs) == 3
+    # FROM after TO once said "has no planned time" and exited 0
+    reversed_ = jobsmith(home, target, "schedule", "backfill", "0", "2024-01-03", "2024-01-01")
+    assert reversed_.returncode == 1 and reversed_.stderr.strip() == (
+        "error: backfill: FROM 2024-01-03 is after TO 2024-01-01 (give the earlier first)"
+    )
 
     # run job: --trigger reaches the job after PARAMETERS
     ran = ok(jobsmith(home, target, "run", "job", "1", "2024-03-04", "--yes"))

@@ -4,7 +4,7 @@ procedure) null for a typed argument."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +31,9 @@ def keep(value, day: date | None = None, ratio: float = 1.0) -> None:  # type: i
 def typed(path: str, n: int = 0, note: str | None = None, anything=None) -> None: ...  # type: ignore[no-untyped-def]
 
 
-def empty_flow() -> LinearFlow:
-    """A flow factory for post_job (importable by name)."""
+def empty_flow(*args: object, **kwargs: object) -> LinearFlow:
+    """A flow factory for post_job (importable by name) that takes any arguments, so the
+    tests below reach the check of their values (post_job checks they fit the factory)."""
     return LinearFlow("empty")
 
 
@@ -93,6 +94,21 @@ def test_a_priority_that_is_not_an_integer_is_refused(store: Store) -> None:
     assert store.jobs.counts() == []
 
 
+def test_a_priority_the_store_cannot_hold_is_refused(store: Store) -> None:
+    """Beyond 32 bits SQLite raised OverflowError and PostgreSQL 'integer out of range',
+    each as a traceback of `jobsmith post --priority`."""
+    for priority in (2**31, -(2**31) - 1, 10**20):
+        with pytest.raises(ArgumentError) as caught:
+            keep.post({"value": 1}, priority=priority, store=store)
+        assert str(caught.value) == (
+            f"task bad.keep: priority is {priority}, expected an integer from -2147483648 to "
+            "2147483647"
+        )
+    assert store.jobs.counts() == []
+    for priority in (2**31 - 1, -(2**31)):
+        assert keep.post({"value": priority}, priority=priority, store=store).priority == priority
+
+
 @pytest.mark.postgres
 def test_the_sql_procedure_refuses_null_where_post_refuses_none(pg_target: StoreTarget) -> None:
     store = pg_target.open()
@@ -121,3 +137,32 @@ def test_the_sql_procedure_refuses_null_where_post_refuses_none(pg_target: Store
     }
     assert post(typed, {"path": "y", "note": None, "anything": None}, store=store).created
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"run_after": datetime(2030, 1, 1)},
+            "run_after=datetime.datetime(2030, 1, 1, 0, 0): expected an aware datetime, e.g. "
+            "datetime.now(UTC) + timedelta(minutes=5)",
+        ),
+        ({"run_after": "2030-01-01"}, "run_after='2030-01-01': expected an aware datetime"),
+        ({"run_after": timedelta(minutes=5)}, "run_after=datetime.timedelta(seconds=300): "),
+        ({"unique_key": "k", "unique_for": "1h"}, "unique_for='1h': expected seconds >= 0 or"),
+        ({"unique_key": 5}, "unique_key=5: expected a text such as 'nightly-report'"),
+        ({"queue": 5}, "queue=5: expected a queue's name"),
+        ({"unique": "no"}, "unique='no': expected True or False"),
+    ],
+)
+def test_post_options_of_the_wrong_type_queue_nothing(
+    store: Store, options: dict[str, object], message: str
+) -> None:
+    """A naive or text run_after, queue=5 and unique="no" were stored as given; a timedelta
+    run_after and unique_for="1h" raised bare driver or ValueErrors."""
+    with pytest.raises(ArgumentError) as caught:
+        post(keep, {"value": 1}, store=store, **options)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(f"task bad.keep: {message}")
+    assert store.jobs.counts() == []
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert post(keep, {"value": 1}, store=store, run_after=later, queue="").created

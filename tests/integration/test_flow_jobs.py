@@ -67,3 +67,32 @@ def test_a_failed_flow_job_is_retried_by_the_queue_after_a_full_revert(
 def test_post_job_refuses_bad_retries(store: Store) -> None:
     with pytest.raises(JobsmithError, match="retries must be a whole number >= 0, not -1"):
         post_job(flaky_flow, retries=-1, backend=store)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {},
+            "post_job: the factory arguments do not fit my_flow_factory(attempts): missing a "
+            "required argument: 'attempts'",
+        ),
+        (
+            {"factory_args": (3,), "factory_kwargs": {"attemps": 3}},
+            "post_job: the factory arguments do not fit my_flow_factory(attempts): got an "
+            "unexpected keyword argument 'attemps'",
+        ),
+        ({"factory_args": (3,), "store": [1]}, "post_job: store must be a dict of the flow's"),
+        ({"factory_args": "3"}, "post_job: factory_args must be a list or tuple of arguments"),
+        ({"factory_args": (3,), "factory_kwargs": [1]}, "post_job: factory_kwargs must be a dict"),
+    ],
+)
+def test_post_job_refuses_arguments_the_factory_cannot_take(
+    store: Store, options: dict[str, object], message: str
+) -> None:
+    """These were posted, and failed on the worker (TypeError: missing 1 required positional
+    argument), or raised a bare TypeError from dict()."""
+    with pytest.raises(JobsmithError) as caught:
+        post_job(my_flow_factory, backend=store, **options)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+    assert store.jobs.counts() == []  # nothing was queued

@@ -16,7 +16,7 @@ from jobsmith import post_job
 from jobsmith.errors import FlowError
 from jobsmith.flow import dry_run, run
 from jobsmith.queue.flows import flow_state_id
-from jobsmith.store import Store
+from jobsmith.store import Store, open_store
 from tests.conftest import REPO, StoreTarget
 from tests.integration.flow_crash import crash_flow, retry_flow
 from tests.integration.queue_flows import my_flow_factory
@@ -338,4 +338,55 @@ def test_a_flow_job_given_back_by_a_stopping_worker_is_continued_by_the_next(
         stop_all([stopping])
     _check_side_effects(out, "execute")
     assert store.jobs.get(job.id).status == "completed"
+    store.close()
+
+
+FLOW_WITH_THE_DEFAULT_STORE = """
+from jobsmith.flow import LinearFlow, Task, run
+
+
+class Double(Task):
+    default_provides = "doubled"
+
+    def execute(self, x):
+        return 2 * x
+
+
+flow = LinearFlow("double").add(Double("double"))
+print(run(flow, {"x": 21}, flow_id="d-1"))  # no run_log: the configured (or default) store
+print(run(flow, {"x": 21}, flow_id="d-1"))  # done: read back
+"""
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_flow_with_state_runs_on_the_default_store(
+    target: StoreTarget, tmp_path: Path, configured: bool
+) -> None:
+    """`run(flow, store, flow_id=...)` without run_log opened the default store twice: on
+    SQLite the state's transaction and the run log's writes waited on each other until
+    "database is locked" (30 s)."""
+    if configured:
+        target.open().close()  # deployed
+        env = target.env()
+    elif target.dialect == "sqlite":  # nothing configured: .jobsmith/jobsmith.db here
+        env = {k: v for k, v in target.env().items() if k not in ("JOBSMITH_STORE",)}
+    else:
+        pytest.skip("the unconfigured default store is SQLite's")
+    script = tmp_path / "double.py"
+    script.write_text(FLOW_WITH_THE_DEFAULT_STORE)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["{'x': 21, 'doubled': 42}"] * 2
+    store = (
+        target.open() if configured else open_store(f"sqlite:///{tmp_path}/.jobsmith/jobsmith.db")
+    )
+    assert [t.state for t in store.flows.tasks("d-1")] == ["done"]
+    assert [r.job_name for r in store.runs.recent(10) if r.kind == "flow"] == ["double"]
     store.close()

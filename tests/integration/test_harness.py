@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from jobsmith.errors import JobsmithError
 from jobsmith.queue import Cancellation, Registry
 from jobsmith.testing import Harness, harness
 
@@ -159,3 +160,44 @@ def test_schedule_fires_follow_the_clock(tmp_path: Path) -> None:
             h.advance(minutes=1)
             h.run_until_idle()
         assert events == ["12:01", "12:02", "12:03"]  # each fire when the clock reached it
+
+
+@pytest.mark.parametrize(
+    ("delta", "parts", "message"),
+    [
+        (None, {"seconds": -5}, "advance: the clock only moves on, not back by 0:00:05"),
+        (timedelta(days=-1), {}, "advance: the clock only moves on, not back by 1 day"),
+        (None, {"minuts": 5}, "advance: 'minuts' is an invalid keyword argument"),
+        (None, {"minutes": "5"}, "advance: unsupported type for timedelta minutes component"),
+    ],
+)
+def test_moving_the_clock_back_or_by_a_mistyped_amount_is_a_clear_error(
+    delta: timedelta | None, parts: dict[str, object], message: str
+) -> None:
+    events: list[str] = []
+    registry, box = tasks(events)
+    with harness(registry=registry, start=START) as h:
+        box["h"] = h
+        job = h.post("h.note", {"word": "later"}, run_after=START + timedelta(seconds=30))
+        with pytest.raises(JobsmithError) as caught:
+            h.advance(delta, **parts)  # type: ignore[arg-type]
+        assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+        assert h.clock.now() == START  # nothing moved
+        h.advance(seconds=30)
+        assert h.run_until_idle() == 1 and events == ["later"]
+        assert h.job(job.id).status == "completed"
+
+
+def test_a_scheduler_home_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    """A mistyped home once gave a scheduler that logged "Schedule not loaded" and fired
+    nothing, so a test of a schedule passed or failed for the wrong reason."""
+    (tmp_path / "empty").mkdir()
+    with harness(start=START) as h:
+        with pytest.raises(JobsmithError) as missing:
+            h.scheduler(tmp_path / "hom")
+        assert str(missing.value) == (
+            f"h.scheduler: {str(tmp_path / 'hom')!r} is not a scheduler's home: it does not exist"
+        )
+        with pytest.raises(JobsmithError, match=r"it has no config\.ini or schedule\.tsv$"):
+            h.scheduler(tmp_path / "empty")
+        assert h.schedulers == []

@@ -6,12 +6,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post
-from jobsmith.queue.pauses import REFRESH
+from jobsmith.queue.pauses import REFRESH, PauseFilter
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
 from tests.integration import control_tasks as ct
@@ -127,3 +128,119 @@ def test_a_worker_sees_a_pause_within_a_second_not_at_once(
     assert seen.served().tasks == ["qt.record"]
     clock[0] += REFRESH
     assert seen.served().tasks == ["ct.note", "qt.record"]
+
+
+def test_a_worker_of_many_slots_runs_no_paused_job_from_its_first_claim(
+    store: Store, tmp_path: Path
+) -> None:
+    """Paused before the worker starts: none of its slots may claim the paused task's jobs
+    while the first of them is still reading the paused set (it once did: the other slots
+    claimed with the unpaused set the filter starts from)."""
+    out = str(tmp_path / "out")
+    store.controls.pause("task", "ct.note")
+    held = [ct.note.post(path=out, word=f"held{n}", store=store) for n in range(8)]
+    for n in range(8):
+        post("qt.sleepy", {"path": out, "n": n, "seconds": 0.2}, store=store)
+    Worker(store, lease=5, burst=True, concurrency=8, tasks=["ct.note", "qt.sleepy"]).run()
+    assert not [line for line in lines(out) if line.startswith("note")]
+    assert {store.jobs.get(job.id).status for job in held} == {"waiting"}
+
+
+class _SlowPauses:
+    """The store's controls, with a read of the paused set that waits until ``go`` is set
+    (so a second slot asks while the first one's read is under way)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.reading = threading.Event()
+        self.go = threading.Event()
+
+    @property
+    def controls(self) -> _SlowPauses:
+        return self
+
+    def paused(self) -> list[Any]:
+        self.reading.set()
+        self.go.wait(30)
+        return self.store.controls.paused()
+
+    def queue_names(self) -> list[str]:
+        return self.store.controls.queue_names()
+
+
+def test_slots_wait_for_the_read_of_the_paused_set_under_way(store: Store) -> None:
+    store.controls.pause("task", "ct.note")
+    slow = _SlowPauses(store)
+    pauses = PauseFilter(slow, None, ["ct.note", "qt.record"])  # type: ignore[arg-type]
+    seen: dict[str, list[str]] = {}
+    first = threading.Thread(target=lambda: seen.update(first=pauses.served().tasks))
+    second = threading.Thread(target=lambda: seen.update(second=pauses.served().tasks))
+    first.start()
+    assert slow.reading.wait(30)
+    second.start()
+    second.join(0.5)  # before the fix it returned at once, with the unpaused set
+    slow.go.set()
+    first.join(30)
+    second.join(30)
+    assert seen == {"first": ["qt.record"], "second": ["qt.record"]}
+
+
+def test_pausing_a_name_the_store_does_not_know_warns_with_the_closest(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    """A typo (`pause task ct.nte`) paused nothing that exists and said only "paused"."""
+    store = target.open()
+    ct.note.post(path=str(tmp_path / "out"), store=store)  # ct.note and the default queue
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobsmith", *argv],
+            cwd=REPO,
+            env={**target.env(), "COLUMNS": "80"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    typo = cli("pause", "task", "ct.nte")
+    assert typo.returncode == 0 and "task ct.nte paused" in typo.stdout
+    assert typo.stderr.strip() == (
+        "warning: no task 'ct.nte' has jobs or published tasks in this store "
+        "(did you mean 'ct.note'?); paused anyway"
+    )
+    queue = cli("pause", "queue", "defualt")
+    assert "(did you mean 'default'?); paused anyway" in queue.stderr
+    known = cli("pause", "task", "ct.note")
+    assert known.returncode == 0 and known.stderr == ""
+    assert sorted(p.name for p in store.controls.paused()) == ["ct.note", "ct.nte", "defualt"]
+    store.close()
+
+
+def test_posting_to_a_paused_task_or_queue_says_so(target: StoreTarget, tmp_path: Path) -> None:
+    """The post said only "posted job N", and the job then waited for no visible reason."""
+    store = target.open()
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobsmith", *argv],
+            cwd=REPO,
+            env={**target.env(), "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    note = ("post", "-m", "tests.integration.control_tasks", "ct.note", f"path={tmp_path}/o")
+    store.controls.pause("task", "ct.note")
+    held = cli(*note, "word=a")
+    assert held.returncode == 0, held.stderr
+    assert held.stdout.splitlines()[-1] == (
+        "task ct.note is paused: workers take the job after `jobsmith resume task ct.note`"
+    )
+    store.controls.resume("task", "ct.note")
+    store.controls.pause("queue", "default")
+    assert "queue default is paused" in cli(*note, "word=b").stdout
+    store.controls.resume("queue", "default")
+    free = cli(*note, "word=c")
+    assert "posted job 3 ct.note" in free.stdout and "is paused" not in free.stdout
+    store.close()

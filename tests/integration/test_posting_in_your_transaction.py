@@ -132,3 +132,27 @@ def test_an_idle_worker_wakes_when_the_transaction_commits(
     finally:
         worker.stop(now=True)
         thread.join(20)
+
+
+def test_a_connection_to_a_database_without_the_store_is_refused(
+    target: StoreTarget, store: Store, tmp_path: Path
+) -> None:
+    """It was the driver's "no such table: queue_job" on SQLite, and on PostgreSQL
+    "current transaction is aborted" (the error setting the search path back hid the first)."""
+    if target.dialect == "sqlite":
+        other: Any = sqlite3.connect(tmp_path / "app.db")
+        where = ""
+    else:
+        other = psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres")
+        where = f" in schema {target.schema!r}"
+    try:
+        with pytest.raises(StoreError) as caught:
+            post("ct.note", {"path": "/x"}, store=store, connection=other)
+        assert str(caught.value) == (
+            f"connection={type(other).__module__}.{type(other).__name__}: its database has no "
+            f"jobsmith store{where}: post on a connection to the store's own database"
+        )
+        other.rollback()
+    finally:
+        other.close()
+    assert store.jobs.counts() == []

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jobsmith.queue import ArgumentError, post
+from jobsmith.errors import JobsmithError
+from jobsmith.queue import post
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
 from tests.integration import control_tasks as ct
@@ -74,17 +75,17 @@ def test_the_task_option_formats_its_key_from_the_arguments(store: Store, tmp_pa
     assert not ct.report.post(path=path, day="mon", store=store).created
 
 
-def test_a_key_template_with_a_missing_argument_is_a_clear_error(store: Store) -> None:
-    with pytest.raises(ArgumentError, match=r"ct\.note: unique_key 'x-\{nope\}'"):
-        post("ct.note", {"path": "/p"}, store=store, unique_key=None, registry=_registry())
-
-
-def _registry():  # a task whose key names an argument it does not have
+def test_a_key_template_with_a_missing_argument_is_refused_when_the_task_is_defined() -> None:
     from jobsmith.queue import Registry
 
-    registry = Registry()
-    registry.task(type_key="ct", task_key="note", unique_key="x-{nope}")(ct.note.function)
-    return registry
+    with pytest.raises(
+        JobsmithError,
+        match=r"task ct\.note: unique_key 'x-\{nope\}' names \{nope\}, which is not one of its "
+        r"parameters \(path, word\)",
+    ):
+        Registry().task(type_key="ct", task_key="note", unique_key="x-{nope}")(ct.note.function)
+    with pytest.raises(JobsmithError, match=r"names \{wrod\}.*\(did you mean 'word'\?\)"):
+        Registry().task(type_key="ct", task_key="note", unique_key="{wrod}")(ct.note.function)
 
 
 POSTER = """

@@ -115,11 +115,15 @@ def test_dependencies_naming_unknown_tasks_or_parameters_are_found() -> None:
     @registry.task
     def foo(a: int) -> None: ...
 
-    @registry.task(dependencies=Dependency(foo, 1, b=2))
+    @registry.task(dependencies=Dependency("test_task_registry.foo", 1, b=2))  # by name
     def bar() -> None: ...
 
     with pytest.raises(JobsmithError, match=r"has no parameter\(s\) \['b'\]"):
         registry.check_dependencies()
+    with pytest.raises(JobsmithError, match="is given argument 'b', which"):  # by the task
+
+        @registry.task(dependencies=Dependency(foo, 1, b=2))
+        def baz() -> None: ...
 
 
 def test_retry_waits_grow_and_are_capped() -> None:
@@ -157,6 +161,67 @@ def test_same_on_a_parameter_the_dependant_lacks_is_refused_when_the_task_is_def
     assert "test_task_registry.dependant" not in registry
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"priority": "high"}, "priority='high': expected a whole number (higher runs first)"),
+        ({"priority": 1.5}, "priority=1.5: expected a whole number"),
+        ({"priority": 2**31}, "priority=2147483648: expected a whole number from -2147483648 to"),
+        ({"queue": 5}, "queue=5: expected a queue's name"),
+        ({"queue": ""}, "queue='': expected a queue's name"),
+        ({"retries": "2"}, "retries='2': expected a whole number >= 0"),
+        ({"retries": -1}, "retries=-1: expected a whole number >= 0"),
+        ({"retry_delay": -1}, "retry_delay=-1: expected seconds >= 0"),
+        ({"retry_backoff": "2"}, "retry_backoff='2': expected a factor > 0"),
+        ({"timeout": "30x"}, "timeout='30x': expected seconds > 0 (None or 0: no limit)"),
+        ({"timeout": -1}, "timeout=-1: expected seconds > 0 (None or 0: no limit)"),
+        ({"unique_key": "k", "unique_for": "1h"}, "unique_for='1h': expected seconds >= 0"),
+        ({"unique_key": "k", "unique_for": -5}, "unique_for=-5: expected seconds >= 0"),
+        ({"unique_key": 7}, "unique_key=7: expected a text such as 'report-{day}'"),
+        ({"unique_key": "r-{dya}"}, "unique_key 'r-{dya}' names {dya}, which is not one of its"),
+    ],
+)
+def test_options_of_the_wrong_type_are_refused_when_the_task_is_defined(
+    options: dict[str, object], message: str
+) -> None:
+    """A mistyped option once got through: `priority="high"` queued jobs that stopped every
+    worker that claimed them, `timeout="30x"` failed each job with a TypeError."""
+    registry = Registry()
+
+    def report(day: str, tenant: str = "") -> None: ...
+
+    with pytest.raises(JobsmithError) as caught:
+        registry.task(**options)(report)  # type: ignore[call-overload]
+    assert str(caught.value).startswith(f"task test_task_registry.report: {message}")
+    assert "\n" not in str(caught.value)
+    assert "test_task_registry.report" not in registry
+
+
+def test_good_options_of_every_kind_are_kept() -> None:
+    from datetime import timedelta
+
+    registry = Registry()
+
+    @registry.task(
+        priority=-3,
+        queue="reports",
+        retries=0,
+        retry_delay=0,
+        retry_backoff=1.5,
+        timeout=0.5,
+        unique_key="report-{day}-{tenant}",
+        unique_for=timedelta(minutes=5),
+    )
+    def report(day: str, tenant: str = "") -> None: ...
+
+    assert (report.priority, report.queue, report.timeout) == (-3, "reports", 0.5)
+
+    @registry.task(unique_key="nightly", unique_for=60)
+    def nightly() -> None: ...
+
+    assert (nightly.unique_key, nightly.unique_for) == ("nightly", 60)
+
+
 def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it() -> None:
     from pathlib import Path
 
@@ -167,3 +232,40 @@ def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it()
     queue_source = Path(jobsmith.queue.__file__).parent
     naming = [p.name for p in queue_source.glob("*.py") if "jobsmith.schedule" in p.read_text()]
     assert naming == []
+
+
+def test_dependency_hours_that_are_not_a_number_are_refused() -> None:
+    """`Dependency(base, "1d")` was a bare ValueError (could not convert string to float)."""
+    registry = Registry()
+
+    @registry.task
+    def base(a: int) -> None: ...
+
+    for hours in ("1d", [1]):
+        with pytest.raises(JobsmithError) as caught:
+            Dependency(base, hours)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"Dependency(test_task_registry.base): hours={hours!r}: expected a number of hours "
+            "(e.g. 24; kept between 2 minutes and 30 days)"
+        )
+    assert Dependency(base, "6").hours == 6  # a number written as text, as JobMaster takes it
+
+
+def test_a_dependency_argument_its_task_does_not_take_is_refused_when_defined() -> None:
+    """It was accepted, and failed each dependant when the dependency had to be posted."""
+    registry = Registry()
+
+    @registry.task
+    def base(file_path: str, number: int = 1) -> None: ...
+
+    with pytest.raises(JobsmithError) as caught:
+
+        @registry.task(dependencies=Dependency(base, 6, file_pth=same))
+        def dependant(file_pth: str) -> None: ...
+
+    assert str(caught.value) == (
+        "task test_task_registry.dependant: dependency test_task_registry.base is given "
+        "argument 'file_pth', which test_task_registry.base does not take (it has: file_path, "
+        "number) (did you mean 'file_path'?)"
+    )
+    assert "test_task_registry.dependant" not in registry

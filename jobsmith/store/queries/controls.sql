@@ -97,6 +97,14 @@ SELECT current_setting('search_path') AS path;
 -- Put the store's schema first on a borrowed connection, for this transaction only.
 SELECT set_config('search_path', :path, true);
 
+-- name: store_is_here [postgresql]
+-- Whether a borrowed connection's database holds the store (its queue table) in the schema.
+SELECT to_regclass(format('%I.queue_job', CAST(:schema AS text))) IS NOT NULL AS found;
+
+-- name: store_is_here [sqlite]
+-- Whether a borrowed connection's database holds the store (its queue table).
+SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue_job') AS found;
+
 -- name: prune_jobs [sqlite]
 -- Delete up to :batch jobs that ended before :cutoff, except completed jobs of tasks in
 -- :keep (a JSON object: task name -> seconds) that ended within that many seconds, which
