@@ -36,7 +36,7 @@ from typing import Any
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
-from jobsmith.queue.flusher import Flusher, record_until_done
+from jobsmith.queue.flusher import Flusher, record_what_can_be
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.pauses import PauseFilter
 from jobsmith.queue.registry import Registry
@@ -75,6 +75,9 @@ class WorkerStats:
     released: int = 0
     left: int = 0
     """Jobs left waiting when a burst worker stopped (see ``note``)."""
+    unrecorded: int = 0
+    """Jobs that ran but whose end the database refused to record: they run again after
+    their lease."""
     note: str = ""
     started_at: float = field(default_factory=time.time)
 
@@ -87,6 +90,8 @@ class WorkerStats:
             f"{self.completed} completed, {self.failed} failed, {self.retried} to retry, "
             f"{self.cancelled} cancelled, {self.parked} parked, {self.released} given back"
         )
+        if self.unrecorded:
+            text += f", {self.unrecorded} not recorded (they run again after their lease)"
         return f"{text}; {self.note}" if self.note else text
 
     def count(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
@@ -173,7 +178,15 @@ class Worker:
         # SQLite has one writer at a time: a slot ends its batch and claims the next in one
         # transaction instead.
         self.flusher = (
-            Flusher(store, self.who, self._flushed, on_start=self._connect_first)
+            Flusher(
+                store,
+                self.who,
+                self._flushed,
+                on_start=self._connect_first,
+                worker=self.name,
+                on_left=self._unrecorded,
+                on_fail=self._fail,
+            )
             if store.connector.concurrent_writes
             else None
         )
@@ -312,8 +325,14 @@ class Worker:
             self._slot(number)
         except BaseException as exc:
             log.exception("Slot %d stopped on an error; stopping the worker", number)
-            self._crash = exc
-            self.stop(now=True)
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        """A thread cannot go on: stop the worker now; ``run()`` raises the first error."""
+        with self._lock:
+            if self._crash is None:
+                self._crash = exc
+        self.stop(now=True)
 
     def _slot(self, number: int) -> None:
         event = self.waker.event()
@@ -361,9 +380,16 @@ class Worker:
             self._flush(pending)
             return []
         if pending and self.flusher is None:
-            ended, jobs = self.store.jobs.finish_and_claim(
-                pending, self.who, **self._claim_options()
-            )
+            try:
+                ended, jobs = self.store.jobs.finish_and_claim(
+                    pending, self.who, **self._claim_options()
+                )
+            except self.transient:
+                raise
+            except Exception:  # the ends refused: recorded one by one, then the claim
+                self._record_now(pending)
+                pending.clear()
+                return self.store.jobs.claim(**self._claim_options())
             self._flushed(pending, ended)
             pending.clear()
             return jobs
@@ -506,8 +532,16 @@ class Worker:
         pending.clear()
 
     def _record_now(self, pending: list[Outcome]) -> None:
-        ended = record_until_done(self.store, pending, self.who, self.transient)
-        self._flushed(pending, ended)
+        recorded, ended, left = record_what_can_be(
+            self.store, pending, self.who, self.transient, self.name
+        )
+        if recorded:
+            self._flushed(recorded, ended)
+        self._unrecorded(left)
+
+    def _unrecorded(self, outcomes: Sequence[Outcome]) -> None:
+        with self._lock:
+            self.stats.unrecorded += len(outcomes)
 
     def _flushed(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
         with self._lock:
