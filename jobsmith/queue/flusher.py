@@ -165,11 +165,15 @@ class Flusher:
             if not recorded:
                 self._refused += 1
                 if self._refused >= GIVE_UP_AFTER:
-                    raise JobsmithError(
-                        f"the database refused to record the end of every job in "
-                        f"{self._refused} batches in a row (last: job(s) "
-                        f"{', '.join(str(o.job.id) for o in left)}); see the errors above"
-                    )
+                    raise refused_every_end(self._refused, left)
+
+
+def refused_every_end(batches: int, left: Sequence[Outcome]) -> JobsmithError:
+    """The error that stops a worker whose ends the database refuses, batch after batch."""
+    return JobsmithError(
+        f"the database refused to record the end of every job in {batches} batches in a "
+        f"row (last: job(s) {', '.join(str(o.job.id) for o in left)}); see the errors above"
+    )
 
 
 def record_until_done(

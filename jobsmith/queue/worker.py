@@ -36,7 +36,7 @@ from typing import Any
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
-from jobsmith.queue.flusher import Flusher, record_what_can_be
+from jobsmith.queue.flusher import GIVE_UP_AFTER, Flusher, record_what_can_be, refused_every_end
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.pauses import PauseFilter
 from jobsmith.queue.registry import Registry
@@ -205,6 +205,7 @@ class Worker:
         self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
+        self._refused = 0  # batches in a row of which no end could be recorded (no flusher)
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
         self._direct = store.wakeups.same_connection and concurrency == 1
@@ -240,7 +241,9 @@ class Worker:
         self.waker.start()
         if self.flusher is not None:
             self.flusher.start()
-        monitor = threading.Thread(target=self._monitor, name="jobsmith-monitor", daemon=True)
+        monitor = threading.Thread(
+            target=self._guarded_monitor, name="jobsmith-monitor", daemon=True
+        )
         monitor.start()
         slots = [
             threading.Thread(
@@ -536,8 +539,13 @@ class Worker:
             self.store, pending, self.who, self.transient, self.name
         )
         if recorded:
+            self._refused = 0
             self._flushed(recorded, ended)
         self._unrecorded(left)
+        if left and not recorded:
+            self._refused += 1
+            if self._refused >= GIVE_UP_AFTER:  # the slot stops the worker on it
+                raise refused_every_end(self._refused, left)
 
     def _unrecorded(self, outcomes: Sequence[Outcome]) -> None:
         with self._lock:
@@ -557,6 +565,15 @@ class Worker:
             log.warning("Could not give back %d job(s): %s", len(jobs), exc)
 
     # -- the monitor ----------------------------------------------------------------------
+    def _guarded_monitor(self) -> None:
+        """The monitor; an error it cannot handle stops the whole worker (loudly): without
+        heartbeats the worker's leases would run out while its jobs still run."""
+        try:
+            self._monitor()
+        except BaseException as exc:
+            log.exception("The monitor stopped on an error; stopping the worker")
+            self._fail(exc)
+
     def _monitor(self) -> None:
         beat = min(max(self.lease / 4, 0.2), 10.0)
         sweep = min(max(self.lease / 2, 0.5), 15.0)
@@ -645,6 +662,8 @@ class Worker:
                 self.store.jobs.log_lost(lost, self.who)
         except self.transient as exc:
             log.warning("Could not check for expired leases: %s", exc)
+        except Exception as exc:  # e.g. the run log refuses them: the monitor goes on
+            log.error("Could not hand back expired leases (or log them): %s", exc)
 
     def _prune(self, older_than: float) -> None:
         """Retention: a few small batches of old finished jobs and run-log rows."""
