@@ -143,3 +143,21 @@ def test_a_database_that_refuses_every_end_stops_the_worker_instead_of_hanging(
     assert "refused to record the end of every job" in str(error)
     assert worker.stats.unrecorded >= GIVE_UP_AFTER
     assert worker.stats.completed == 0
+
+
+def test_an_error_where_ends_are_recorded_stops_the_worker_instead_of_hanging(
+    store: Store, tmp_path: Path
+) -> None:
+    """The recording thread itself fails (here the worker's progress callback, called with
+    each recorded batch): the worker stops and run() raises it, naming it."""
+    path = str(tmp_path / "ran")
+    post_many([("qt.record", {"path": path, "n": n}) for n in range(10)], store=store)
+
+    def progress(outcomes: Sequence[Outcome]) -> None:
+        raise ValueError("the progress bar broke")
+
+    worker = Worker(store, concurrency=2, lease=30, on_progress=progress)  # not burst
+    error = _run_in_thread(worker, 60)
+    assert isinstance(error, JobsmithError), error
+    assert "the progress bar broke" in str(error)
+    assert isinstance(error.__cause__, ValueError)
