@@ -36,7 +36,7 @@ from typing import Any
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.execute import JobExecutor, Parked, Released
-from jobsmith.queue.flusher import Flusher, record_until_done
+from jobsmith.queue.flusher import GIVE_UP_AFTER, Flusher, record_what_can_be, refused_every_end
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
 from jobsmith.queue.pauses import PauseFilter
 from jobsmith.queue.registry import Registry
@@ -75,6 +75,9 @@ class WorkerStats:
     released: int = 0
     left: int = 0
     """Jobs left waiting when a burst worker stopped (see ``note``)."""
+    unrecorded: int = 0
+    """Jobs that ran but whose end the database refused to record: they run again after
+    their lease."""
     note: str = ""
     started_at: float = field(default_factory=time.time)
 
@@ -87,6 +90,8 @@ class WorkerStats:
             f"{self.completed} completed, {self.failed} failed, {self.retried} to retry, "
             f"{self.cancelled} cancelled, {self.parked} parked, {self.released} given back"
         )
+        if self.unrecorded:
+            text += f", {self.unrecorded} not recorded (they run again after their lease)"
         return f"{text}; {self.note}" if self.note else text
 
     def count(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
@@ -173,7 +178,15 @@ class Worker:
         # SQLite has one writer at a time: a slot ends its batch and claims the next in one
         # transaction instead.
         self.flusher = (
-            Flusher(store, self.who, self._flushed, on_start=self._connect_first)
+            Flusher(
+                store,
+                self.who,
+                self._flushed,
+                on_start=self._connect_first,
+                worker=self.name,
+                on_left=self._unrecorded,
+                on_fail=self._fail,
+            )
             if store.connector.concurrent_writes
             else None
         )
@@ -192,6 +205,7 @@ class Worker:
         self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
+        self._refused = 0  # batches in a row of which no end could be recorded (no flusher)
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
         self._direct = store.wakeups.same_connection and concurrency == 1
@@ -227,7 +241,9 @@ class Worker:
         self.waker.start()
         if self.flusher is not None:
             self.flusher.start()
-        monitor = threading.Thread(target=self._monitor, name="jobsmith-monitor", daemon=True)
+        monitor = threading.Thread(
+            target=self._guarded_monitor, name="jobsmith-monitor", daemon=True
+        )
         monitor.start()
         slots = [
             threading.Thread(
@@ -312,8 +328,14 @@ class Worker:
             self._slot(number)
         except BaseException as exc:
             log.exception("Slot %d stopped on an error; stopping the worker", number)
-            self._crash = exc
-            self.stop(now=True)
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        """A thread cannot go on: stop the worker now; ``run()`` raises the first error."""
+        with self._lock:
+            if self._crash is None:
+                self._crash = exc
+        self.stop(now=True)
 
     def _slot(self, number: int) -> None:
         event = self.waker.event()
@@ -361,9 +383,16 @@ class Worker:
             self._flush(pending)
             return []
         if pending and self.flusher is None:
-            ended, jobs = self.store.jobs.finish_and_claim(
-                pending, self.who, **self._claim_options()
-            )
+            try:
+                ended, jobs = self.store.jobs.finish_and_claim(
+                    pending, self.who, **self._claim_options()
+                )
+            except self.transient:
+                raise
+            except Exception:  # the ends refused: recorded one by one, then the claim
+                self._record_now(pending)
+                pending.clear()
+                return self.store.jobs.claim(**self._claim_options())
             self._flushed(pending, ended)
             pending.clear()
             return jobs
@@ -506,8 +535,21 @@ class Worker:
         pending.clear()
 
     def _record_now(self, pending: list[Outcome]) -> None:
-        ended = record_until_done(self.store, pending, self.who, self.transient)
-        self._flushed(pending, ended)
+        recorded, ended, left = record_what_can_be(
+            self.store, pending, self.who, self.transient, self.name
+        )
+        if recorded:
+            self._refused = 0
+            self._flushed(recorded, ended)
+        self._unrecorded(left)
+        if left and not recorded:
+            self._refused += 1
+            if self._refused >= GIVE_UP_AFTER:  # the slot stops the worker on it
+                raise refused_every_end(self._refused, left)
+
+    def _unrecorded(self, outcomes: Sequence[Outcome]) -> None:
+        with self._lock:
+            self.stats.unrecorded += len(outcomes)
 
     def _flushed(self, outcomes: Sequence[Outcome], ended: Ended | None = None) -> None:
         with self._lock:
@@ -523,6 +565,15 @@ class Worker:
             log.warning("Could not give back %d job(s): %s", len(jobs), exc)
 
     # -- the monitor ----------------------------------------------------------------------
+    def _guarded_monitor(self) -> None:
+        """The monitor; an error it cannot handle stops the whole worker (loudly): without
+        heartbeats the worker's leases would run out while its jobs still run."""
+        try:
+            self._monitor()
+        except BaseException as exc:
+            log.exception("The monitor stopped on an error; stopping the worker")
+            self._fail(exc)
+
     def _monitor(self) -> None:
         beat = min(max(self.lease / 4, 0.2), 10.0)
         sweep = min(max(self.lease / 2, 0.5), 15.0)
@@ -611,6 +662,8 @@ class Worker:
                 self.store.jobs.log_lost(lost, self.who)
         except self.transient as exc:
             log.warning("Could not check for expired leases: %s", exc)
+        except Exception as exc:  # e.g. the run log refuses them: the monitor goes on
+            log.error("Could not hand back expired leases (or log them): %s", exc)
 
     def _prune(self, older_than: float) -> None:
         """Retention: a few small batches of old finished jobs and run-log rows."""

@@ -81,6 +81,13 @@ class Claiming(QueuePart):
                 {"ids": [j.id for j in jobs], "tokens": [j.token for j in jobs]},
             )
 
+    def stop_renewing(self, job: Claimed, worker: str) -> bool:
+        """Let the lease of an attempt whose end could not be recorded run out: ``worker``'s
+        heartbeat no longer renews it, so the job runs again after its lease (counted as a
+        lost attempt: failed after ``max_lost``). False when ``worker`` no longer holds it."""
+        values = {"id": job.id, "token": job.token, "worker": worker}
+        return bool(self.db.write(self.q.stop_renewing, values))
+
     def park(self, job: Claimed, dependency: int) -> bool:
         """Park ``job`` until job ``dependency`` ends; False when that one already ended."""
         with self.db.transaction():

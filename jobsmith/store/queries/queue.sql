@@ -370,6 +370,20 @@ UPDATE queue_job j SET status = 'waiting', token = NULL, worker = NULL, lease_un
 FROM unnest(:ids::bigint[], :tokens::uuid[]) AS r(id, token)
 WHERE j.id = r.id AND j.token = r.token AND j.status = 'running';
 
+-- name: stop_renewing [sqlite]
+-- An attempt whose end could not be recorded: its worker's heartbeat no longer renews the
+-- lease (renew_leases matches the worker's name), so it runs again once the lease ran out.
+UPDATE queue_job SET worker = worker || ' (its end could not be recorded)'
+WHERE id = :id AND token = :token AND status = 'running' AND worker = :worker
+RETURNING id;
+
+-- name: stop_renewing [postgresql]
+-- An attempt whose end could not be recorded: its worker's heartbeat no longer renews the
+-- lease (renew_leases matches the worker's name), so it runs again once the lease ran out.
+UPDATE queue_job SET worker = worker || ' (its end could not be recorded)'
+WHERE id = :id AND token = :token::uuid AND status = 'running' AND worker = :worker
+RETURNING id;
+
 -- name: park_job [sqlite]
 -- Park a job until the dependency job it waits on ends (the attempt does not count).
 UPDATE queue_job SET status = 'parked', waiting_on = :dependency, token = NULL,
