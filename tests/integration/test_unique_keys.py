@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,3 +181,44 @@ def test_a_retry_refuses_while_a_completed_holder_counts(store: Store, tmp_path:
     with pytest.raises(RetryError, match=rf"held by job {done.id} \(completed\)$"):
         retry_job(store, first.id)
     assert store.jobs.waiting_count(None, ["ct.note"]) == 0
+
+
+def _retry_against_posts(store: Store, path: str, key: str) -> list[str]:
+    """Fail a keyed job, then retry it while three threads post its key at once."""
+    first = post("ct.note", {"path": path}, store=store, unique_key=key)
+    _end(store, first.id, "failed")
+    start = threading.Barrier(4)
+    retried: list[str] = []
+
+    def retry_it() -> None:
+        start.wait()
+        try:
+            retried.append(retry_job(store, first.id))
+        except RetryError as exc:
+            retried.append(str(exc))
+
+    def post_it() -> None:
+        start.wait()
+        post("ct.note", {"path": path}, store=store, unique_key=key)
+
+    threads = [
+        threading.Thread(target=retry_it),
+        *(threading.Thread(target=post_it) for _ in "abc"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return retried
+
+
+def test_a_retry_racing_posts_of_its_key_leaves_one_active_job(
+    store: Store, tmp_path: Path
+) -> None:
+    for round_ in range(6):
+        key = f"race-{round_}"
+        retried = _retry_against_posts(store, str(tmp_path / "out"), key)
+        active = [j for j in store.jobs.in_queue(1000) if store.controls.unique_key(j.id) == key]
+        assert len(active) == 1, (retried, active)  # the retry's job or the posts' one
+        assert store.controls.holder(key) == active[0].id
+        _end(store, active[0].id, "completed")
