@@ -107,7 +107,7 @@ class JobExecution:
         self.error_handlers: list[TaskExecution] = []
         self._on_error: TaskExecution | None = None
         self.run: JobRun | None = None
-        self._initial_parameters = dict(parameters or {})
+        self._initial_parameters = _checked_parameters(parameters)
         for entry in [*self.config.paths, *_as_list(path)]:
             self.add_path(entry)
 
@@ -409,6 +409,7 @@ def go(
     """
     if not isinstance(job_name, str) or not job_name.strip():
         raise TypeError(f"go(job_name=...) must be a non-empty string, got {job_name!r}")
+    _checked_parameters(parameters)  # refused before a store is opened
     target, _ = as_backend(backend)  # a backend of the wrong kind is refused before anything
     settings = resolve_settings(
         config=config_path,
@@ -442,6 +443,21 @@ def _as_task(task: TaskExecution | Callable[..., Any]) -> TaskExecution:
     if callable(task):
         return FunctionExecution(task)
     raise TypeError(f"expected a TaskExecution or a callable, got {type(task).__name__}")
+
+
+def _checked_parameters(parameters: object) -> dict[str, Any]:
+    """The job's parameters: a mapping of names to values (``{"day": "mon"}``) or None."""
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, Mapping):
+        raise TypeError(
+            "parameters must be a mapping of names to values (e.g. {'day': 'mon'}), "
+            f"got {type(parameters).__name__} {parameters!r}"
+        )
+    for name in parameters:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"parameters: a name must be a non-empty string, got {name!r}")
+    return dict(parameters)
 
 
 def _as_list(path: str | Iterable[str] | None) -> list[str]:

@@ -180,15 +180,26 @@ def resolve_settings(
 def system_process_units(value: int | None = None, environ: Mapping[str, str] | None = None) -> int:
     """The host's process units: the argument, else ``JOBSMITH_SYSTEM_PROCESS_UNITS``, else
     ``JOBMASTER_SYSTEM_PROCESS_UNITS`` (in ``environ``, default ``os.environ``: call it at
-    an edge), else 10,000; a value that is not a whole number is an error naming the
-    variable."""
+    an edge), else 10,000; a value that is not a whole number (0 or more) is an error
+    naming the argument or the variable."""
     if value is not None:
-        return int(value)
+        return checked_process_units(value, "system_process_units")
     env = os.environ if environ is None else environ
     for name in PROCESS_UNITS_VARIABLES:
         if name in env:
             return parse_process_units(env[name], name)
     return DEFAULT_SYSTEM_UNITS
+
+
+def checked_process_units(value: object, source: str) -> int:
+    """A number of process units given in code: a whole number 0 or more (or its text)."""
+    if isinstance(value, str):
+        return parse_process_units(value, source)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JobsmithError(
+            f"{source} is {value!r}: expected a whole number of process units (e.g. 10000)"
+        )
+    return value
 
 
 def parse_process_units(text: str, source: str) -> int:

@@ -63,10 +63,12 @@ def retry(ctx: Context, job_id: int) -> None:
 def prune(ctx: Context, modules: tuple[str, ...], older_than: str, batch: int) -> None:
     """Delete finished jobs and run-log rows older than AGE (completed jobs a registered
     dependency still counts as fresh are kept: import their tasks with -m)."""
+    from jobsmith.queue.controls import parse_age
     from jobsmith.queue.controls import prune as prune_store
 
+    age = parse_age(older_than)  # a bad age is refused before the store is opened
     import_task_modules(ctx, modules)
-    found = prune_store(ctx.store(), older_than, batch=batch)
+    found = prune_store(ctx.store(), age, batch=batch)
     console.print(f"pruned {found.jobs} finished job(s) and {found.runs} run-log job run(s)")
 
 

@@ -354,6 +354,7 @@ def worker(
     from jobsmith.queue.controls import parse_age
     from jobsmith.queue.worker import Worker
 
+    kept = None if retention is None else parse_age(retention, "--retention")  # before the store
     import_task_modules(ctx, modules)
     store = ctx.store()  # --home (before or after `worker`) names the home and its store
     if ctx.settings.home_is_named:
@@ -366,7 +367,7 @@ def worker(
         "lease": lease,
         "grace": grace,
         "cancel_grace": cancel_grace,
-        "retention": None if retention is None else parse_age(retention, "--retention"),
+        "retention": kept,
         "queues": queues or None,
         "tasks": tasks or None,
         "burst": burst,

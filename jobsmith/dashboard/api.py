@@ -121,8 +121,7 @@ async def post_job(request: Request) -> JSONResponse:
     inputs.task_name(task)
     if not isinstance(arguments, dict):
         raise ParameterError(f"field 'arguments': expected a JSON object, got {arguments!r:.60}")
-    if priority is not None and (type(priority) is not int or abs(priority) > 2**31 - 1):
-        raise inputs.BadInput(f"field 'priority': expected a whole number, got {priority!r:.60}")
+    priority = inputs.json_priority(priority)
     dash = dashboard_of(request)
     posted = await run_in_threadpool(
         actions.post_job, dash.store, task, arguments, priority, dash.registry

@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from jobsmith.errors import JobsmithError
+from jobsmith.queue.registry import PRIORITIES
 
 
 class BadInput(JobsmithError):
@@ -40,6 +41,32 @@ def whole(
     if not low <= number <= high:
         raise BadInput(f"{name}={given!r}: expected a whole number from {low} to {high}")
     return number
+
+
+PRIORITY_RANGE = f"a whole number from {PRIORITIES[0]} to {PRIORITIES[-1]}"
+"""What a priority may be (the store's 32-bit column), said the same way by the form and the API."""
+
+
+def priority(values: Mapping[str, str]) -> int | None:
+    """The post form's ``priority``: empty gives None (the task's); else a whole number in
+    :data:`~jobsmith.queue.registry.PRIORITIES`, or an error saying the range."""
+    given = values.get("priority", "").strip()
+    if not given:
+        return None
+    try:
+        number = int(given)
+    except ValueError:
+        number = None
+    if number is None or number not in PRIORITIES:
+        raise BadInput(f"priority={given!r:.60}: expected {PRIORITY_RANGE}")
+    return number
+
+
+def json_priority(value: object) -> int | None:
+    """The API's ``priority`` field: absent or null gives None; else as :func:`priority`."""
+    if value is not None and (type(value) is not int or value not in PRIORITIES):
+        raise BadInput(f"field 'priority': expected {PRIORITY_RANGE}, got {value!r:.60}")
+    return value
 
 
 def one_of(values: Mapping[str, str], name: str, choices: Collection[str]) -> str | None:

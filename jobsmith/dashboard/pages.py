@@ -227,7 +227,7 @@ async def post_submit(request: Request) -> Response:
     form = await run_in_threadpool(_task_form, request)
     dash = dashboard_of(request)
     try:
-        priority = inputs.whole(values, "priority", None, low=-(2**31), high=2**31 - 1)
+        priority = inputs.priority(values)
         arguments = actions.form_arguments(form, values)
         posted = await run_in_threadpool(
             actions.post_job, dash.store, form.name, arguments, priority, dash.registry

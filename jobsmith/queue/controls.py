@@ -56,19 +56,28 @@ def retry(job_id: int, *, store: Store | None = None) -> str:
         return retry_job(target, job_id)
 
 
+MAX_AGE_DAYS = 365_000
+"""The oldest age an age may name (about 1,000 years): older cutoffs are before what a
+datetime can hold once a clock subtracts them."""
+
+
 def parse_age(text: str | float | timedelta, what: str = "--older-than") -> float:
     """An age in seconds from ``30d``, ``12h``, ``90m``, ``45s``, ``2w``, a number of
-    seconds, or a timedelta; a clear error otherwise."""
+    seconds, or a timedelta, from 0 to :data:`MAX_AGE_DAYS`; a one-line error naming
+    ``what`` otherwise (every age, of ``prune`` and of a worker's retention, is read here)."""
     if isinstance(text, timedelta):
-        return text.total_seconds()
-    if isinstance(text, int | float):
-        return float(text)
-    match = _AGE.match(text)
-    if match is None:
+        seconds = text.total_seconds()
+    elif isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    elif isinstance(text, str) and (match := _AGE.match(text)) is not None:
+        seconds = float(match.group(1)) * _UNIT[match.group(2)]
+    else:
         raise JobsmithError(
             f"{what} {text!r}: expected a number and a unit (s, m, h, d, w), e.g. 30d or 12h"
         )
-    return float(match.group(1)) * _UNIT[match.group(2)]
+    if not 0 <= seconds <= MAX_AGE_DAYS * 86400:  # NaN fails too
+        raise JobsmithError(f"{what} {text!r}: expected an age from 0s to {MAX_AGE_DAYS}d")
+    return seconds
 
 
 def dependency_windows(registry: Registry | None = None) -> dict[str, float]:
@@ -108,6 +117,7 @@ def prune(
 
 
 __all__ = [
+    "MAX_AGE_DAYS",
     "Pruned",
     "RetryError",
     "cancel",

@@ -33,7 +33,7 @@ from jobsmith.queue.registry import Registry, Task
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.worker import Worker, WorkerStats
 from jobsmith.runlog import who_and_where
-from jobsmith.settings import resolve_settings
+from jobsmith.settings import checked_process_units, resolve_settings
 from jobsmith.store import Store, connector_for, open_store
 from jobsmith.store.jobs import JobRecord, Outcome
 
@@ -133,7 +133,11 @@ class JobMaster:
         self.url: str = settings.store_url
         self.schema = settings.schema
         self._settings = settings
-        self._units = system_process_units
+        self._units = (  # a bad number is refused here, not by run()
+            checked_process_units(system_process_units, "system_process_units")
+            if system_process_units is not None
+            else None
+        )
         self.registry = registry if registry is not None else default_registry
         self.cmd_id = cmd_id
         self._store: Store | None = None

@@ -692,6 +692,11 @@ class Registry:
                 )
             )
 
+        if _func is not None and not callable(_func):  # @task("u") meant type_key="u"
+            raise JobsmithError(
+                f"task({_func!r}): expected the function, or options by name "
+                f"(e.g. @task(type_key={_func!r}))"
+            )
         return register if _func is None else register(_func)
 
     def definitions(self) -> list[dict[str, Any]]:

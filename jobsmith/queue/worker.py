@@ -35,6 +35,7 @@ from typing import Any
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue.builtins import find_task, load_builtins
+from jobsmith.queue.controls import parse_age
 from jobsmith.queue.execute import JobExecutor, Parked, Released
 from jobsmith.queue.flusher import GIVE_UP_AFTER, Flusher, record_what_can_be, refused_every_end
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
@@ -159,7 +160,7 @@ class Worker:
         self.max_lost = max_lost
         self.grace = grace
         self.cancel_grace = cancel_grace
-        self.retention = retention
+        self.retention = None if retention is None else parse_age(retention, "retention")
         self.poll = poll
         self.on_progress = on_progress
         user, self.host = who_and_where()

@@ -8,7 +8,8 @@ The contract (the same on both databases, SQL in ``queries/controls.sql``):
   ``queue_unique_key`` taken by one upsert; posts of one key take turns (SQLite's write
   lock, an advisory lock on PostgreSQL), so concurrent posters make one job.
 - :meth:`retry` puts a failed or cancelled job back to waiting as a new attempt; its
-  earlier attempts stay in the run log.
+  earlier attempts stay in the run log. A keyed job takes its key back in the same
+  transaction (and turn), refused while another job holds the key and still counts.
 - :meth:`prune` deletes ended jobs and run-log rows older than a time, in small batches.
 """
 
@@ -139,7 +140,9 @@ class ControlRepository:
     def retry(self, job_id: int) -> str:
         """Put a failed or cancelled job back to waiting (a new attempt; its history
         stays). Returns its status now (``waiting``); :class:`RetryError` for a job in
-        another state, NotFoundError for an unknown id."""
+        another state, or one whose unique key (or identical unique job) another job
+        holds and still counts; NotFoundError for an unknown id. The key is taken back in
+        the retry's transaction, so a retry and a post of one key make one waiting job."""
         with self.db.transaction():
             twin = self.db.fetchone(self.q.active_twin_of_job, {"id": job_id})
             if twin is not None:
@@ -147,11 +150,26 @@ class ControlRepository:
                     f"job {job_id} cannot be retried while the identical job {twin['id']} "
                     "is active (waiting, running or parked)"
                 )
+            keyed = self.db.fetchone(self.q.job_unique_key, {"id": job_id})
+            key = None if keyed is None else keyed["unique_key"]
+            if key is not None and self.postgres:
+                self.db.execute(self.q.lock_unique_key, {"unique_key": key})
             row = self.db.fetchone(self.q.retry_job, {"id": job_id})
+            if row is not None and key is not None:
+                self._retake_key(job_id, str(key))  # refused: the retry is rolled back
         if row is not None:
             return str(row["status"])
         status = self._status(job_id)
         raise RetryError(f"job {job_id} is {status}: only a failed or cancelled job can be retried")
+
+    def _retake_key(self, job_id: int, key: str) -> None:
+        values = {"unique_key": key, "id": job_id, "now": self.now()}
+        if self.db.fetchone(self.q.retake_unique_key, values) is None:
+            holder = self.db.fetchone(self.q.unique_key_holder, {"unique_key": key})
+            held = "" if holder is None else f" by job {holder['id']} ({holder['status']})"
+            raise RetryError(
+                f"job {job_id} cannot be retried: its unique key {key!r} is held{held}"
+            )
 
     def _status(self, job_id: int) -> str:
         row = self.db.fetchone(self.q.job_status, {"id": job_id})

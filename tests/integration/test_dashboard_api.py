@@ -184,6 +184,12 @@ def test_post_cancel_and_run_again_through_the_api(
         ({"task": "nodot"}, 400, "TYPE.TASK"),
         ({"task": 5}, 400, "field 'task'"),
         ({"task": "dash.greet", "priority": "high"}, 400, "field 'priority'"),
+        (
+            {"task": "dash.greet", "priority": 99999999999},
+            400,
+            "field 'priority': expected a whole number from -2147483648 to 2147483647, "
+            "got 99999999999",
+        ),
         ({"task": "dash.greet", "when": "now"}, 400, "unknown field 'when'"),
         ([1, 2], 400, "JSON object"),
     ],

@@ -114,6 +114,29 @@ def test_forms_check_csrf_and_arguments(store: Store, pages: TestClient, tmp_pat
     assert pages.get("/post/dash.nothing").status_code == 404
 
 
+@pytest.mark.parametrize("given", ["99999999999", "-2147483649", "high", "1.5"])
+def test_a_priority_out_of_range_says_the_range(
+    store: Store, pages: TestClient, tmp_path: Path, given: str
+) -> None:
+    # 99999999999 is a whole number: the form said "expected a whole number" all the same
+    csrf = csrf_of(pages.get("/post/dash.greet").text)
+    values = {"arg.path": str(tmp_path / "n"), "priority": given, "csrf": csrf}
+    refused = pages.post("/post/dash.greet", data=values)
+    assert refused.status_code == 422
+    assert (
+        f"priority=&#39;{given}&#39;: expected a whole number from -2147483648 to 2147483647"
+        in refused.text
+    )
+    assert store.jobs.counts() == []
+    lowest = pages.post(
+        "/post/dash.greet", data={**values, "priority": "-2147483648"}, follow_redirects=False
+    )
+    assert lowest.status_code == 303
+    assert store.jobs.get(int(lowest.headers["location"].split("/")[2].split("?")[0])).priority == (
+        -(2**31)
+    )
+
+
 def test_page_errors_are_pages_with_the_reason(pages: TestClient) -> None:
     bad = pages.get("/runs", params={"kind": "job", "status": "Nope"})
     assert bad.status_code == 400 and "status=&#39;Nope&#39;" in bad.text

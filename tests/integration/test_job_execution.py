@@ -64,6 +64,27 @@ def test_parameters_named_like_builtins_in_go_are_ignored(store: Store, caplog) 
     assert "cannot be overwritten" in caplog.text
 
 
+@pytest.mark.parametrize("bad", [[1, 2], ["ab", "cd"], "day=mon"])
+def test_parameters_that_are_not_a_mapping_are_refused_by_name(
+    store: Store, tmp_path: Path, bad: object
+) -> None:
+    # [1, 2] was a bare TypeError from dict(); ["ab", "cd"] silently became {"a": "b", ...}
+    expected = (
+        "parameters must be a mapping of names to values (e.g. {'day': 'mon'}), "
+        f"got {type(bad).__name__} {bad!r}"
+    )
+    with pytest.raises(TypeError) as caught:
+        jobsmith.go("j", backend=store, parameters=bad)  # type: ignore[arg-type]
+    assert str(caught.value) == expected
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    with pytest.raises(TypeError) as caught:
+        jobsmith.go("j", backend=url, parameters=bad)  # type: ignore[arg-type]
+    assert str(caught.value) == expected
+    assert not (tmp_path / "never.db").exists()  # refused before a store is opened
+    with pytest.raises(TypeError, match=r"^parameters: a name must be a non-empty string, got 1$"):
+        JobExecution("j", backend=store, parameters={1: 2})  # type: ignore[dict-item]
+
+
 def test_secret_values_are_masked_in_the_run_log_and_logs(store: Store, caplog) -> None:
     def connect(password, connection_string):
         return None

@@ -52,6 +52,25 @@ def test_process_units_come_from_the_argument_then_the_environment() -> None:
         )
 
 
+@pytest.mark.parametrize("bad", ["abc", -5, 2.5, True, ""])
+def test_a_bad_system_process_units_argument_is_refused_by_name(
+    bad: object, tmp_path: Path
+) -> None:
+    # "abc" was a bare ValueError from int(); -5 made run() return [] without running anything
+    with pytest.raises(JobsmithError) as caught:
+        JobMaster(db_engine=f"sqlite:///{tmp_path / 'q.db'}", system_process_units=bad)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"system_process_units is {bad!r}: expected a whole number of process units (e.g. 10000)"
+    )
+    assert system_process_units(None, {}) == 10_000
+    with pytest.raises(JobsmithError, match=r"^system_process_units is -1: "):
+        system_process_units(-1, {})
+    assert (
+        JobMaster(db_engine=f"sqlite:///{tmp_path / 'q.db'}", system_process_units="1_000")._units
+        == 1000
+    )  # type: ignore[arg-type]
+
+
 def test_an_unsupported_engine_is_a_clear_error() -> None:
     engine = sqlalchemy.create_engine("mysql+pymysql://root@127.0.0.1/test")
     with pytest.raises(Exception, match="mysql\\+pymysql:// is not supported"):

@@ -7,13 +7,15 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Dependency, Registry, Worker, post
-from jobsmith.queue.controls import parse_age, prune
+from jobsmith.queue.controls import MAX_AGE_DAYS, parse_age, prune
 from jobsmith.store import Store
+from jobsmith.store.controls import Pruned
 from jobsmith.store.jobs import Outcome
 from tests.conftest import REPO, StoreTarget
 
@@ -120,3 +122,44 @@ def test_ages() -> None:
     assert parse_age("30d") == 30 * DAY and parse_age("1.5h") == 5400 and parse_age(60) == 60
     with pytest.raises(JobsmithError, match="expected a number and a unit"):
         parse_age("30 days")
+
+
+@pytest.mark.parametrize(
+    "age", ["9999999d", "365001d", 1e15, float("inf"), float("nan"), -1, timedelta(days=-1)]
+)
+def test_an_age_a_datetime_cannot_subtract_is_refused_by_name(age: object) -> None:
+    with pytest.raises(JobsmithError) as caught:
+        parse_age(age, "--retention")  # type: ignore[arg-type]
+    assert str(caught.value) == f"--retention {age!r}: expected an age from 0s to 365000d"
+    assert parse_age("365000d") == 365_000 * DAY and parse_age(timedelta(0)) == 0
+    with pytest.raises(JobsmithError, match=r"^--older-than True: expected a number and a unit"):
+        parse_age(True)  # type: ignore[arg-type]
+
+
+def test_the_oldest_age_prunes_and_a_worker_refuses_an_older_retention(store: Store) -> None:
+    reg = registry()
+    old = ended(store, "r.other", 1, "failed", 40, reg)
+    assert prune(store, f"{MAX_AGE_DAYS}d", registry=reg) == Pruned(0, 0)  # was an OverflowError
+    assert exists(store, old)
+    # the monitor thread died of an OverflowError on its first prune; refused at once now
+    with pytest.raises(
+        JobsmithError, match=r"^retention 1000000000000000.0: expected an age from 0s to "
+    ):
+        Worker(store, reg, lease=5, burst=True, retention=1e15)
+
+
+def test_a_too_old_age_on_the_command_line_is_one_line(target: StoreTarget) -> None:
+    for argv in (
+        ["prune", "--older-than", "9999999d"],
+        ["worker", "--burst", "--retention", "9999999d"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "jobsmith", *argv],
+            cwd=REPO,
+            env=target.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0
+        assert done.stderr == f"error: {argv[-2]} '9999999d': expected an age from 0s to 365000d\n"

@@ -351,3 +351,49 @@ def test_environments_with_home_shows_the_home_s_interpreters(tmp_path: Path) ->
     done = cli("environments", "--home", str(home), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "my_venv" in done.stdout
+
+
+EVERY_COMMAND = [
+    ["show"],
+    ["show", "u.report"],
+    ["post", "u.report", "day=mon"],
+    ["runs"],
+    ["list", "jobs"],
+    ["cancel", "1"],
+    ["retry", "1"],
+    ["prune", "--older-than", "1d"],
+    ["pause", "queue", "q"],
+    ["resume", "queue", "q"],
+    ["deploy"],
+    ["environments"],
+    ["edit", "schedule"],
+    ["delete", "job", "x"],
+    ["run", "job", "x"],
+    ["schedule", "schedulers"],
+    ["worker", "--burst"],
+    ["scheduler"],
+    ["dashboard"],
+]
+
+
+@pytest.mark.parametrize("how", ["before", "after", "variable"])
+def test_every_command_refuses_a_home_that_is_not_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    # `jobsmith --home /tmp/nonexist show` made /tmp/nonexist/.jobsmith/jobsmith.db and said
+    # "The queue is empty."
+    from jobsmith.cli import run_command
+
+    missing = tmp_path / "nonexist"
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("JOBSMITH_")]:
+        monkeypatch.delenv(name)
+    if how == "variable":
+        monkeypatch.setenv("JOBSMITH_HOME", str(missing))
+    named = "JOBSMITH_HOME=" if how == "variable" else "--home "
+    for command in EVERY_COMMAND:
+        options = [] if how == "variable" else ["--home", str(missing)]
+        args = [*options, *command] if how == "before" else [*command, *options]
+        assert run_command(args) == 1, command
+        assert f"error: {named}{missing}: no such folder" in capsys.readouterr().err, command
+    assert not missing.exists() and not (tmp_path / ".jobsmith").exists()

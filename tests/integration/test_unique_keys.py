@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import post
+from jobsmith.queue.controls import RetryError, retry_job
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
 from tests.integration import control_tasks as ct
@@ -93,6 +95,7 @@ import sys, time
 from pathlib import Path
 from jobsmith.store import open_store
 from jobsmith.queue import post
+from jobsmith.queue.controls import RetryError, retry_job
 import tests.integration.control_tasks
 url, schema, go, out = sys.argv[1:5]
 store = open_store(url, schema)
@@ -139,3 +142,83 @@ def test_run_after_and_priority_pass_through_a_keyed_post(store: Store) -> None:
     record = store.jobs.get(job.id)
     assert record.priority == 7 and record.run_after is not None
     assert abs((record.run_after - later).total_seconds()) < 1
+
+
+def test_a_retry_refuses_while_a_newer_job_holds_the_key(store: Store, tmp_path: Path) -> None:
+    # the repro: u-mon failed, u-mon posted again (a new waiting job), `jobsmith retry` of
+    # the first made two waiting jobs with one key
+    path = str(tmp_path / "out")
+    first = post("ct.note", {"path": path}, store=store, unique_key="u-mon")
+    _end(store, first.id, "failed")
+    newer = post("ct.note", {"path": path}, store=store, unique_key="u-mon")
+    assert newer.created
+    with pytest.raises(RetryError) as caught:
+        retry_job(store, first.id)
+    assert str(caught.value) == (
+        f"job {first.id} cannot be retried: its unique key 'u-mon' is held by job "
+        f"{newer.id} (waiting)"
+    )
+    assert store.jobs.get(first.id).status == "failed"  # the refused retry changed nothing
+    assert store.jobs.waiting_count(None, ["ct.note"]) == 1
+    # once the newer job has failed too, the retry takes the key back: a post returns it
+    _end(store, newer.id, "failed")
+    assert retry_job(store, first.id) == "waiting"
+    again = post("ct.note", {"path": path}, store=store, unique_key="u-mon")
+    assert (again.id, again.created) == (first.id, False)
+    with pytest.raises(
+        RetryError, match=rf"^job {newer.id} cannot be retried: .* by job {first.id} \(waiting\)$"
+    ):
+        retry_job(store, newer.id)
+    assert store.jobs.waiting_count(None, ["ct.note"]) == 1
+
+
+def test_a_retry_refuses_while_a_completed_holder_counts(store: Store, tmp_path: Path) -> None:
+    path = str(tmp_path / "out")
+    first = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)
+    _end(store, first.id, "cancelled")
+    done = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)
+    _end(store, done.id, "completed")
+    with pytest.raises(RetryError, match=rf"held by job {done.id} \(completed\)$"):
+        retry_job(store, first.id)
+    assert store.jobs.waiting_count(None, ["ct.note"]) == 0
+
+
+def _retry_against_posts(store: Store, path: str, key: str) -> list[str]:
+    """Fail a keyed job, then retry it while three threads post its key at once."""
+    first = post("ct.note", {"path": path}, store=store, unique_key=key)
+    _end(store, first.id, "failed")
+    start = threading.Barrier(4)
+    retried: list[str] = []
+
+    def retry_it() -> None:
+        start.wait()
+        try:
+            retried.append(retry_job(store, first.id))
+        except RetryError as exc:
+            retried.append(str(exc))
+
+    def post_it() -> None:
+        start.wait()
+        post("ct.note", {"path": path}, store=store, unique_key=key)
+
+    threads = [
+        threading.Thread(target=retry_it),
+        *(threading.Thread(target=post_it) for _ in "abc"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return retried
+
+
+def test_a_retry_racing_posts_of_its_key_leaves_one_active_job(
+    store: Store, tmp_path: Path
+) -> None:
+    for round_ in range(6):
+        key = f"race-{round_}"
+        retried = _retry_against_posts(store, str(tmp_path / "out"), key)
+        active = [j for j in store.jobs.in_queue(1000) if store.controls.unique_key(j.id) == key]
+        assert len(active) == 1, (retried, active)  # the retry's job or the posts' one
+        assert store.controls.holder(key) == active[0].id
+        _end(store, active[0].id, "completed")

@@ -269,3 +269,14 @@ def test_a_dependency_argument_its_task_does_not_take_is_refused_when_defined() 
         "number) (did you mean 'file_path'?)"
     )
     assert "test_task_registry.dependant" not in registry
+
+
+def test_a_type_key_given_by_position_is_refused_by_name() -> None:
+    # @task("u") was "AttributeError: 'str' object has no attribute '__name__'"
+    reg = Registry()
+    with pytest.raises(JobsmithError) as caught:
+        reg.task("u", unique_key="u-{day}")  # type: ignore[call-overload]
+    assert str(caught.value) == (
+        "task('u'): expected the function, or options by name (e.g. @task(type_key='u'))"
+    )
+    assert list(reg) == []

@@ -77,6 +77,38 @@ UPDATE queue_job SET status = 'waiting', run_after = NULL, ended_at = NULL, erro
 WHERE id = :id AND status IN ('failed', 'cancelled')
 RETURNING id, status;
 
+-- name: retake_unique_key [sqlite]
+-- A retried job takes its unique key back (inserted when its row was pruned), unless
+-- another job holds it and still counts (waiting, running or parked, or completed within
+-- the key's unique_for): a row back means the key is the retried job's again.
+INSERT INTO queue_unique_key (unique_key, job_id, unique_for)
+VALUES (:unique_key, :id, 0)
+ON CONFLICT (unique_key) DO UPDATE SET job_id = excluded.job_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM queue_job j
+    WHERE j.id = queue_unique_key.job_id AND j.id <> excluded.job_id
+      AND (j.status IN ('waiting', 'running', 'parked')
+           OR (j.status = 'completed' AND j.ended_at >= :now - queue_unique_key.unique_for))
+)
+RETURNING unique_key;
+
+-- name: retake_unique_key [postgresql]
+-- A retried job takes its unique key back (inserted when its row was pruned), unless
+-- another job holds it and still counts (waiting, running or parked, or completed within
+-- the key's unique_for): a row back means the key is the retried job's again. Runs after
+-- lock_unique_key, in the retry's transaction.
+INSERT INTO queue_unique_key AS k (unique_key, job_id, unique_for)
+VALUES (:unique_key, :id, 0)
+ON CONFLICT (unique_key) DO UPDATE SET job_id = excluded.job_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM queue_job j
+    WHERE j.id = k.job_id AND j.id <> excluded.job_id
+      AND (j.status IN ('waiting', 'running', 'parked')
+           OR (j.status = 'completed'
+               AND j.ended_at >= :now::timestamptz - make_interval(secs => k.unique_for)))
+)
+RETURNING unique_key;
+
 -- name: active_twin_of_job
 -- A unique job's active twin (same task and arguments) that a retry would duplicate.
 SELECT o.id FROM queue_job j JOIN queue_job o
