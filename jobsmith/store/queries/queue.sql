@@ -55,7 +55,7 @@ VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, :is
 ON CONFLICT (type_key, task_key, arguments)
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
 DO NOTHING
-RETURNING id, status, created_at;
+RETURNING id, status;
 
 -- name: insert_job [postgresql]
 -- Queue one job; a unique job identical to an active one is not inserted (no row back).
@@ -66,7 +66,7 @@ VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_uni
 ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
 DO NOTHING
-RETURNING id, status, created_at;
+RETURNING id, status;
 
 -- name: insert_job_plain [sqlite]
 -- Queue one job that is not unique: a bare insert (no ON CONFLICT arbiter to probe).
