@@ -17,6 +17,10 @@ print(f"posted job {job.id}: {job.name} {job.arguments}")
 again = post("nice_tasks.foo", {"file_path": "/tmp/jobsmith-example.txt", "number": 1}, store=store)
 print(f"identical job: {again.id} (created={again.created})")  # the waiting one comes back
 
+# Not unique: queued beside its twin, and the post is a bare INSERT (no dedupe probe).
+twin = post("nice_tasks.foo", again.arguments, store=store, unique=False)
+print(f"not unique: job {twin.id} (created={twin.created})")
+
 jobs = post_many([("nice_tasks.fan", {"a": a, "b": 1}) for a in range(3)], priority=9, store=store)
 print(f"posted {len(jobs)} jobs in one transaction")
 

@@ -301,15 +301,15 @@ class JobExecutor:
             wanted = dep.arguments_for(job.arguments)
             since = now - dep.hours * 3600
             any_end = dep.on_failure == "continue"
-            if self.store.jobs.completed_since(target.type_key, target.task_key, wanted, since):
-                continue
-            if any_end and self.store.controls.ended_including(
-                target.type_key, target.task_key, wanted, epoch_datetime(since)
-            ):
+            if self._dependency_met(target, wanted, since, any_end):
                 continue
             active = self.store.jobs.active_including(target.type_key, target.task_key, wanted)
             if active is not None:
                 return active, any_end
+            # It may have ended between the two looks (active when the first looked, ended
+            # when the second did): look again before posting another.
+            if self._dependency_met(target, wanted, since, any_end):
+                continue
             try:
                 arguments = target.arguments.check(wanted)
             except ArgumentError as exc:
@@ -327,6 +327,16 @@ class JobExecutor:
             )
             return posted.id, any_end
         return None
+
+    def _dependency_met(
+        self, target: Task, wanted: dict[str, Any], since: float, any_end: bool
+    ) -> bool:
+        """A job of ``target`` with ``wanted`` completed since ``since`` (or, ``any_end``,
+        ended in any way)."""
+        keys = (target.type_key, target.task_key, wanted)
+        if self.store.jobs.completed_since(*keys, since):
+            return True
+        return any_end and self.store.controls.ended_including(*keys, epoch_datetime(since))
 
     def _dependency_task(self, dep: Dependency) -> Task:
         if isinstance(dep.task, Task):

@@ -125,6 +125,10 @@ def post(
     job = _new_job(target, arguments, priority, unique, queue, run_after)
     key = _unique_key(target, job, unique_key)
     window = seconds(target.unique_for if unique_for is None else unique_for)
+    if connection is None and key is None and not target.limited:
+        # the hot path: one statement on the store's own connection, nothing to join
+        result = store.jobs.insert(job)
+        return _posted(target, job, result.id, result.status, result.created, store)
     with _writers(store, connection) as (jobs, controls), _joined(controls, target.limited):
         keyed = key is not None
         result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)

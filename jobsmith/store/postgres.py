@@ -79,15 +79,25 @@ class PostgresConnector:
     def open_here(self) -> None:
         self.connection  # noqa: B018 (opens it)
 
+    def _cursor(self) -> psycopg.Cursor[Any]:
+        """This thread's cursor on its connection, made once per connection: a new cursor
+        for every statement (``Connection.execute``) costs ~12 µs more client CPU."""
+        conn = self.connection
+        cursor: psycopg.Cursor[Any] | None = getattr(self._threads.local, "cursor", None)
+        if cursor is None or cursor.connection is not conn:
+            cursor = self._threads.local.cursor = conn.cursor()
+        return cursor
+
     def execute(self, sql: str, params: Params = None) -> None:
-        self.connection.execute(sql, params)
+        self._cursor().execute(sql, params)
 
     def fetchone(self, sql: str, params: Params = None) -> Row | None:
-        row: Row | None = self.connection.execute(sql, params).fetchone()
+        cursor = self._cursor()
+        row: Row | None = cursor.execute(sql, params).fetchone()
         return row
 
     def fetchall(self, sql: str, params: Params = None) -> list[Row]:
-        return self.connection.execute(sql, params).fetchall()
+        return self._cursor().execute(sql, params).fetchall()
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         with self.connection.cursor() as cursor:

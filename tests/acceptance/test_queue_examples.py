@@ -50,6 +50,7 @@ def test_the_posting_example(target: StoreTarget) -> None:
     target.open().close()
     out = run(target, "posting.py")
     assert "identical job: 1 (created=False)" in out
+    assert re.search(r"not unique: job ([2-9]|\d\d+) \(created=True\)", out), out
     assert "posted 3 jobs in one transaction" in out
     assert "refused: task nice_tasks.foo: argument 'number' is 'two'" in out
 

@@ -145,3 +145,37 @@ def test_cancelling_the_child_a_job_waits_on_wakes_it(store: Store, tmp_path: Pa
     assert store.jobs.get(parent.id).status == "parked"
     assert store.jobs.cancel(child.id) == "cancelled"
     assert store.jobs.get(parent.id).status == "waiting"
+
+
+def test_a_dependency_that_ends_between_the_two_looks_is_met_not_posted_again(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dependant looks for a completed job, then for an active one: a dependency that
+    completes between those looks is seen by a second look, not posted again (here it
+    could not be: its task needs an argument the Dependency does not give)."""
+    out = str(tmp_path / "out")
+    registry = Registry()
+
+    @registry.task(type_key="r")
+    def base(path: str, number: int) -> None:
+        mark(out, f"base {number}")
+
+    @registry.task(type_key="r", dependencies=[Dependency(base, 1, path=same)])
+    def needy(path: str) -> None:
+        mark(out, "needy")
+
+    base.post(path="/p", number=1, store=store)
+    drain(store, registry)
+    looks: list[bool] = []
+    completed_since = store.jobs.completed_since
+
+    def first_look_sees_it_active(*args: object) -> bool:
+        looks.append(completed_since(*args))  # type: ignore[arg-type]
+        return looks[-1] and len(looks) > 1
+
+    monkeypatch.setattr(store.jobs, "completed_since", first_look_sees_it_active)
+    job = needy.post(path="/p", store=store)
+    drain(store, registry)
+    ran = store.jobs.get(job.id)
+    assert (ran.status, ran.error) == ("completed", None)
+    assert lines(out) == ["base 1", "needy"] and looks[:2] == [True, True]

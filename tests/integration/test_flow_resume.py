@@ -358,20 +358,7 @@ print(run(flow, {"x": 21}, flow_id="d-1"))  # done: read back
 """
 
 
-@pytest.mark.parametrize("configured", [False, True])
-def test_a_flow_with_state_runs_on_the_default_store(
-    target: StoreTarget, tmp_path: Path, configured: bool
-) -> None:
-    """`run(flow, store, flow_id=...)` without run_log opened the default store twice: on
-    SQLite the state's transaction and the run log's writes waited on each other until
-    "database is locked" (30 s)."""
-    if configured:
-        target.open().close()  # deployed
-        env = target.env()
-    elif target.dialect == "sqlite":  # nothing configured: .jobsmith/jobsmith.db here
-        env = {k: v for k, v in target.env().items() if k not in ("JOBSMITH_STORE",)}
-    else:
-        pytest.skip("the unconfigured default store is SQLite's")
+def _run_the_flow_script(tmp_path: Path, env: dict[str, str]) -> None:
     script = tmp_path / "double.py"
     script.write_text(FLOW_WITH_THE_DEFAULT_STORE)
     done = subprocess.run(
@@ -384,9 +371,30 @@ def test_a_flow_with_state_runs_on_the_default_store(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["{'x': 21, 'doubled': 42}"] * 2
-    store = (
-        target.open() if configured else open_store(f"sqlite:///{tmp_path}/.jobsmith/jobsmith.db")
-    )
+
+
+def _assert_the_flow_ran_once(store: Store) -> None:
     assert [t.state for t in store.flows.tasks("d-1")] == ["done"]
     assert [r.job_name for r in store.runs.recent(10) if r.kind == "flow"] == ["double"]
     store.close()
+
+
+def test_a_flow_with_state_runs_on_the_configured_store(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    """`run(flow, store, flow_id=...)` without run_log opened the default store twice: on
+    SQLite the state's transaction and the run log's writes waited on each other until
+    "database is locked" (30 s)."""
+    target.open().close()  # deployed
+    _run_the_flow_script(tmp_path, target.env())
+    _assert_the_flow_ran_once(target.open())
+
+
+def test_a_flow_with_state_runs_on_the_unconfigured_default_store(
+    sqlite_target: StoreTarget, tmp_path: Path
+) -> None:
+    """Nothing configured: the default store, .jobsmith/jobsmith.db in the working folder
+    (always SQLite), opened once for the flow's state and its run log."""
+    env = {k: v for k, v in sqlite_target.env().items() if k != "JOBSMITH_STORE"}
+    _run_the_flow_script(tmp_path, env)
+    _assert_the_flow_ran_once(open_store(f"sqlite:///{tmp_path}/.jobsmith/jobsmith.db"))

@@ -31,7 +31,7 @@ def counted(store: Store) -> Iterator[list[str]]:
 
     def wrap(name: str) -> Any:
         def call(sql: str, *args: Any) -> Any:
-            sent.append(" ".join(sql.split())[:60])
+            sent.append(" ".join(sql.split()))
             return saved[name](sql, *args)
 
         return call
@@ -62,6 +62,21 @@ def test_a_post_is_one_statement(store: Store) -> None:
     with counted(store) as sent:
         post("qt.record", {"path": "/p"}, store=store)
     assert len(sent) == 1, sent
+
+
+def test_a_post_that_is_not_unique_is_a_bare_insert(store: Store) -> None:
+    """Nothing to deduplicate: one INSERT with no ON CONFLICT arbiter, queued beside an
+    identical waiting unique job."""
+    first = post("qt.record", {"path": "/same"}, store=store)
+    with counted(store) as sent:
+        second = post("qt.record", {"path": "/same"}, store=store, unique=False)
+    assert len(sent) == 1, sent
+    assert sent[0].startswith("INSERT INTO queue_job") and "ON CONFLICT" not in sent[0], sent
+    assert second.created and second.id > first.id
+    with counted(store) as sent:
+        again = post("qt.record", {"path": "/same"}, store=store)
+    assert (again.id, again.created) == (first.id, False)
+    assert "ON CONFLICT" in sent[0], sent  # a unique post keeps its atomic dedupe
 
 
 def test_an_ended_batch_wakes_its_dependants_and_is_logged(store: Store) -> None:

@@ -47,8 +47,11 @@ class Posting(QueuePart):
         return [definition_of(r) for r in self.db.fetchall(self.q.task_definitions)]
 
     def insert(self, job: NewJob) -> Posted:
-        """Queue one job (or find the active unique job it duplicates)."""
+        """Queue one job (or find the active unique job it duplicates). A job that is not
+        unique is a bare insert: nothing to deduplicate, so no ON CONFLICT path."""
         values = _values(job)
+        if not job.unique:
+            return self._insert_plain(values)
         row = self.db.fetchone(self.q.insert_job, values)
         if row is not None:
             return Posted(int(row["id"]), row["status"], True)
@@ -87,7 +90,10 @@ class Posting(QueuePart):
             return Posted(int(row["id"]), row["status"], False)
         # The active twin ended meanwhile, or (PostgreSQL) the arguments only share a hash
         # with an active job's: queue this one without the dedupe key.
-        row = self.db.fetchone(self.q.insert_job, {**values, "is_unique": False})
+        return self._insert_plain(values)
+
+    def _insert_plain(self, values: dict[str, Any]) -> Posted:
+        row = self.db.fetchone(self.q.insert_job_plain, values)
         assert row is not None
         return Posted(int(row["id"]), row["status"], True)
 

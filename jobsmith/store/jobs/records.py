@@ -152,9 +152,13 @@ class JobRecord:
         return f"{self.type_key}.{self.task_key}"
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
-    """The one text of a JSON value that equal values share (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The one text of a JSON value that equal values share (sorted keys, no spaces). One
+    encoder made once: ``json.dumps`` with options builds a new one on every call."""
+    return _CANONICAL.encode(value)
 
 
 def arguments_of(value: Any) -> dict[str, Any]:

@@ -55,7 +55,7 @@ VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, :is
 ON CONFLICT (type_key, task_key, arguments)
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
 DO NOTHING
-RETURNING id, status, created_at;
+RETURNING id, status;
 
 -- name: insert_job [postgresql]
 -- Queue one job; a unique job identical to an active one is not inserted (no row back).
@@ -66,7 +66,24 @@ VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_uni
 ON CONFLICT (type_key, task_key, jsonb_hash_extended(arguments, 0))
     WHERE is_unique AND status IN ('waiting', 'running', 'parked')
 DO NOTHING
-RETURNING id, status, created_at;
+RETURNING id, status;
+
+-- name: insert_job_plain [sqlite]
+-- Queue one job that is not unique: a bare insert (no ON CONFLICT arbiter to probe).
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after, created_at)
+VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, FALSE,
+        :run_after, :created_at)
+RETURNING id, status;
+
+-- name: insert_job_plain [postgresql]
+-- Queue one job that is not unique: a bare insert, no ON CONFLICT (no arbiter probe, no
+-- speculative insertion and its confirm WAL record). The AFTER INSERT trigger wakes workers.
+INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
+                       is_unique, run_after)
+VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_units, FALSE,
+        :run_after::timestamptz)
+RETURNING id, status;
 
 -- name: insert_jobs [sqlite]
 -- Queue many jobs of one task in one statement: :arguments is a JSON array of the jobs'
