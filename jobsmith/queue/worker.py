@@ -413,7 +413,11 @@ class Worker:
                         if self._outranked(job):
                             self._release(jobs[index:])
                             return
-                self._run_one(job, pending)
+                try:
+                    self._run_one(job, pending)
+                except self.transient as exc:  # the job's lease expires and it runs again
+                    log.warning("Job %s (%s): database unavailable: %s", job.id, job.name, exc)
+                    self._release([job])
         finally:
             with self._lock:
                 self._busy -= 1

@@ -167,3 +167,18 @@ def test_an_idle_worker_wakes_soon_after_a_post(store: Store, tmp_path: Path) ->
         worker.stop()
         thread.join(10)
     assert lines(out) and waited < 0.5
+
+
+def test_a_job_that_calls_sys_exit_fails_and_the_worker_runs_on(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    bad = post("qt.quits", {"code": 3}, priority=5, store=store)
+    post("qt.record", {"path": out, "n": 1}, store=store)
+    worker = drain(store)  # a slot that stopped on it would raise "stopped on an error"
+    assert lines(out)[0].startswith("1 ")
+    stored = store.jobs.get(bad.id)
+    assert (stored.status, stored.error) == ("failed", "SystemExit: 3")
+    (run_id,) = store.jobs.attempts(bad.id)
+    assert store.runs.get(run_id).error == "SystemExit: 3"
+    assert (worker.stats.completed, worker.stats.failed) == (1, 1)
