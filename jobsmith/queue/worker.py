@@ -517,7 +517,10 @@ class Worker:
         with self._lock:
             self.stats.count(outcomes, ended)
         if self.on_progress is not None:
-            self.on_progress(outcomes)
+            try:
+                self.on_progress(outcomes)
+            except Exception:  # a caller's callback never stops a slot (or the flusher)
+                log.exception("Worker %s: on_progress failed", self.name)
 
     def _release(self, jobs: Sequence[Claimed]) -> None:
         try:

@@ -182,3 +182,17 @@ def test_a_job_that_calls_sys_exit_fails_and_the_worker_runs_on(
     (run_id,) = store.jobs.attempts(bad.id)
     assert store.runs.get(run_id).error == "SystemExit: 3"
     assert (worker.stats.completed, worker.stats.failed) == (1, 1)
+
+
+def test_an_on_progress_callback_that_raises_does_not_stop_the_worker(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    post_many([("qt.record", {"path": out, "n": n}) for n in range(3)], store=store)
+
+    def progress(outcomes: object) -> None:
+        raise ValueError("a broken progress bar")
+
+    worker = drain(store, on_progress=progress, max_batch=1)
+    assert worker.stats.completed == 3
+    assert len(lines(out)) == 3
