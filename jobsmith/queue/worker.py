@@ -192,6 +192,7 @@ class Worker:
         self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
+        self._monitor_errors: set[tuple[str, str]] = set()  # logged once each
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
         self._direct = store.wakeups.same_connection and concurrency == 1
@@ -548,18 +549,29 @@ class Worker:
                     self.interrupts.interrupt(job_id, WorkerStopping)
             if now >= next_beat or self._renew_now.is_set():
                 self._renew_now.clear()
-                self._heartbeat()
+                self._guarded("heartbeat", self._heartbeat)
                 next_beat = now + beat
             if now >= next_sweep:
-                self._sweep()
+                self._guarded("lease sweep", self._sweep)
                 next_sweep = now + sweep
             if first_round:  # connected, leases renewed, expired ones handed back
                 first_round = False
                 self._warmed.release()
             if self.retention is not None and now >= next_prune:
-                self._prune(self.retention)
+                self._guarded("retention pruning", lambda: self._prune(self.retention or 0))
                 next_prune = now + PRUNE_EVERY
             self._renew_now.wait(0.05)
+
+    def _guarded(self, what: str, step: Callable[[], None]) -> None:
+        """One step of the monitor's round: an error is logged (once per step and kind of
+        error) and the monitor goes on, so the heartbeat never stops while jobs run."""
+        try:
+            step()
+        except Exception as exc:
+            seen = (what, type(exc).__name__)
+            if seen not in self._monitor_errors:
+                self._monitor_errors.add(seen)
+                log.exception("Worker %s: %s failed (the worker goes on): %s", self.name, what, exc)
 
     def _monitor_done(self) -> bool:
         return (self.stopping.is_set() or self.drained.is_set()) and not self.interrupts.running()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -196,3 +197,16 @@ def test_an_on_progress_callback_that_raises_does_not_stop_the_worker(
     worker = drain(store, on_progress=progress, max_batch=1)
     assert worker.stats.completed == 3
     assert len(lines(out)) == 3
+
+
+def test_the_monitor_goes_on_heart_beating_when_pruning_fails(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    job = post("qt.sleepy", {"path": out, "seconds": 2.5}, store=store)
+    # An age no datetime can subtract: pruning raises OverflowError in the monitor.
+    worker = drain(store, retention=9_999_999 * 86400.0, lease=1, concurrency=2)
+    # Its lease stayed renewed: the idle slot's sweep never saw it expire and ran it again.
+    assert lines(out) == [f"start 0 {os.getpid()}", f"end 0 {os.getpid()}"]
+    assert len(store.jobs.attempts(job.id)) == 1
+    assert worker.stats.completed == 1
