@@ -107,7 +107,9 @@ class Worker:
 
     ``system_units`` is the host's process units (default 10,000); a worker reads no
     environment: ``jobsmith worker`` and ``JobMaster(...)`` pass the settings' value
-    (``JOBSMITH_SYSTEM_PROCESS_UNITS``)."""
+    (``JOBSMITH_SYSTEM_PROCESS_UNITS``). ``serves`` says what a worker with no tasks of
+    its own is for (``jobsmith worker --home H`` of a scheduler in ``mode = post``: its
+    posted runs); without it such a worker warns that it runs only built-in tasks."""
 
     rate_wait: float = RATE_WAIT
     """A burst worker waits for jobs held back by a rate limit only when their key may
@@ -133,6 +135,7 @@ class Worker:
         poll: float = 1.0,
         environment: str = "default",
         on_progress: Callable[[Sequence[Outcome]], None] | None = None,
+        serves: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise JobsmithError("concurrency must be at least 1")
@@ -146,7 +149,7 @@ class Worker:
         self.system_units = DEFAULT_SYSTEM_UNITS if system_units is None else int(system_units)
         self.lease = float(lease)
         self.queues = list(queues) if queues else None
-        self.tasks = self._served(tasks)
+        self.tasks = self._served(tasks, serves)
         self.pauses = PauseFilter(store, self.queues, self.tasks)
         self.burst = burst
         self.max_batch = max_batch
@@ -197,13 +200,15 @@ class Worker:
         # wake-up and the claim after it go to the same, just-woken server process.
         self._direct = store.wakeups.same_connection and concurrency == 1
 
-    def _served(self, tasks: Sequence[str] | None) -> list[str]:
+    def _served(self, tasks: Sequence[str] | None, serves: str | None) -> list[str]:
         builtin = load_builtins()
         names = list(tasks) if tasks else [t.name for t in self.registry]
         for name in names:
             if find_task(self.registry, name) is None:
                 self.registry.get(name)  # raises the registry's clear error
-        if not names:
+        if not names and serves:  # e.g. `jobsmith worker --home H`: the scheduler's runs
+            log.info("No tasks of your own: this worker serves %s (and flow jobs)", serves)
+        elif not names:
             log.warning(
                 "No tasks of your own are registered: this worker runs only built-in tasks "
                 "(flow jobs). Import yours with `jobsmith worker -m MODULE` or `imports:`."

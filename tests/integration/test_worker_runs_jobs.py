@@ -199,9 +199,7 @@ def test_an_on_progress_callback_that_raises_does_not_stop_the_worker(
     assert len(lines(out)) == 3
 
 
-def test_the_monitor_goes_on_heart_beating_when_pruning_fails(
-    store: Store, tmp_path: Path
-) -> None:
+def test_the_monitor_goes_on_heart_beating_when_pruning_fails(store: Store, tmp_path: Path) -> None:
     out = str(tmp_path / "out")
     job = post("qt.sleepy", {"path": out, "seconds": 2.5}, store=store)
     # An age no datetime can subtract: pruning raises OverflowError in the monitor.
