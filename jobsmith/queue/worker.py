@@ -475,13 +475,20 @@ class Worker:
         if served.empty:  # only paused jobs could be left
             return True
         runnable, too_big = self.store.jobs.waiting(served.queues, served.tasks, self.system_units)
+        stranded = self.store.jobs.stranded(served.queues, served.tasks) if runnable else 0
+        runnable -= stranded
         later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
         paced = sum(b.waiting for b in later)
         if runnable > paced:
             return False
-        if (too_big or paced) and not self.stats.note:
-            self.stats.left = too_big + paced
+        if (too_big or paced or stranded) and not self.stats.note:
+            self.stats.left = too_big + paced + stranded
             notes = []
+            if stranded:
+                notes.append(
+                    f"{stranded} job(s) left parked: they wait on jobs of tasks or queues "
+                    "this worker does not serve"
+                )
             if too_big:
                 notes.append(
                     f"{too_big} job(s) left waiting: they need more process units than this "

@@ -3,6 +3,7 @@ both stores."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,23 @@ def test_cancelling_the_child_a_job_waits_on_wakes_it(store: Store, tmp_path: Pa
     assert store.jobs.get(parent.id).status == "parked"
     assert store.jobs.cancel(child.id) == "cancelled"
     assert store.jobs.get(parent.id).status == "waiting"
+
+
+def test_a_burst_worker_stops_when_a_parent_waits_on_children_it_does_not_serve(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=2, store=store)
+    worker = Worker(store, registry, lease=1, burst=True, tasks=["d.parent"])
+    ran = threading.Thread(target=worker.run, daemon=True)
+    ran.start()
+    ran.join(20)
+    assert not ran.is_alive(), "the burst worker did not stop"
+    assert lines(out) == ["parent runs"]
+    assert store.jobs.get(parent.id).status == "parked"
+    assert worker.stats.left == 1
+    assert "1 job(s) left parked: they wait on jobs of tasks or queues" in worker.stats.note
+    # A worker that serves the children too brings the parent on.
+    Worker(store, registry, lease=1, burst=True).run()
+    assert store.jobs.get(parent.id).status == "completed"

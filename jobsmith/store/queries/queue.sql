@@ -569,6 +569,42 @@ WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < 
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
 
+-- name: count_stranded [sqlite]
+-- Parked jobs of some queues/tasks that wait, directly or down a chain of parked jobs, on
+-- an active job of other queues/tasks (a worker of these never runs it).
+WITH RECURSIVE stuck(id) AS (
+    SELECT j.id FROM queue_job j JOIN queue_job d ON d.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked' AND d.status IN ('waiting', 'running', 'parked')
+      AND NOT ((:queues IS NULL OR d.queue IN (SELECT value FROM json_each(:queues)))
+           AND (:tasks IS NULL
+                OR d.type_key || '.' || d.task_key IN (SELECT value FROM json_each(:tasks))))
+    UNION
+    SELECT j.id FROM queue_job j JOIN stuck s ON s.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked'
+)
+SELECT count(*) AS n FROM queue_job
+WHERE id IN (SELECT id FROM stuck)
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
+
+-- name: count_stranded [postgresql]
+-- Parked jobs of some queues/tasks that wait, directly or down a chain of parked jobs, on
+-- an active job of other queues/tasks (a worker of these never runs it).
+WITH RECURSIVE stuck(id) AS (
+    SELECT j.id FROM queue_job j JOIN queue_job d ON d.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked' AND d.status IN ('waiting', 'running', 'parked')
+      AND NOT ((:queues::text[] IS NULL OR d.queue = ANY(:queues::text[]))
+           AND (:tasks::text[] IS NULL
+                OR d.type_key || '.' || d.task_key = ANY(:tasks::text[])))
+    UNION
+    SELECT j.id FROM queue_job j JOIN stuck s ON s.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked'
+)
+SELECT count(*) AS n FROM queue_job
+WHERE id IN (SELECT id FROM stuck)
+  AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
+
 -- name: jobs_in_queue [sqlite]
 -- Jobs still in the queue (waiting, running, parked), in the order workers take them.
 SELECT * FROM queue_job WHERE status IN ('waiting', 'running', 'parked')
