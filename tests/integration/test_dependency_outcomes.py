@@ -166,3 +166,21 @@ def test_a_burst_worker_stops_when_a_parent_waits_on_children_it_does_not_serve(
     # A worker that serves the children too brings the parent on.
     Worker(store, registry, lease=1, burst=True).run()
     assert store.jobs.get(parent.id).status == "completed"
+
+
+def test_cancelling_a_parked_parent_cancels_the_children_it_posted(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=2, store=store)
+    Worker(store, registry, lease=1, burst=True, tasks=["d.parent"]).run()  # parks it
+    assert store.jobs.get(parent.id).status == "parked"
+    children = [j for j in store.jobs.in_queue() if j.name == "d.child"]
+    assert len(children) == 2
+    assert store.jobs.cancel(parent.id) == "cancelled"
+    for child in children:
+        stored = store.jobs.get(child.id)
+        assert (stored.status, stored.error) == ("cancelled", f"cancelled with job {parent.id}")
+    Worker(store, registry, lease=1, burst=True).run()
+    assert lines(out) == ["parent runs"]  # no child ran, the parent did not run again

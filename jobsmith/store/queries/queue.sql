@@ -487,6 +487,34 @@ UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = 'cancelled',
 WHERE id = :id AND status IN ('waiting', 'parked')
 RETURNING id, status;
 
+-- name: cancel_children_waiting
+-- Cancel the jobs job :id posted as its children (ctx.post: keys child:<id>:<n>), and
+-- theirs in turn, that have not started (waiting or parked); returns them.
+WITH RECURSIVE family(id) AS (
+    SELECT k.job_id FROM queue_unique_key k
+    WHERE k.unique_key LIKE 'child:' || CAST(:id AS TEXT) || ':%'
+    UNION
+    SELECT k.job_id FROM queue_unique_key k JOIN family f
+      ON k.unique_key LIKE 'child:' || CAST(f.id AS TEXT) || ':%'
+)
+UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = :error,
+    waiting_on = NULL
+WHERE id IN (SELECT id FROM family) AND status IN ('waiting', 'parked')
+RETURNING id;
+
+-- name: request_cancel_children
+-- Ask the workers running children of job :id (and theirs in turn) to stop them.
+WITH RECURSIVE family(id) AS (
+    SELECT k.job_id FROM queue_unique_key k
+    WHERE k.unique_key LIKE 'child:' || CAST(:id AS TEXT) || ':%'
+    UNION
+    SELECT k.job_id FROM queue_unique_key k JOIN family f
+      ON k.unique_key LIKE 'child:' || CAST(f.id AS TEXT) || ':%'
+)
+UPDATE queue_job SET cancel_requested = TRUE
+WHERE id IN (SELECT id FROM family) AND status = 'running'
+RETURNING id;
+
 -- name: request_cancel
 -- Ask the worker running a job to stop it (its heartbeat sees the flag).
 UPDATE queue_job SET cancel_requested = TRUE WHERE id = :id AND status = 'running'
