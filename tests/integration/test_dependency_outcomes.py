@@ -184,3 +184,19 @@ def test_cancelling_a_parked_parent_cancels_the_children_it_posted(
         assert (stored.status, stored.error) == ("cancelled", f"cancelled with job {parent.id}")
     Worker(store, registry, lease=1, burst=True).run()
     assert lines(out) == ["parent runs"]  # no child ran, the parent did not run again
+
+
+def test_cancelling_a_parent_asks_the_workers_of_its_running_children(
+    store: Store, tmp_path: Path
+) -> None:
+    registry = registry_for(str(tmp_path / "out"))
+    parent = registry.get("d.parent").post(count=2, store=store)
+    Worker(store, registry, lease=1, burst=True, tasks=["d.parent"]).run()  # parks it
+    (running,) = store.jobs.claim(
+        worker="elsewhere", host="h", limit=1, system_units=10, lease=30, tasks=["d.child"]
+    )
+    assert store.jobs.cancel(parent.id) == "cancelled"
+    assert store.jobs.get(running.id).status == "running"
+    assert store.jobs.get(running.id).cancel_requested
+    others = [j for j in store.jobs.in_queue() if j.name == "d.child" and j.id != running.id]
+    assert others == []  # the child not started was cancelled at once
