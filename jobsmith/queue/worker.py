@@ -429,8 +429,13 @@ class Worker:
                 self._busy -= 1
 
     def _outranked(self, job: Claimed) -> bool:
-        """Whether a job of higher priority than ``job`` waits (and fits this host)."""
-        top = self.store.jobs.top_waiting(self.system_units, self.queues, self.tasks)
+        """Whether a job of higher priority than ``job`` waits (and fits this host); when
+        the database cannot say, the batch goes on."""
+        try:
+            top = self.store.jobs.top_waiting(self.system_units, self.queues, self.tasks)
+        except self.transient as exc:
+            log.warning("Could not look for jobs of higher priority: %s", exc)
+            return False
         return top is not None and top > job.priority
 
     def _run_one(self, job: Claimed, pending: list[Outcome]) -> None:
