@@ -12,7 +12,7 @@ import pytest
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post, post_many
 from jobsmith.store import Store
-from tests.integration.queue_tasks import lines
+from tests.integration.queue_tasks import lines, mark
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -208,3 +208,34 @@ def test_the_monitor_goes_on_heart_beating_when_pruning_fails(store: Store, tmp_
     assert lines(out) == [f"start 0 {os.getpid()}", f"end 0 {os.getpid()}"]
     assert len(store.jobs.attempts(job.id)) == 1
     assert worker.stats.completed == 1
+
+
+def test_a_job_whose_arguments_no_longer_fit_its_task_fails_alone(
+    store: Store, tmp_path: Path
+) -> None:
+    from jobsmith.queue import Registry
+
+    out = str(tmp_path / "out")
+    before, after = Registry(), Registry()
+
+    @before.task(type_key="v")
+    def greet(name: str) -> None: ...
+
+    @after.task(type_key="v", task_key="greet")
+    def greet_renamed(who: str) -> None:  # the parameter was renamed after the post
+        mark(out, who)
+
+    @after.task(type_key="v")
+    def other(n: int) -> None:
+        mark(out, f"other {n}")
+
+    job = before.get("v.greet").post(name="bob", store=store)
+    after.get("v.other").post(n=1, store=store)
+    worker = Worker(store, after, lease=5, burst=True)
+    worker.run()
+    assert lines(out) == ["other 1"]
+    stored = store.jobs.get(job.id)
+    assert stored.status == "failed"
+    assert stored.error == (
+        "task v.greet: missing argument 'who'; unknown argument 'name' (expected: who)"
+    )
