@@ -357,10 +357,14 @@ def worker(
     kept = None if retention is None else parse_age(retention, "--retention")  # before the store
     import_task_modules(ctx, modules)
     store = ctx.store()  # --home (before or after `worker`) names the home and its store
+    serves: str | None = None
     if ctx.settings.home_is_named:
         from jobsmith.schedule.queued import serve_home
 
-        serve_home(ctx.load_home())  # its scheduler's posted runs use this copy of the home
+        home = ctx.load_home()
+        serve_home(home)  # its scheduler's posted runs use this copy of the home
+        if home.settings.mode == "post":
+            serves = f"the posted runs of scheduler {home.settings.name!r}"
     options: dict[str, Any] = {
         "concurrency": concurrency,
         "system_units": _process_units(process_units, ctx),
@@ -373,6 +377,7 @@ def worker(
         "burst": burst,
         "max_batch": batch,
         "environment": ctx.config.environment,
+        "serves": serves,
     }
     if not burst:
         Worker(store, **options).run()

@@ -30,7 +30,6 @@ from jobsmith.queue.cancellation import Cancellation
 from jobsmith.queue.interrupt import (
     Interrupts,
     JobCancelled,
-    JobInterrupt,
     JobParked,
     JobTimeout,
     WorkerStopping,
@@ -160,9 +159,9 @@ class JobExecutor:
             return self._run(job, started)
         except self.transient:
             raise
-        except JobInterrupt:
-            raise
-        except Exception as exc:
+        except WorkerStopping:
+            return Released()
+        except BaseException as exc:  # SystemExit from a job's code, a stray interrupt…
             log.exception("Job %s (%s) could not be run", job.id, job.name)
             return self._failed(job, started, _describe(exc))
 
@@ -219,7 +218,7 @@ class JobExecutor:
             status, error = JobState.CANCELLED, "cancelled while running"
         except JobTimeout:
             status, error = JobState.FAILED, f"timed out after {task.timeout:g}s"
-        except Exception as exc:
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # sys.exit() fails the job
             status, error = JobState.FAILED, _describe(exc)
             log.error("Job %s (%s) failed: %s", job.id, job.name, error)
             log.debug("%s", traceback.format_exc())

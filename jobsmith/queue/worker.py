@@ -113,7 +113,9 @@ class Worker:
 
     ``system_units`` is the host's process units (default 10,000); a worker reads no
     environment: ``jobsmith worker`` and ``JobMaster(...)`` pass the settings' value
-    (``JOBSMITH_SYSTEM_PROCESS_UNITS``)."""
+    (``JOBSMITH_SYSTEM_PROCESS_UNITS``). ``serves`` says what a worker with no tasks of
+    its own is for (``jobsmith worker --home H`` of a scheduler in ``mode = post``: its
+    posted runs); without it such a worker warns that it runs only built-in tasks."""
 
     rate_wait: float = RATE_WAIT
     """A burst worker waits for jobs held back by a rate limit only when their key may
@@ -139,6 +141,7 @@ class Worker:
         poll: float = 1.0,
         environment: str = "default",
         on_progress: Callable[[Sequence[Outcome]], None] | None = None,
+        serves: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise JobsmithError("concurrency must be at least 1")
@@ -152,7 +155,7 @@ class Worker:
         self.system_units = DEFAULT_SYSTEM_UNITS if system_units is None else int(system_units)
         self.lease = float(lease)
         self.queues = list(queues) if queues else None
-        self.tasks = self._served(tasks)
+        self.tasks = self._served(tasks, serves)
         self.pauses = PauseFilter(store, self.queues, self.tasks)
         self.burst = burst
         self.max_batch = max_batch
@@ -207,17 +210,20 @@ class Worker:
         self._ran = 0  # jobs run to an outcome (for max_jobs)
         self._crash: BaseException | None = None
         self._refused = 0  # batches in a row of which no end could be recorded (no flusher)
+        self._monitor_errors: set[tuple[str, str]] = set()  # logged once each
         # One slot waits on its own connection where the store allows it (PostgreSQL), so a
         # wake-up and the claim after it go to the same, just-woken server process.
         self._direct = store.wakeups.same_connection and concurrency == 1
 
-    def _served(self, tasks: Sequence[str] | None) -> list[str]:
+    def _served(self, tasks: Sequence[str] | None, serves: str | None) -> list[str]:
         builtin = load_builtins()
         names = list(tasks) if tasks else [t.name for t in self.registry]
         for name in names:
             if find_task(self.registry, name) is None:
                 self.registry.get(name)  # raises the registry's clear error
-        if not names:
+        if not names and serves:  # e.g. `jobsmith worker --home H`: the scheduler's runs
+            log.info("No tasks of your own: this worker serves %s (and flow jobs)", serves)
+        elif not names:
             log.warning(
                 "No tasks of your own are registered: this worker runs only built-in tasks "
                 "(flow jobs). Import yours with `jobsmith worker -m MODULE` or `imports:`."
@@ -443,14 +449,23 @@ class Worker:
                         if self._outranked(job):
                             self._release(jobs[index:])
                             return
-                self._run_one(job, pending)
+                try:
+                    self._run_one(job, pending)
+                except self.transient as exc:  # the job's lease expires and it runs again
+                    log.warning("Job %s (%s): database unavailable: %s", job.id, job.name, exc)
+                    self._release([job])
         finally:
             with self._lock:
                 self._busy -= 1
 
     def _outranked(self, job: Claimed) -> bool:
-        """Whether a job of higher priority than ``job`` waits (and fits this host)."""
-        top = self.store.jobs.top_waiting(self.system_units, self.queues, self.tasks)
+        """Whether a job of higher priority than ``job`` waits (and fits this host); when
+        the database cannot say, the batch goes on."""
+        try:
+            top = self.store.jobs.top_waiting(self.system_units, self.queues, self.tasks)
+        except self.transient as exc:
+            log.warning("Could not look for jobs of higher priority: %s", exc)
+            return False
         return top is not None and top > job.priority
 
     def _run_one(self, job: Claimed, pending: list[Outcome]) -> None:
@@ -495,13 +510,20 @@ class Worker:
         if served.empty:  # only paused jobs could be left
             return True
         runnable, too_big = self.store.jobs.waiting(served.queues, served.tasks, self.system_units)
+        stranded = self.store.jobs.stranded(served.queues, served.tasks) if runnable else 0
+        runnable -= stranded
         later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
         paced = sum(b.waiting for b in later)
         if runnable > paced:
             return False
-        if (too_big or paced) and not self.stats.note:
-            self.stats.left = too_big + paced
+        if (too_big or paced or stranded) and not self.stats.note:
+            self.stats.left = too_big + paced + stranded
             notes = []
+            if stranded:
+                notes.append(
+                    f"{stranded} job(s) left parked: they wait on jobs of tasks or queues "
+                    "this worker does not serve"
+                )
             if too_big:
                 notes.append(
                     f"{too_big} job(s) left waiting: they need more process units than this "
@@ -556,7 +578,10 @@ class Worker:
         with self._lock:
             self.stats.count(outcomes, ended)
         if self.on_progress is not None:
-            self.on_progress(outcomes)
+            try:
+                self.on_progress(outcomes)
+            except Exception:  # a caller's callback never stops a slot (or the flusher)
+                log.exception("Worker %s: on_progress failed", self.name)
 
     def _release(self, jobs: Sequence[Claimed]) -> None:
         try:
@@ -593,18 +618,29 @@ class Worker:
                     self.interrupts.interrupt(job_id, WorkerStopping)
             if now >= next_beat or self._renew_now.is_set():
                 self._renew_now.clear()
-                self._heartbeat()
+                self._guarded("heartbeat", self._heartbeat)
                 next_beat = now + beat
             if now >= next_sweep:
-                self._sweep()
+                self._guarded("lease sweep", self._sweep)
                 next_sweep = now + sweep
             if first_round:  # connected, leases renewed, expired ones handed back
                 first_round = False
                 self._warmed.release()
             if self.retention is not None and now >= next_prune:
-                self._prune(self.retention)
+                self._guarded("retention pruning", lambda: self._prune(self.retention or 0))
                 next_prune = now + PRUNE_EVERY
             self._renew_now.wait(0.05)
+
+    def _guarded(self, what: str, step: Callable[[], None]) -> None:
+        """One step of the monitor's round: an error is logged (once per step and kind of
+        error) and the monitor goes on, so the heartbeat never stops while jobs run."""
+        try:
+            step()
+        except Exception as exc:
+            seen = (what, type(exc).__name__)
+            if seen not in self._monitor_errors:
+                self._monitor_errors.add(seen)
+                log.exception("Worker %s: %s failed (the worker goes on): %s", self.name, what, exc)
 
     def _monitor_done(self) -> bool:
         return (self.stopping.is_set() or self.drained.is_set()) and not self.interrupts.running()

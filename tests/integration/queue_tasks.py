@@ -7,6 +7,7 @@ processes never interleave), so a test can count exactly what ran, where and how
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from typing import Literal
@@ -125,3 +126,9 @@ def slot_sleep(path: str, n: int = 0, seconds: float = 0.2) -> None:
     """Note which worker process and which slot (thread) ran job n, then sleep."""
     mark(path, f"start {n} {os.getpid()} {threading.get_ident()}")
     time.sleep(seconds)
+
+
+@task(type_key="qt")
+def quits(code: int = 3) -> None:
+    """A job whose code ends the process the way a script would (``sys.exit``)."""
+    sys.exit(code)

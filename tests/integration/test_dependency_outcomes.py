@@ -3,6 +3,7 @@ both stores."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,57 @@ def test_a_dependency_that_ends_between_the_two_looks_is_met_not_posted_again(
     ran = store.jobs.get(job.id)
     assert (ran.status, ran.error) == ("completed", None)
     assert lines(out) == ["base 1", "needy"] and looks[:2] == [True, True]
+
+
+def test_a_burst_worker_stops_when_a_parent_waits_on_children_it_does_not_serve(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=2, store=store)
+    worker = Worker(store, registry, lease=1, burst=True, tasks=["d.parent"])
+    ran = threading.Thread(target=worker.run, daemon=True)
+    ran.start()
+    ran.join(20)
+    assert not ran.is_alive(), "the burst worker did not stop"
+    assert lines(out) == ["parent runs"]
+    assert store.jobs.get(parent.id).status == "parked"
+    assert worker.stats.left == 1
+    assert "1 job(s) left parked: they wait on jobs of tasks or queues" in worker.stats.note
+    # A worker that serves the children too brings the parent on.
+    Worker(store, registry, lease=1, burst=True).run()
+    assert store.jobs.get(parent.id).status == "completed"
+
+
+def test_cancelling_a_parked_parent_cancels_the_children_it_posted(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    parent = registry.get("d.parent").post(count=2, store=store)
+    Worker(store, registry, lease=1, burst=True, tasks=["d.parent"]).run()  # parks it
+    assert store.jobs.get(parent.id).status == "parked"
+    children = [j for j in store.jobs.in_queue() if j.name == "d.child"]
+    assert len(children) == 2
+    assert store.jobs.cancel(parent.id) == "cancelled"
+    for child in children:
+        stored = store.jobs.get(child.id)
+        assert (stored.status, stored.error) == ("cancelled", f"cancelled with job {parent.id}")
+    Worker(store, registry, lease=1, burst=True).run()
+    assert lines(out) == ["parent runs"]  # no child ran, the parent did not run again
+
+
+def test_cancelling_a_parent_asks_the_workers_of_its_running_children(
+    store: Store, tmp_path: Path
+) -> None:
+    registry = registry_for(str(tmp_path / "out"))
+    parent = registry.get("d.parent").post(count=2, store=store)
+    Worker(store, registry, lease=1, burst=True, tasks=["d.parent"]).run()  # parks it
+    (running,) = store.jobs.claim(
+        worker="elsewhere", host="h", limit=1, system_units=10, lease=30, tasks=["d.child"]
+    )
+    assert store.jobs.cancel(parent.id) == "cancelled"
+    assert store.jobs.get(running.id).status == "running"
+    assert store.jobs.get(running.id).cancel_requested
+    others = [j for j in store.jobs.in_queue() if j.name == "d.child" and j.id != running.id]
+    assert others == []  # the child not started was cancelled at once

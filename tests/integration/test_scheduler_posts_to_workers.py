@@ -369,6 +369,9 @@ def test_a_worker_runs_posted_jobs_from_its_own_copy_of_the_home(
     fire = fire_at(store, FIRST)
     assert Path(fire.log_path or "").is_relative_to(copy / "jobs" / "logs")
     assert triggers(copy) == [shown(FIRST)] and triggers(home) == []
+    said = " ".join(processes.output("worker").split())  # log lines wrap
+    assert "No tasks of your own: this worker serves the posted runs of scheduler" in said
+    assert "runs only built-in tasks" not in said
 
     history = subprocess.run(
         [sys.executable, "-m", "jobsmith", "schedule", "history", "1", "--home", str(home)],

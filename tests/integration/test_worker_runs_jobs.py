@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post, post_many
 from jobsmith.store import Store
-from tests.integration.queue_tasks import lines
+from tests.integration.queue_tasks import lines, mark
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -167,3 +168,74 @@ def test_an_idle_worker_wakes_soon_after_a_post(store: Store, tmp_path: Path) ->
         worker.stop()
         thread.join(10)
     assert lines(out) and waited < 0.5
+
+
+def test_a_job_that_calls_sys_exit_fails_and_the_worker_runs_on(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    bad = post("qt.quits", {"code": 3}, priority=5, store=store)
+    post("qt.record", {"path": out, "n": 1}, store=store)
+    worker = drain(store)  # a slot that stopped on it would raise "stopped on an error"
+    assert lines(out)[0].startswith("1 ")
+    stored = store.jobs.get(bad.id)
+    assert (stored.status, stored.error) == ("failed", "SystemExit: 3")
+    (run_id,) = store.jobs.attempts(bad.id)
+    assert store.runs.get(run_id).error == "SystemExit: 3"
+    assert (worker.stats.completed, worker.stats.failed) == (1, 1)
+
+
+def test_an_on_progress_callback_that_raises_does_not_stop_the_worker(
+    store: Store, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "out")
+    post_many([("qt.record", {"path": out, "n": n}) for n in range(3)], store=store)
+
+    def progress(outcomes: object) -> None:
+        raise ValueError("a broken progress bar")
+
+    worker = drain(store, on_progress=progress, max_batch=1)
+    assert worker.stats.completed == 3
+    assert len(lines(out)) == 3
+
+
+def test_the_monitor_goes_on_heart_beating_when_pruning_fails(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    job = post("qt.sleepy", {"path": out, "seconds": 2.5}, store=store)
+    # An age no datetime can subtract: pruning raises OverflowError in the monitor.
+    worker = drain(store, retention=9_999_999 * 86400.0, lease=1, concurrency=2)
+    # Its lease stayed renewed: the idle slot's sweep never saw it expire and ran it again.
+    assert lines(out) == [f"start 0 {os.getpid()}", f"end 0 {os.getpid()}"]
+    assert len(store.jobs.attempts(job.id)) == 1
+    assert worker.stats.completed == 1
+
+
+def test_a_job_whose_arguments_no_longer_fit_its_task_fails_alone(
+    store: Store, tmp_path: Path
+) -> None:
+    from jobsmith.queue import Registry
+
+    out = str(tmp_path / "out")
+    before, after = Registry(), Registry()
+
+    @before.task(type_key="v")
+    def greet(name: str) -> None: ...
+
+    @after.task(type_key="v", task_key="greet")
+    def greet_renamed(who: str) -> None:  # the parameter was renamed after the post
+        mark(out, who)
+
+    @after.task(type_key="v")
+    def other(n: int) -> None:
+        mark(out, f"other {n}")
+
+    job = before.get("v.greet").post(name="bob", store=store)
+    after.get("v.other").post(n=1, store=store)
+    worker = Worker(store, after, lease=5, burst=True)
+    worker.run()
+    assert lines(out) == ["other 1"]
+    stored = store.jobs.get(job.id)
+    assert stored.status == "failed"
+    assert stored.error == (
+        "task v.greet: missing argument 'who'; unknown argument 'name' (expected: who)"
+    )

@@ -80,6 +80,16 @@ class Finishing(Claiming):
             rows += self.db.fetchall(self.q.release_ended_waits_of, values)
         return [(r["id"], r["status"]) for r in rows]
 
+    def _cancel_children(self, job_id: int) -> None:
+        """In the cancel's transaction: the children job ``job_id`` posted (and theirs)
+        are cancelled like it: at once when not started, else their workers are asked."""
+        values = {"id": job_id, "now": datetime.now(UTC), "error": f"cancelled with job {job_id}"}
+        cancelled = [r["id"] for r in self.db.fetchall(self.q.cancel_children_waiting, values)]
+        if cancelled:
+            self.release_dependants(cancelled)
+        for row in self.db.fetchall(self.q.request_cancel_children, {"id": job_id}):
+            self.db.execute(self.q.notify_workers, {"payload": f"cancel {row['id']}"})
+
     def expire(self, max_lost: int) -> list[LostAttempt]:
         """Hand jobs whose lease ran out back to the queue (or fail them after ``max_lost``
         lost attempts); their dependants are released. Returns the lost attempts."""
@@ -110,10 +120,12 @@ class Finishing(Claiming):
         ``"cancelled"``, ``"requested"`` (it is running) or ``"ended"`` (it already was)."""
         with self.db.transaction():
             if self.db.fetchone(self.q.cancel_waiting, {"id": job_id, "now": datetime.now(UTC)}):
+                self._cancel_children(job_id)
                 self.release_dependants([job_id])
                 return "cancelled"
             if self.db.fetchone(self.q.request_cancel, {"id": job_id}):
                 self.db.execute(self.q.notify_workers, {"payload": f"cancel {job_id}"})
+                self._cancel_children(job_id)
                 return "requested"
         if self.db.fetchone(self.q.job_by_id, {"id": job_id}) is None:
             raise NotFoundError(f"no job with id {job_id} in the queue")

@@ -54,6 +54,16 @@ class Reading(QueuePart):
         )
         return (int(row["n"] or 0), int(row["too_big"] or 0)) if row else (0, 0)
 
+    def stranded(self, queues: Sequence[str] | None, tasks: Sequence[str] | None) -> int:
+        """Parked jobs of these queues/tasks (None: all) that wait, directly or down a
+        chain of parked jobs, on an active job of other queues/tasks: a worker serving
+        only these cannot bring them on."""
+        row = self.db.fetchone(
+            self.q.count_stranded,
+            {"queues": list(queues) if queues else None, "tasks": list(tasks) if tasks else None},
+        )
+        return int(row["n"] or 0) if row else 0
+
     def active_count(self) -> int:
         row = self.db.fetchone(self.q.count_active)
         return int(row["n"]) if row else 0

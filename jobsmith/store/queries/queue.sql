@@ -518,6 +518,34 @@ UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = 'cancelled',
 WHERE id = :id AND status IN ('waiting', 'parked')
 RETURNING id, status;
 
+-- name: cancel_children_waiting
+-- Cancel the jobs job :id posted as its children (ctx.post: keys child:<id>:<n>), and
+-- theirs in turn, that have not started (waiting or parked); returns them.
+WITH RECURSIVE family(id) AS (
+    SELECT k.job_id FROM queue_unique_key k
+    WHERE k.unique_key LIKE 'child:' || CAST(:id AS TEXT) || ':%'
+    UNION
+    SELECT k.job_id FROM queue_unique_key k JOIN family f
+      ON k.unique_key LIKE 'child:' || CAST(f.id AS TEXT) || ':%'
+)
+UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = :error,
+    waiting_on = NULL
+WHERE id IN (SELECT id FROM family) AND status IN ('waiting', 'parked')
+RETURNING id;
+
+-- name: request_cancel_children
+-- Ask the workers running children of job :id (and theirs in turn) to stop them.
+WITH RECURSIVE family(id) AS (
+    SELECT k.job_id FROM queue_unique_key k
+    WHERE k.unique_key LIKE 'child:' || CAST(:id AS TEXT) || ':%'
+    UNION
+    SELECT k.job_id FROM queue_unique_key k JOIN family f
+      ON k.unique_key LIKE 'child:' || CAST(f.id AS TEXT) || ':%'
+)
+UPDATE queue_job SET cancel_requested = TRUE
+WHERE id IN (SELECT id FROM family) AND status = 'running'
+RETURNING id;
+
 -- name: request_cancel
 -- Ask the worker running a job to stop it (its heartbeat sees the flag).
 UPDATE queue_job SET cancel_requested = TRUE WHERE id = :id AND status = 'running'
@@ -597,6 +625,42 @@ SELECT count(*) FILTER (WHERE process_units <= :system_units) AS n,
        count(*) FILTER (WHERE process_units > :system_units) AS too_big
 FROM queue_job
 WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < now()))
+  AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
+
+-- name: count_stranded [sqlite]
+-- Parked jobs of some queues/tasks that wait, directly or down a chain of parked jobs, on
+-- an active job of other queues/tasks (a worker of these never runs it).
+WITH RECURSIVE stuck(id) AS (
+    SELECT j.id FROM queue_job j JOIN queue_job d ON d.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked' AND d.status IN ('waiting', 'running', 'parked')
+      AND NOT ((:queues IS NULL OR d.queue IN (SELECT value FROM json_each(:queues)))
+           AND (:tasks IS NULL
+                OR d.type_key || '.' || d.task_key IN (SELECT value FROM json_each(:tasks))))
+    UNION
+    SELECT j.id FROM queue_job j JOIN stuck s ON s.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked'
+)
+SELECT count(*) AS n FROM queue_job
+WHERE id IN (SELECT id FROM stuck)
+  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR type_key || '.' || task_key IN (SELECT value FROM json_each(:tasks)));
+
+-- name: count_stranded [postgresql]
+-- Parked jobs of some queues/tasks that wait, directly or down a chain of parked jobs, on
+-- an active job of other queues/tasks (a worker of these never runs it).
+WITH RECURSIVE stuck(id) AS (
+    SELECT j.id FROM queue_job j JOIN queue_job d ON d.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked' AND d.status IN ('waiting', 'running', 'parked')
+      AND NOT ((:queues::text[] IS NULL OR d.queue = ANY(:queues::text[]))
+           AND (:tasks::text[] IS NULL
+                OR d.type_key || '.' || d.task_key = ANY(:tasks::text[])))
+    UNION
+    SELECT j.id FROM queue_job j JOIN stuck s ON s.id = coalesce(j.parked_on, j.waiting_on)
+    WHERE j.status = 'parked'
+)
+SELECT count(*) AS n FROM queue_job
+WHERE id IN (SELECT id FROM stuck)
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
 
