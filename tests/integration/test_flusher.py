@@ -148,16 +148,21 @@ def test_a_database_that_refuses_every_end_stops_the_worker_instead_of_hanging(
 def test_an_error_where_ends_are_recorded_stops_the_worker_instead_of_hanging(
     store: Store, tmp_path: Path
 ) -> None:
-    """The recording thread itself fails (here the worker's progress callback, called with
-    each recorded batch): the worker stops and run() raises it, naming it."""
+    """The code that counts a recorded batch fails (a bug of jobsmith's own, which nothing
+    real can cause: the user's on_progress callback is guarded, so the test replaces the
+    worker's counting step, the one stand-in in this file): the worker stops and run()
+    raises the error, naming it, instead of hanging on a dead recording thread."""
     path = str(tmp_path / "ran")
     post_many([("qt.record", {"path": path, "n": n}) for n in range(10)], store=store)
+    worker = Worker(store, concurrency=2, lease=30)  # not burst: it would run on
 
-    def progress(outcomes: Sequence[Outcome]) -> None:
-        raise ValueError("the progress bar broke")
+    def broken(outcomes: Sequence[Outcome], ended: object = None) -> None:
+        raise ValueError("counting the batch broke")
 
-    worker = Worker(store, concurrency=2, lease=30, on_progress=progress)  # not burst
+    worker._flushed = broken  # type: ignore[method-assign]  # the slots' own recording (SQLite)
+    if worker.flusher is not None:  # the recording thread (PostgreSQL)
+        worker.flusher.on_flushed = broken
     error = _run_in_thread(worker, 60)
     assert isinstance(error, JobsmithError), error
-    assert "the progress bar broke" in str(error)
+    assert "counting the batch broke" in str(error)
     assert isinstance(error.__cause__, ValueError)

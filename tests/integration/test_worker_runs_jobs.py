@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post, post_many
 from jobsmith.store import Store
+from tests.conftest import StoreTarget
 from tests.integration.queue_tasks import lines, mark
 
 pytestmark = pytest.mark.timeout(60)
@@ -199,13 +203,43 @@ def test_an_on_progress_callback_that_raises_does_not_stop_the_worker(
     assert len(lines(out)) == 3
 
 
-def test_the_monitor_goes_on_heart_beating_when_pruning_fails(store: Store, tmp_path: Path) -> None:
+def _refuse_deleting_jobs(target: StoreTarget) -> None:
+    """A real failure for retention: the database refuses to delete any queue job (a
+    trigger in the test's own schema), so pruning raises in the worker's monitor."""
+    refused = "the test refuses to delete jobs"
+    if target.dialect == "sqlite":
+        with sqlite3.connect(target.url.removeprefix("sqlite:///")) as conn:
+            conn.execute(
+                "CREATE TRIGGER refuse_delete BEFORE DELETE ON queue_job "
+                f"BEGIN SELECT RAISE(ABORT, '{refused}'); END"
+            )
+        return
+    schema = target.schema
+    with psycopg.connect(target.url, autocommit=True) as conn:
+        conn.execute(
+            f'CREATE FUNCTION "{schema}".refuse_delete() RETURNS trigger LANGUAGE plpgsql AS '
+            f"$$ BEGIN RAISE EXCEPTION '{refused}' USING ERRCODE = 'check_violation'; END $$"
+        )
+        conn.execute(
+            f'CREATE TRIGGER refuse_delete BEFORE DELETE ON "{schema}".queue_job '
+            f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse_delete()'
+        )
+
+
+def test_the_monitor_goes_on_heart_beating_when_pruning_fails(
+    target: StoreTarget, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = str(tmp_path / "out")
+    post("qt.record", {"path": out, "n": 9}, store=store)
+    drain(store)  # a finished job for retention to prune
+    _refuse_deleting_jobs(target)  # the finished job cannot be pruned: the monitor's step raises
     job = post("qt.sleepy", {"path": out, "seconds": 2.5}, store=store)
-    # An age no datetime can subtract: pruning raises OverflowError in the monitor.
-    worker = drain(store, retention=9_999_999 * 86400.0, lease=1, concurrency=2)
+    with caplog.at_level(logging.ERROR, logger="jobsmith.worker"):
+        worker = drain(store, retention=0.0, lease=1, concurrency=2)
+    assert any("retention pruning failed" in r.getMessage() for r in caplog.records)
     # Its lease stayed renewed: the idle slot's sweep never saw it expire and ran it again.
-    assert lines(out) == [f"start 0 {os.getpid()}", f"end 0 {os.getpid()}"]
+    pid = os.getpid()
+    assert lines(out) == [f"9 {pid}", f"start 0 {pid}", f"end 0 {pid}"]
     assert len(store.jobs.attempts(job.id)) == 1
     assert worker.stats.completed == 1
 
