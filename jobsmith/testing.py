@@ -40,7 +40,7 @@ from typing import Any
 
 from jobsmith.clock import ManualClock
 from jobsmith.errors import JobsmithError
-from jobsmith.queue.interrupt import JobCancelled, JobTimeout
+from jobsmith.queue.interrupt import JobCancelled, JobTimeout, WorkerDies
 from jobsmith.queue.posting import PostedJob, post
 from jobsmith.queue.registry import Registry, Task
 from jobsmith.queue.registry import registry as default_registry
@@ -55,7 +55,7 @@ __all__ = ["Harness", "WorkerKilled", "harness"]
 MAX_ATTEMPTS = 100_000
 
 
-class WorkerKilled(BaseException):  # like SIGKILL: nothing of the worker's runs after it
+class WorkerKilled(WorkerDies):  # like SIGKILL: nothing of the worker's runs after it
     """Raised by :meth:`Harness.kill_worker` inside a job: its worker dies on the spot."""
 
 

@@ -32,6 +32,7 @@ from jobsmith.queue.interrupt import (
     JobCancelled,
     JobParked,
     JobTimeout,
+    WorkerDies,
     WorkerStopping,
 )
 from jobsmith.queue.registry import Dependency, Registry, Task
@@ -161,6 +162,8 @@ class JobExecutor:
             raise
         except WorkerStopping:
             return Released()
+        except WorkerDies:
+            raise
         except BaseException as exc:  # SystemExit from a job's code, a stray interrupt…
             log.exception("Job %s (%s) could not be run", job.id, job.name)
             return self._failed(job, started, _describe(exc))

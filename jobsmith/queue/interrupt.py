@@ -40,6 +40,12 @@ class WorkerStopping(JobInterrupt):
     """The worker is shutting down; the job is given back to the queue."""
 
 
+class WorkerDies(BaseException):
+    """Raised inside a job to end its worker on the spot, as SIGKILL would (the test
+    harness's ``kill_worker``): the job is neither failed nor recorded, and stays under its
+    lease until that runs out."""
+
+
 @dataclass
 class Running:
     """The job one thread is running, and since when."""
