@@ -52,9 +52,9 @@ class Posting(QueuePart):
         values = _values(job)
         if not job.unique:
             return self._insert_plain(values)
-        row = self.db.fetchone(self.q.insert_job, values)
-        if row is not None:
-            return Posted(int(row["id"]), row["status"], True)
+        rows = self.db.write(self.q.insert_job, values)  # SQLite: a polled write turn
+        if rows:
+            return Posted(int(rows[0]["id"]), rows[0]["status"], True)
         return self._duplicate(values)
 
     def insert_many(self, jobs: Sequence[NewJob]) -> list[Posted]:
@@ -93,8 +93,7 @@ class Posting(QueuePart):
         return self._insert_plain(values)
 
     def _insert_plain(self, values: dict[str, Any]) -> Posted:
-        row = self.db.fetchone(self.q.insert_job_plain, values)
-        assert row is not None
+        [row] = self.db.write(self.q.insert_job_plain, values)  # SQLite: a polled write turn
         return Posted(int(row["id"]), row["status"], True)
 
     def completed_since(
