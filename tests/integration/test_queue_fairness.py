@@ -11,6 +11,8 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -204,24 +206,32 @@ def _backlog_then(store: Store, out: str, concurrency: int) -> tuple[Worker, thr
     return worker, thread
 
 
-@pytest.mark.parametrize("concurrency", [1, 2])
-def test_a_dependency_posted_at_priority_plus_one_runs_before_a_claimed_backlog(
-    store: Store, tmp_path: Path, concurrency: int
-) -> None:
-    out = str(tmp_path / "out")
+@contextmanager
+def _draining_batches(store: Store, out: str, concurrency: int) -> Iterator[list[int]]:
+    """Inside: a worker drains the backlog in batches (the sizes of its claims, spied),
+    its posts marked in ``out``; on leaving, the worker is stopped."""
     worker, thread = None, None
     try:
         worker, thread = _backlog_then(store, out, concurrency)
         sizes = _spy_batches(worker, out)
         _mark_posts(worker, out)
         wait_for(lambda: len(sizes) >= 5 and max(sizes) > 1, 30, "a batch of the backlog")
-        use = post("qt.use", {"path": out, "item": "x"}, priority=5, store=store)
-        mark(out, "posted")  # committed
-        wait_for(lambda: "use x" in lines(out), 30, "the dependant to run")
+        yield sizes
     finally:
         if worker is not None and thread is not None:
             worker.stop()
             thread.join(60)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_dependency_posted_at_priority_plus_one_runs_before_a_claimed_backlog(
+    store: Store, tmp_path: Path, concurrency: int
+) -> None:
+    out = str(tmp_path / "out")
+    with _draining_batches(store, out, concurrency) as sizes:
+        use = post("qt.use", {"path": out, "item": "x"}, priority=5, store=store)
+        mark(out, "posted")  # committed
+        wait_for(lambda: "use x" in lines(out), 30, "the dependant to run")
     events = lines(out)
     (make,) = [j for j in store.jobs.of_task("qt", "make")]
     assert (make.priority, store.jobs.get(use.id).priority) == (6, 5)
@@ -246,20 +256,11 @@ def test_all_fan_out_children_run_before_a_claimed_backlog(
     store: Store, tmp_path: Path, concurrency: int
 ) -> None:
     out = str(tmp_path / "out")
-    worker, thread = None, None
-    try:
-        worker, thread = _backlog_then(store, out, concurrency)
-        sizes = _spy_batches(worker, out)
-        _mark_posts(worker, out)
-        wait_for(lambda: len(sizes) >= 5 and max(sizes) > 1, 30, "a batch of the backlog")
+    colors = {"red", "green", "blue"}
+    with _draining_batches(store, out, concurrency) as sizes:
         parent = post("qt.paint", {"path": out, "color": "ALL"}, priority=5, store=store)
         mark(out, "posted")  # committed
-        colors = {"red", "green", "blue"}
         wait_for(lambda: colors <= set(lines(out)), 30, "the three children to run")
-    finally:
-        if worker is not None and thread is not None:
-            worker.stop()
-            thread.join(60)
     events = lines(out)
     children = [j for j in store.jobs.of_task("qt", "paint") if j.id != parent.id]
     assert sorted(j.priority for j in children) == [5, 5, 5]
