@@ -1,7 +1,14 @@
 """Waking idle workers the moment work arrives, through the store's wake-ups
 (:mod:`jobsmith.store.wakeup`: LISTEN/NOTIFY on PostgreSQL, ``data_version`` on SQLite).
-One thread listens and sets every slot's event; it listens again after the database
-went away. A waiting slot also wakes after its timeout (retries that fell due)."""
+One thread listens; it listens again after the database went away. A waiting slot also
+wakes after its timeout (retries that fell due).
+
+A notification wakes one waiting slot, not all of them: the slot claims, and only if it
+got jobs does it pass the wake-up on to the next waiting slot (more may be waiting), so a
+backlog still reaches every slot, one claim after another, while a notification that
+brings one job (or frees one limited key's slot) costs one claim instead of one per slot.
+With no slot waiting, every slot's event is set: a slot that is between its claim and
+its wait must not sleep through work posted in that gap."""
 
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ class Waker:
         self.wakeups = store.wakeups
         self.on_cancel = on_cancel
         self._events: list[threading.Event] = []
+        self._waiting: list[threading.Event] = []  # slots in wait(), longest first
+        self._lock = threading.Lock()
         self._wanted = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -35,7 +44,13 @@ class Waker:
     def wait(self, event: threading.Event, timeout: float) -> bool:
         """Wait on a slot's event (then clear it) or ``timeout``; True when woken."""
         self._wanted.set()
-        woken = event.wait(timeout)
+        with self._lock:
+            self._waiting.append(event)
+        try:
+            woken = event.wait(timeout)
+        finally:
+            with self._lock:
+                self._waiting.remove(event)
         event.clear()
         return woken
 
@@ -52,6 +67,32 @@ class Waker:
         for event in self._events:
             event.set()
 
+    def waiting(self) -> int:
+        """How many slots wait for work now."""
+        with self._lock:
+            return len(self._waiting)
+
+    def wake_one(self) -> None:
+        """Work may have arrived: wake the slot that has waited longest (it passes the
+        wake-up on if it finds work), or, with no slot waiting, every slot."""
+        with self._lock:
+            for event in self._waiting:
+                if not event.is_set():
+                    event.set()
+                    return
+            if self._waiting:  # each waiting slot is already woken
+                return
+        self.wake_all()
+
+    def pass_on(self) -> None:
+        """A slot found work after a wake-up: wake one more waiting slot, if any, to look
+        for more."""
+        with self._lock:
+            for event in self._waiting:
+                if not event.is_set():
+                    event.set()
+                    return
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._listen, name="jobsmith-waker", daemon=True)
         self._thread.start()
@@ -65,7 +106,7 @@ class Waker:
     def _heard(self, payload: str) -> None:
         if payload.startswith("cancel ") and self.on_cancel is not None:
             self.on_cancel(int(payload.split()[1]))
-        self.wake_all()
+        self.wake_one()
 
     def _listen(self) -> None:
         delay = 0.1

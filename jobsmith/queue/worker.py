@@ -363,6 +363,7 @@ class Worker:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if jobs:
+                self.waker.pass_on()  # more may be waiting: the next idle slot looks
                 self._run_batch(jobs, pending, mark)
             elif self._idle_done():
                 self.drained.set()
