@@ -10,25 +10,45 @@ from __future__ import annotations
 
 import threading
 
+_GUARD = threading.Lock()  # makes a cancellation's event at most once
+
 
 class Cancellation:
-    """Set once the job was asked to stop: ``if cancel: return`` or ``cancel.wait(5)``."""
+    """Set once the job was asked to stop: ``if cancel: return`` or ``cancel.wait(5)``.
+
+    Most jobs are never cancelled and never wait on it: the event a wait needs is made on
+    the first wait, not for every job (a worker makes one of these per job it runs)."""
+
+    __slots__ = ("_cancelled", "_event")
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._cancelled = False
+        self._event: threading.Event | None = None
 
     def set(self) -> None:
-        self._event.set()
+        self._cancelled = True
+        with _GUARD:
+            event = self._event
+        if event is not None:
+            event.set()
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._cancelled
 
     def __bool__(self) -> bool:
-        return self._event.is_set()
+        return self._cancelled
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until cancelled (at most ``timeout`` seconds); True when it was."""
-        return self._event.wait(timeout)
+        if self._cancelled:
+            return True
+        with _GUARD:
+            if self._event is None:
+                self._event = threading.Event()
+                if self._cancelled:  # set() ran before the event existed
+                    self._event.set()
+            event = self._event
+        return event.wait(timeout)
 
     def __repr__(self) -> str:
         return f"<Cancellation {'set' if self.is_set() else 'not set'}>"
