@@ -163,3 +163,29 @@ def test_a_too_old_age_on_the_command_line_is_one_line(target: StoreTarget) -> N
         )
         assert done.returncode != 0
         assert done.stderr == f"error: {argv[-2]} '9999999d': expected an age from 0s to 365000d\n"
+
+
+def test_a_pruned_job_run_takes_its_task_runs_and_parameters_with_it(store: Store) -> None:
+    """Nothing of a pruned run is left behind: on PostgreSQL no foreign key cascades to the
+    task runs and parameters (migration 0021), the prune deletes them itself."""
+    reg = registry()
+    for n, days_ago in ((7, 5), (8, 0.01)):  # the second is recent: kept whole
+        post("r.other", {"n": n}, store=store, registry=reg)
+        (job,) = store.jobs.claim(worker="w", host="h", limit=1, system_units=1000, lease=30)
+        at = time.time() - days_ago * DAY
+        store.jobs.finish([Outcome(job, "completed", at - 1, at, parameters=[("n", str(n))])], WHO)
+    runs = {run.id: store.runs.tasks(run.id) for run in store.runs.recent(10)}
+    assert sorted(t.parameters for tasks in runs.values() for t in tasks) == [
+        (("n", "7"),),
+        (("n", "8"),),
+    ]
+
+    assert prune(store, "1d", registry=reg).runs == 1
+
+    (kept,) = [run.id for run in store.runs.recent(10)]
+    (gone,) = set(runs) - {kept}
+    assert store.runs.tasks(gone) == []
+    assert [t.parameters for t in store.runs.tasks(kept)] == [(("n", "8"),)]
+    # the rows themselves, whatever reads them: only the kept run's task has parameters
+    rows = store.connector.fetchall("SELECT task_run_id FROM task_run_parameter", {})
+    assert [r["task_run_id"] for r in rows] == [t.id for t in runs[kept]]

@@ -188,16 +188,23 @@ DELETE FROM job_run WHERE id IN (
 RETURNING id;
 
 -- name: prune_runs [postgresql]
--- Delete up to :batch run-log job runs that ended before :cutoff (their task runs and
--- parameters go with them). Returns the deleted ids.
-DELETE FROM job_run WHERE id IN (
-    SELECT id FROM job_run
-    WHERE started_at < :cutoff::timestamptz AND ended_at IS NOT NULL
-      AND ended_at < :cutoff::timestamptz
-    ORDER BY started_at LIMIT :batch
-    FOR UPDATE SKIP LOCKED
+-- Delete up to :batch run-log job runs that ended before :cutoff, with their task runs and
+-- parameters (no foreign key cascades to them: migration 0021). Returns the deleted ids.
+WITH gone AS (
+    DELETE FROM job_run WHERE id IN (
+        SELECT id FROM job_run
+        WHERE started_at < :cutoff::timestamptz AND ended_at IS NOT NULL
+          AND ended_at < :cutoff::timestamptz
+        ORDER BY started_at LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+), tasks AS (
+    DELETE FROM task_run t USING gone WHERE t.job_run_id = gone.id RETURNING t.id
+), parameters AS (
+    DELETE FROM task_run_parameter p USING tasks WHERE p.task_run_id = tasks.id
 )
-RETURNING id;
+SELECT id FROM gone;
 
 -- name: pause
 -- Pause a queue or a task (kind 'queue' or 'task'); a row back when it was not paused.

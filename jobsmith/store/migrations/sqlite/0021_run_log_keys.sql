@@ -1,0 +1,3 @@
+-- PostgreSQL drops the run log's child foreign keys here (see its migration 0021); SQLite
+-- keeps them: its checks run in-process and write nothing, and dropping one would mean
+-- rebuilding the table. Nothing to do.
