@@ -534,6 +534,8 @@ def _show_job(store: Any, job_id: int) -> None:
         console.print(f"unique key {unique_key!r}", highlight=False)
     if job.cancel_requested and job.status == "running":
         console.print("[red]cancel requested[/]: its worker is stopping it")
+    if job.parent_id is not None:
+        console.print(f"posted by job {job.parent_id} (ctx.post)")
     if job.waiting_on:
         console.print(f"parked until dependency job {job.waiting_on} ends")
     if job.run_after and job.status == JobState.WAITING:

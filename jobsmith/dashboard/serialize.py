@@ -48,7 +48,8 @@ _RUN = _names(
 _TASK_RUN = _names("id name kind status started=started_at ended=ended_at duration error output")
 _JOB = _names(
     "id task=name queue priority process_units status attempts created=created_at"
-    " started=started_at ended=ended_at run_after worker host waiting_on cancel_requested error"
+    " started=started_at ended=ended_at run_after worker host waiting_on parent=parent_id"
+    " cancel_requested error"
 )
 _WORKER = _names(
     "worker host pid state alive concurrency host_process_units=host_units"

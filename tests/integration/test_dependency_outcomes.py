@@ -40,6 +40,13 @@ def registry_for(out: str) -> Registry:
         return i
 
     @registry.task(type_key="d")
+    def grandparent() -> None:  # posts a parent, which posts children: three generations
+        ctx = current_job()
+        assert ctx is not None
+        ctx.post(parent, {"count": 2})
+        ctx.wait_for_children()
+
+    @registry.task(type_key="d")
     def parent(count: int) -> None:
         ctx = current_job()
         assert ctx is not None
@@ -212,6 +219,8 @@ def test_cancelling_a_parked_parent_cancels_the_children_it_posted(
     assert store.jobs.get(parent.id).status == "parked"
     children = [j for j in store.jobs.in_queue() if j.name == "d.child"]
     assert len(children) == 2
+    assert {store.jobs.get(c.id).parent_id for c in children} == {parent.id}
+    assert store.jobs.get(parent.id).parent_id is None
     assert store.jobs.cancel(parent.id) == "cancelled"
     for child in children:
         stored = store.jobs.get(child.id)
@@ -234,3 +243,22 @@ def test_cancelling_a_parent_asks_the_workers_of_its_running_children(
     assert store.jobs.get(running.id).cancel_requested
     others = [j for j in store.jobs.in_queue() if j.name == "d.child" and j.id != running.id]
     assert others == []  # the child not started was cancelled at once
+
+
+def test_cancelling_a_job_cancels_its_childrens_children(store: Store, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    registry = registry_for(out)
+    top = registry.get("d.grandparent").post(store=store)
+    # the grandparent posts a parent, the parent posts two children; both park
+    Worker(store, registry, lease=1, burst=True, tasks=["d.grandparent", "d.parent"]).run()
+    family = {j.id: j for j in store.jobs.in_queue()}
+    (middle,) = [j for j in family.values() if j.name == "d.parent"]
+    children = [j for j in family.values() if j.name == "d.child"]
+    assert store.jobs.get(middle.id).parent_id == top.id
+    assert {store.jobs.get(c.id).parent_id for c in children} == {middle.id}
+    assert store.jobs.cancel(top.id) == "cancelled"
+    assert {store.jobs.get(j).status for j in [middle.id, *(c.id for c in children)]} == {
+        "cancelled"
+    }
+    Worker(store, registry, lease=1, burst=True).run()
+    assert not any(line.startswith("child") for line in lines(out))

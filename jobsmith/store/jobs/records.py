@@ -146,6 +146,8 @@ class JobRecord:
     limit_key: str | None = None
     """The job's concurrency key (None: not limited)."""
     max_running: int | None = None
+    parent_id: int | None = None
+    """The job that posted this one from its code (``ctx.post``), if any."""
 
     @property
     def name(self) -> str:
@@ -190,6 +192,7 @@ def record_of(row: Row) -> JobRecord:
         error=row["error"],
         limit_key=_column(row, "limit_key"),
         max_running=_column(row, "max_running"),
+        parent_id=_column(row, "parent_id"),
     )
 
 

@@ -49,18 +49,26 @@ WHERE k.unique_key = :unique_key;
 
 -- name: insert_keyed_job [sqlite]
 -- Queue one job under a unique key (the key already taken by this transaction).
+-- A job's child (ctx.post: key child:<parent id>:<n>) names its parent.
 INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
-                       is_unique, run_after, created_at, unique_key)
+                       is_unique, run_after, created_at, unique_key, parent_id)
 VALUES (:type_key, :task_key, :queue, :arguments, :priority, :process_units, FALSE,
-        :run_after, :created_at, :unique_key)
+        :run_after, :created_at, :unique_key,
+        CASE WHEN :unique_key GLOB 'child:[0-9]*:*'
+                  AND substr(:unique_key, 7, instr(substr(:unique_key, 7), ':') - 1)
+                      NOT GLOB '*[^0-9]*'
+             THEN CAST(substr(:unique_key, 7, instr(substr(:unique_key, 7), ':') - 1)
+                       AS INTEGER) END)
 RETURNING id, status;
 
 -- name: insert_keyed_job [postgresql]
 -- Queue one job under a unique key (the key already taken by this transaction).
+-- A job's child (ctx.post: key child:<parent id>:<n>) names its parent.
 INSERT INTO queue_job (type_key, task_key, queue, arguments, priority, process_units,
-                       is_unique, run_after, created_at, unique_key)
+                       is_unique, run_after, created_at, unique_key, parent_id)
 VALUES (:type_key, :task_key, :queue, :arguments::jsonb, :priority, :process_units, FALSE,
-        :run_after::timestamptz, now(), :unique_key)
+        :run_after::timestamptz, now(), :unique_key,
+        substring(:unique_key FROM '^child:([0-9]+):')::bigint)
 RETURNING id, status;
 
 -- name: job_unique_key

@@ -519,14 +519,12 @@ WHERE id = :id AND status IN ('waiting', 'parked')
 RETURNING id, status;
 
 -- name: cancel_children_waiting
--- Cancel the jobs job :id posted as its children (ctx.post: keys child:<id>:<n>), and
--- theirs in turn, that have not started (waiting or parked); returns them.
+-- Cancel the jobs job :id posted as its children (ctx.post), and theirs in turn, that
+-- have not started (waiting or parked); returns them. Found by their parent_id (an index).
 WITH RECURSIVE family(id) AS (
-    SELECT k.job_id FROM queue_unique_key k
-    WHERE k.unique_key LIKE 'child:' || CAST(:id AS TEXT) || ':%'
+    SELECT c.id FROM queue_job c WHERE c.parent_id = :id
     UNION
-    SELECT k.job_id FROM queue_unique_key k JOIN family f
-      ON k.unique_key LIKE 'child:' || CAST(f.id AS TEXT) || ':%'
+    SELECT c.id FROM queue_job c JOIN family f ON c.parent_id = f.id
 )
 UPDATE queue_job SET status = 'cancelled', ended_at = :now, error = :error,
     waiting_on = NULL
@@ -536,11 +534,9 @@ RETURNING id;
 -- name: request_cancel_children
 -- Ask the workers running children of job :id (and theirs in turn) to stop them.
 WITH RECURSIVE family(id) AS (
-    SELECT k.job_id FROM queue_unique_key k
-    WHERE k.unique_key LIKE 'child:' || CAST(:id AS TEXT) || ':%'
+    SELECT c.id FROM queue_job c WHERE c.parent_id = :id
     UNION
-    SELECT k.job_id FROM queue_unique_key k JOIN family f
-      ON k.unique_key LIKE 'child:' || CAST(f.id AS TEXT) || ':%'
+    SELECT c.id FROM queue_job c JOIN family f ON c.parent_id = f.id
 )
 UPDATE queue_job SET cancel_requested = TRUE
 WHERE id IN (SELECT id FROM family) AND status = 'running'
