@@ -31,6 +31,7 @@ from jobsmith.errors import (
     SchemaError,
     ScriptError,
     StoreError,
+    StoreUnavailable,
     TaskError,
     UnknownEnvironmentError,
 )
@@ -157,6 +158,7 @@ __all__ = [
     "JobsmithError",
     "ConfigError",
     "StoreError",
+    "StoreUnavailable",
     "SchemaError",
     "ParameterError",
     "MissingParameterError",

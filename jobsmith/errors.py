@@ -27,6 +27,13 @@ class StoreError(JobsmithError):
     """The store could not be used."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be reached right now (its server restarting, its file busy).
+
+    The one kind of store error a worker waits out and tries again; every other
+    :class:`StoreError` (a schema that is missing or does not match, a bad URL) stops it."""
+
+
 class SchemaError(StoreError):
     """The store's schema does not match this version of jobsmith."""
 

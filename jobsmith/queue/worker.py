@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from jobsmith.errors import JobsmithError
+from jobsmith.errors import JobsmithError, StoreError
 from jobsmith.queue.builtins import find_task, load_builtins
 from jobsmith.queue.controls import parse_age
 from jobsmith.queue.execute import JobExecutor, Parked, Released
@@ -276,9 +276,8 @@ class Worker:
             self._unregister()
         log.info("Worker %s stopped: %s", self.name, self.stats)
         if self._crash is not None:
-            raise JobsmithError(
-                f"worker {self.name} stopped on an error: {self._crash!r}"
-            ) from self._crash
+            said = str(self._crash) if isinstance(self._crash, JobsmithError) else repr(self._crash)
+            raise JobsmithError(f"worker {self.name} stopped on an error: {said}") from self._crash
         return self.stats
 
     def _warm_up(self, threads: int) -> None:
@@ -333,6 +332,9 @@ class Worker:
         """A slot; an error the slot cannot handle stops the whole worker (loudly)."""
         try:
             self._slot(number)
+        except StoreError as exc:  # not transient (those are waited out): e.g. no such table
+            log.error("Slot %d: %s; stopping the worker", number, exc)
+            self._fail(exc)
         except BaseException as exc:
             log.exception("Slot %d stopped on an error; stopping the worker", number)
             self._fail(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from jobsmith.errors import StoreError
+from jobsmith.errors import SchemaError, StoreError
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
@@ -96,6 +97,39 @@ def as_required_datetime(value: Any) -> datetime:
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+# What a database says of a table, column or function the store's schema lacks (SQLite's
+# words and PostgreSQL's), with the missing name as the pattern's group; columns first
+# (PostgreSQL's column message names its relation too).
+_MISSING = (
+    ("column", re.compile(r"no such column: (\S+)")),
+    ("column", re.compile(r"table \w+ has no column named (\w+)")),
+    ("column", re.compile(r'column "([^"]+)"(?: of relation "[^"]+")? does not exist')),
+    ("table", re.compile(r"no such table: (?:\w+\.)?(\w+)")),
+    ("table", re.compile(r'relation "(?:[^"]*\.)?([^"]+)" does not exist')),
+    ("function", re.compile(r"function (?:\w+\.)?(\w+)\(.*\) does not exist")),
+)
+_HINT = {
+    "table": "was it deployed? (`jobsmith deploy`)",
+    "column": "was it deployed by this version of jobsmith? (`jobsmith deploy`)",
+    "function": "was it deployed by this version of jobsmith? (`jobsmith deploy`)",
+}
+
+
+def refused_for_good(where: str, said: str) -> StoreError:
+    """The error for a statement the store refused in a way that trying again cannot mend
+    (both connectors raise it; a worker stops on it): a table, column or function its
+    schema lacks is a one-line :class:`SchemaError` naming it, anything else a
+    :class:`StoreError` with the database's first line."""
+    first = said.strip().splitlines()[0] if said.strip() else "an unknown error"
+    for kind, pattern in _MISSING:
+        found = pattern.search(first)
+        if found:
+            return SchemaError(
+                f"the store at {where} has no {kind} {found.group(1)}: {_HINT[kind]}"
+            )
+    return StoreError(f"the store at {where} refused a statement: {first}")
 
 
 class ThreadConnections(Generic[C]):

@@ -9,12 +9,18 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
 import psycopg
+from psycopg import errors
 from psycopg.rows import dict_row
 
-from jobsmith.errors import StoreError
-from jobsmith.store.base import Params, Row, ThreadConnections, public_url
+from jobsmith.errors import StoreError, StoreUnavailable
+from jobsmith.store.base import Params, Row, ThreadConnections, public_url, refused_for_good
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# The schema lacks what a statement names: trying again cannot mend it (it was dropped,
+# or never deployed). psycopg raises them as ProgrammingError (never transient); the
+# connector says which table, column or function, in one line (see refused_for_good).
+_SCHEMA_LACKS = (errors.UndefinedTable, errors.UndefinedColumn, errors.UndefinedFunction)
 
 
 def check_identifier(name: str, what: str = "schema") -> str:
@@ -64,7 +70,9 @@ class PostgresConnector:
             )
         except psycopg.Error as exc:
             said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-            raise StoreError(f"cannot connect to PostgreSQL at {self.description}: {said}") from exc
+            raise StoreUnavailable(
+                f"cannot connect to PostgreSQL at {self.description}: {said}"
+            ) from exc
 
     @property
     def connection(self) -> psycopg.Connection[Any]:
@@ -72,7 +80,9 @@ class PostgresConnector:
         conn = self._threads.current()
         if conn is None or conn.closed or conn.broken:
             if conn is not None and self._threads.depth():
-                raise StoreError(f"lost the connection to {self.description} inside a transaction")
+                raise StoreUnavailable(
+                    f"lost the connection to {self.description} inside a transaction"
+                )
             conn = self._threads.open()
         return conn
 
@@ -89,19 +99,34 @@ class PostgresConnector:
         return cursor
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self._cursor().execute(sql, params)
+        try:
+            self._cursor().execute(sql, params)
+        except _SCHEMA_LACKS as exc:
+            raise self._refused(exc) from exc
 
     def fetchone(self, sql: str, params: Params = None) -> Row | None:
         cursor = self._cursor()
-        row: Row | None = cursor.execute(sql, params).fetchone()
+        try:
+            row: Row | None = cursor.execute(sql, params).fetchone()
+        except _SCHEMA_LACKS as exc:
+            raise self._refused(exc) from exc
         return row
 
     def fetchall(self, sql: str, params: Params = None) -> list[Row]:
-        return self._cursor().execute(sql, params).fetchall()
+        try:
+            return self._cursor().execute(sql, params).fetchall()
+        except _SCHEMA_LACKS as exc:
+            raise self._refused(exc) from exc
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+        except _SCHEMA_LACKS as exc:
+            raise self._refused(exc) from exc
+
+    def _refused(self, exc: psycopg.Error) -> StoreError:
+        return refused_for_good(self.description, exc.diag.message_primary or str(exc))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -11,12 +11,51 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, NoReturn, overload
 
-from jobsmith.errors import StoreError
-from jobsmith.store.base import Params, Row, ThreadConnections
+from jobsmith.errors import StoreError, StoreUnavailable
+from jobsmith.store.base import Params, Row, ThreadConnections, refused_for_good
 
 BUSY_TIMEOUT_MS = 30_000
+
+# SQLite's result codes (https://sqlite.org/rescode.html) after which the same statement
+# may work when tried again: another connection holds the lock, or the disk or memory
+# failed for now. Any other (SQLITE_ERROR: a missing table or column, a syntax error;
+# SQLITE_CANTOPEN: the file or its folder is gone or unreadable; SQLITE_READONLY,
+# SQLITE_CORRUPT …) stays until someone mends the store.
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_TRANSIENT = _BUSY | {
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_PROTOCOL,
+    sqlite3.SQLITE_SCHEMA,
+}
+_TRANSIENT_EXTENDED = frozenset(
+    {sqlite3.SQLITE_READONLY_RECOVERY, sqlite3.SQLITE_READONLY_CANTLOCK}
+)
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """The error's (extended) result code; an error the sqlite3 module raised itself has
+    none: "locked" or "busy" in its words counts as SQLITE_BUSY, anything else as an error."""
+    code: int | None = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code
+    said = str(exc).lower()
+    return sqlite3.SQLITE_BUSY if "locked" in said or "busy" in said else sqlite3.SQLITE_ERROR
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock ("database is locked"): wait for a turn."""
+    return _code(exc) & 0xFF in _BUSY
+
+
+def is_transient(exc: sqlite3.Error) -> bool:
+    """Whether trying the statement again may work (see ``_TRANSIENT``): a worker waits
+    and retries these, and stops on any other."""
+    code = _code(exc)
+    return code & 0xFF in _TRANSIENT or code in _TRANSIENT_EXTENDED
 
 
 @overload
@@ -86,8 +125,17 @@ class SQLiteConnector:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the SQLite store: {exc}") from exc
+            kind = StoreUnavailable if is_transient(exc) else StoreError
+            raise kind(f"{self.path}: cannot open the SQLite store: {exc}") from exc
         return conn
+
+    def _refused(self, exc: sqlite3.OperationalError) -> NoReturn:
+        """Raise a statement's error: as it is when trying again may work (a worker waits
+        and retries it), else as the clear error that stops a worker (see
+        :func:`is_transient` and :func:`~jobsmith.store.base.refused_for_good`)."""
+        if is_transient(exc):
+            raise exc
+        raise refused_for_good(self.description, str(exc)) from exc
 
     def execute(self, sql: str, params: Params = None) -> None:
         self.fetchall(sql, params)
@@ -96,24 +144,33 @@ class SQLiteConnector:
         if len(_statements(sql)) > 1:
             rows = self.fetchall(sql, params)
             return rows[0] if rows else None
-        row: Row | None = self.connection.execute(sql, _epoch(params) or ()).fetchone()
+        try:
+            row: Row | None = self.connection.execute(sql, _epoch(params) or ()).fetchone()
+        except sqlite3.OperationalError as exc:
+            self._refused(exc)
         return row
 
     def fetchall(self, sql: str, params: Params = None) -> list[Row]:
         """Rows of one statement; a query of several statements (SQLite has no stored
         functions) runs them in order, in one transaction, and returns all their rows."""
         statements = _statements(sql)
-        if len(statements) == 1:
-            return self.connection.execute(sql, _epoch(params) or ()).fetchall()
-        values = _epoch(params) or {}
-        rows: list[Row] = []
-        with self.transaction():
-            for statement in statements:
-                rows.extend(self.connection.execute(statement, values).fetchall())
-        return rows
+        try:
+            if len(statements) == 1:
+                return self.connection.execute(sql, _epoch(params) or ()).fetchall()
+            values = _epoch(params) or {}
+            rows: list[Row] = []
+            with self.transaction():
+                for statement in statements:
+                    rows.extend(self.connection.execute(statement, values).fetchall())
+            return rows
+        except sqlite3.OperationalError as exc:
+            self._refused(exc)
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.connection.executemany(sql, [_epoch(r) for r in rows])
+        try:
+            self.connection.executemany(sql, [_epoch(r) for r in rows])
+        except sqlite3.OperationalError as exc:
+            self._refused(exc)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -124,14 +181,20 @@ class SQLiteConnector:
             if not outermost:
                 yield
                 return
-            self._begin(conn)
+            try:
+                self._begin(conn)
+            except sqlite3.OperationalError as exc:
+                self._refused(exc)
             try:
                 yield
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._refused(exc)
 
     @staticmethod
     def _begin(conn: sqlite3.Connection) -> None:
@@ -150,7 +213,7 @@ class SQLiteConnector:
                     conn.execute("BEGIN IMMEDIATE")
                     return
                 except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                    if not is_busy(exc) or time.monotonic() > deadline:
                         raise
                     time.sleep(0.0001)
         finally:
@@ -166,11 +229,17 @@ class SQLiteConnector:
 
     def data_version(self) -> int:
         """A number that changes when another connection commits (this thread's view)."""
-        return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+        try:
+            return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            self._refused(exc)
 
     def run_script(self, sql: str) -> None:
-        for statement in iter_statements(sql):
-            self.connection.execute(statement)
+        try:
+            for statement in iter_statements(sql):
+                self.connection.execute(statement)
+        except sqlite3.OperationalError as exc:
+            self._refused(exc)
 
     def release(self) -> None:
         self._threads.release()
@@ -191,7 +260,7 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
                 conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if not is_busy(exc) or time.monotonic() > deadline:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

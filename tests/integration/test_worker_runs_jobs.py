@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,7 @@ from jobsmith.queue import Worker, post, post_many
 from jobsmith.store import Store
 from tests.conftest import StoreTarget
 from tests.integration.queue_tasks import lines, mark
+from tests.integration.worker_processes import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -273,3 +275,50 @@ def test_a_job_whose_arguments_no_longer_fit_its_task_fails_alone(
     assert stored.error == (
         "task v.greet: missing argument 'who'; unknown argument 'name' (expected: who)"
     )
+
+
+def _drop_the_job_table(target: StoreTarget) -> None:
+    """Someone drops the store's ``queue_job`` table under a running worker (a store reset
+    by hand, a schema restored from an old dump)."""
+    if target.dialect == "sqlite":
+        with closing(sqlite3.connect(target.url.removeprefix("sqlite:///"))) as conn:
+            conn.execute("DROP TABLE queue_job")
+            conn.commit()
+        return
+    with psycopg.connect(target.url, autocommit=True) as conn:
+        conn.execute(f'DROP TABLE "{target.schema}".queue_job CASCADE')
+
+
+def test_a_worker_whose_job_table_is_dropped_stops_saying_so(
+    target: StoreTarget, store: Store, tmp_path: Path
+) -> None:
+    """A missing table is not a database that is away for a while: the worker stops at
+    once with a one-line error that names it (it used to retry forever with warnings)."""
+    out = str(tmp_path / "out")
+    post("qt.record", {"path": out, "n": 1}, store=store)
+    worker = Worker(store, lease=5)  # not burst: it idles once the job ran
+    errors: list[JobsmithError] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except JobsmithError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        wait_for(lambda: worker.stats.completed == 1, 10, "the job to run")
+        _drop_the_job_table(target)
+        thread.join(5)
+        assert not thread.is_alive(), "the worker went on after its job table was dropped"
+    finally:
+        worker.stop(now=True)
+        thread.join(10)
+    (error,) = errors
+    said = str(error)
+    assert "\n" not in said
+    assert said.endswith(
+        f"the store at {store.connector.description} has no table queue_job: "
+        "was it deployed? (`jobsmith deploy`)"
+    ), said

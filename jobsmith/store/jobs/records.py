@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from jobsmith.errors import StoreError
+from jobsmith.errors import StoreUnavailable
 from jobsmith.states import ACTIVE_JOB_STATES, ENDED_JOB_STATES, JobState
 from jobsmith.store.base import Row, as_datetime
 
@@ -22,8 +22,14 @@ ENDED = ENDED_JOB_STATES
 
 def transient_errors() -> tuple[type[Exception], ...]:
     """Errors after which a worker waits and tries again (the server restarting, a busy
-    file). psycopg's count only once it is loaded (a PostgreSQL store was opened)."""
-    found: tuple[type[Exception], ...] = (sqlite3.OperationalError, StoreError)
+    file). psycopg's count only once it is loaded (a PostgreSQL store was opened).
+
+    The connectors raise only these for what trying again may mend: the SQLite connector
+    lets through only the ``OperationalError`` s :func:`jobsmith.store.sqlite.is_transient`
+    names (a locked or busy file, a disk I/O error …); a missing table or column, a syntax
+    error become a :class:`~jobsmith.errors.SchemaError` or ``StoreError``, on which a
+    worker stops. On PostgreSQL a missing table is a ``ProgrammingError`` (likewise)."""
+    found: tuple[type[Exception], ...] = (sqlite3.OperationalError, StoreUnavailable)
     psycopg = sys.modules.get("psycopg")
     if psycopg is not None:
         found += (psycopg.OperationalError, psycopg.InterfaceError)
