@@ -227,6 +227,11 @@ class SQLiteConnector:
         with self.write_turn():
             return self.fetchall(sql, params)
 
+    def own_changes(self) -> int:
+        """Rows this thread's connection has written so far (data_version does not see a
+        connection's own commits)."""
+        return int(self.connection.total_changes)
+
     def data_version(self) -> int:
         """A number that changes when another connection commits (this thread's view)."""
         try:

@@ -65,6 +65,9 @@ def wakeups_for(connector: Connector) -> Wakeups:
     return SQLiteWakeups(cast("SQLiteConnector", connector))
 
 
+_OWN_CHANGES = (1 << 40) - 1
+
+
 class SQLiteWakeups:
     """Polls ``PRAGMA data_version`` (see the module docstring)."""
 
@@ -85,7 +88,9 @@ class SQLiteWakeups:
             stop.wait(SQLITE_POLL)
 
     def mark(self) -> int:
-        return self.db.data_version()
+        # Another connection's commits change data_version; this thread's own writes (a
+        # job posting from the slot that runs it) change its total_changes instead.
+        return (self.db.data_version() << 40) | (self.db.own_changes() & _OWN_CHANGES)
 
     def wait_here(self, timeout: float) -> bool:
         start, deadline = self.mark(), time.monotonic() + timeout

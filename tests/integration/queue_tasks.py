@@ -43,6 +43,20 @@ def sleepy(path: str, n: int = 0, seconds: float = 0.5) -> None:
     mark(path, f"end {n} {os.getpid()}")
 
 
+@task(type_key="qt")
+def relay(path: str, n: int, post_at: int = -1, seconds: float = 0.003) -> None:
+    """A short job of a backlog; job ``post_at`` posts a high-priority job from its code
+    (on the connection of the worker's slot that runs it)."""
+    from jobsmith.queue import current_job, post
+
+    mark(path, f"start {n} {os.getpid()}")
+    time.sleep(seconds)
+    job = current_job()
+    if n == post_at and job is not None:
+        post("qt.sleepy", {"path": path, "n": 1000, "seconds": 0.0}, priority=5, store=job.store)
+        mark(path, "posted")
+
+
 @task(type_key="qt", retries=2, retry_delay=0.05)
 def flaky(path: str, fail_times: int) -> None:
     failures = len(lines(path))

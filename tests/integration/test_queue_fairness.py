@@ -99,6 +99,32 @@ def test_a_higher_priority_job_posted_later_starts_before_waiting_lower_ones(
     assert worker.stats.completed >= 105
 
 
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_job_posted_by_a_job_of_a_claimed_batch_starts_before_the_rest_of_it(
+    store: Store, tmp_path: Path, concurrency: int
+) -> None:
+    """The slot that posted the high-priority job (from a job of its batch, on its own
+    connection) sees it at its next recheck like any other post: on SQLite its own commit
+    does not change its connection's data_version, so the slot counts its own writes too."""
+    out = str(tmp_path / "out")
+    post_many(
+        [("qt.relay", {"path": out, "n": n, "post_at": 150}) for n in range(400)], store=store
+    )
+    worker = Worker(store, concurrency=concurrency, lease=10)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: "start 1000" in " ".join(lines(out)), 60, "the high job")
+    finally:
+        worker.stop()
+        thread.join(60)
+    events = [" ".join(e.split()[:2]) for e in lines(out)]
+    posted, high = events.index("posted"), events.index("start 1000")
+    # Only what a slot had begun when the post committed (one per slot) starts first.
+    lows = [e for e in events[posted:high] if e.startswith("start")]
+    assert len(lows) <= concurrency, events[posted - 3 : high + 2]
+
+
 def _start_lines(path: str) -> list[str]:
     return [" ".join(e.split()[:2]) for e in lines(path) if e.startswith("start")]
 
