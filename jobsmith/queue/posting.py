@@ -248,6 +248,8 @@ def _check_options(
         or (not isinstance(unique_for, timedelta) and unique_for < 0)
     ):
         refuse("unique_for", unique_for, "seconds >= 0 or a timedelta")
+    if unique_for is not None and unique_key is None and target.unique_key is None:
+        refuse("unique_for", unique_for, "a unique_key beside it, e.g. unique_key='nightly-report'")
 
 
 def _priority(target: _Target, priority: Any) -> int:
