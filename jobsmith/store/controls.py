@@ -236,7 +236,7 @@ class ControlRepository:
     def resume(self, kind: str, name: str) -> bool:
         """Resume a queue or a task; False when it was not paused."""
         with self.db.transaction():
-            row = self.db.fetchone(self.q.resume, _pausable(kind, name))
+            row = self.db.fetchone(self.q.resume, _pausable(kind, name, "resume"))
         return row is not None
 
     def paused(self) -> list[Paused]:
@@ -354,12 +354,12 @@ class ControlRepository:
         return None if row["unique_key"] is None else str(row["unique_key"])
 
 
-def _pausable(kind: str, name: str) -> dict[str, str]:
+def _pausable(kind: str, name: str, verb: str = "pause") -> dict[str, str]:
     if kind not in PAUSE_KINDS:
-        raise JobsmithError(f"pause {kind!r}: expected 'queue' or 'task'")
+        raise JobsmithError(f"{verb} {kind!r}: expected 'queue' or 'task'")
     if not name or (kind == "task" and "." not in name):
         expected = "TYPE.TASK" if kind == "task" else "a queue name"
-        raise JobsmithError(f"pause {kind} {name!r}: expected {expected}")
+        raise JobsmithError(f"{verb} {kind} {name!r}: expected {expected}")
     return {"kind": kind, "name": name}
 
 

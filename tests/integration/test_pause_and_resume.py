@@ -100,6 +100,8 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
     assert "was not paused" in cli("resume", "queue", "reports").stdout
     bad = cli("pause", "task", "nodot")
     assert bad.returncode != 0 and "pause task 'nodot': expected TYPE.TASK" in bad.stderr
+    bad = cli("resume", "task", "nodot")  # said "pause task 'nodot'"
+    assert bad.returncode != 0 and "error: resume task 'nodot': expected TYPE.TASK" in bad.stderr
     assert [p.name for p in store.controls.paused()] == ["ct.note"]
     store.close()
 
@@ -107,6 +109,8 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
 def test_bad_kinds_are_refused(store: Store) -> None:
     with pytest.raises(JobsmithError, match="pause 'worker': expected 'queue' or 'task'"):
         store.controls.pause("worker", "x")
+    with pytest.raises(JobsmithError, match="resume 'worker': expected 'queue' or 'task'"):
+        store.controls.resume("worker", "x")
 
 
 def test_a_worker_sees_a_pause_within_a_second_not_at_once(
