@@ -390,7 +390,6 @@ def worker(
         console=console,
         transient=False,
     ) as progress:
-        bar = progress.add_task("jobs", total=store.jobs.waiting_count(queues or None, None))
         outcomes: list[int] = [0]
 
         def advance(done: Sequence[Any]) -> None:
@@ -399,7 +398,10 @@ def worker(
                 bar, completed=outcomes[0], total=max(outcomes[0], progress.tasks[0].total or 0)
             )
 
-        stats = Worker(store, on_progress=advance, **options).run()
+        worker = Worker(store, on_progress=advance, **options)
+        # the jobs of the queues and tasks it serves (-q, -t, the imported tasks), no others
+        bar = progress.add_task("jobs", total=store.jobs.waiting_count(worker.queues, worker.tasks))
+        stats = worker.run()
     console.print(
         f"[green]{stats.completed} completed[/], [red]{stats.failed} failed[/], "
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
