@@ -169,10 +169,12 @@ def test_schedule_fires_follow_the_clock(tmp_path: Path) -> None:
         (timedelta(days=-1), {}, "advance: the clock only moves on, not back by 1 day"),
         (None, {"minuts": 5}, "advance: 'minuts' is an invalid keyword argument"),
         (None, {"minutes": "5"}, "advance: unsupported type for timedelta minutes component"),
+        ("5m", {}, "advance: '5m': expected a timedelta and/or days=, hours=, minutes="),
+        (300, {}, "advance: 300: expected a timedelta and/or days=, hours=, minutes="),
     ],
 )
 def test_moving_the_clock_back_or_by_a_mistyped_amount_is_a_clear_error(
-    delta: timedelta | None, parts: dict[str, object], message: str
+    delta: object, parts: dict[str, object], message: str
 ) -> None:
     events: list[str] = []
     registry, box = tasks(events)
