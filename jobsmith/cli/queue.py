@@ -16,6 +16,7 @@ from rich.table import Table
 
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.cli.runs import status_text, took, when
+from jobsmith.config import closest
 from jobsmith.errors import JobsmithError
 from jobsmith.settings import PROCESS_UNITS_VARIABLES, parse_process_units
 from jobsmith.states import JobState
@@ -437,7 +438,8 @@ def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None
     else:
         type_key, dot, task_key = what.partition(".")
         if not dot:
-            raise JobsmithError(f"{what!r}: expected a job id or TYPE.TASK")
+            hint = closest(what, ["limits"])  # `show limit`
+            raise JobsmithError(f"{what!r}: expected a job id, TYPE.TASK or limits{hint}")
         _show_task(store, type_key, task_key, status, limit)
 
 

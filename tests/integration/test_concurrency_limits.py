@@ -125,6 +125,17 @@ def test_show_limits(target: StoreTarget, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "tenant=shown" in done.stdout and "1/1" in done.stdout and "w1" in done.stdout
+    typo = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "show", "limit"],
+        cwd=REPO,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert typo.returncode == 1 and typo.stderr.strip() == (
+        "error: 'limit': expected a job id, TYPE.TASK or limits (did you mean 'limits'?)"
+    )
     store.close()
 
 
