@@ -536,6 +536,11 @@ def _show_job(store: Any, job_id: int) -> None:
     unique_key = store.controls.unique_key(job_id)
     if unique_key is not None:
         console.print(f"unique key {unique_key!r}", highlight=False)
+    if job.limit_key is not None:
+        most = f", at most {job.max_running} running" if job.max_running else ""
+        console.print(
+            f"limit key {job.limit_key!r}{most} (`jobsmith show limits`)", highlight=False
+        )
     if job.cancel_requested and job.status == "running":
         console.print("[red]cancel requested[/]: its worker is stopping it")
     if job.parent_id is not None:
