@@ -131,13 +131,13 @@ class Harness:
         """Move the clock on (``advance(minutes=5)``, or a timedelta); then, as the worker's
         monitor would, renew the leases of a running job, and interrupt one past its
         timeout or its cancel grace. Returns the new time."""
+        expected = "expected a timedelta and/or days=, hours=, minutes=, seconds= numbers"
+        if delta is not None and not isinstance(delta, timedelta):  # advance("5m"), advance(5)
+            raise JobsmithError(f"advance: {delta!r}: {expected}")
         try:
             step = (delta or timedelta()) + timedelta(**parts)
         except TypeError as exc:  # advance(minuts=5), advance(minutes="5")
-            raise JobsmithError(
-                f"advance: {exc}; expected a timedelta and/or days=, hours=, minutes=, "
-                "seconds= numbers"
-            ) from None
+            raise JobsmithError(f"advance: {exc}; {expected}") from None
         if step < timedelta():
             raise JobsmithError(f"advance: the clock only moves on, not back by {-step}")
         moved = self.clock.advance(step)

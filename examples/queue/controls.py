@@ -5,6 +5,7 @@ JOBSMITH_STORE, jobsmith.yml, or .jobsmith/jobsmith.db)."""
 import asyncio
 import sqlite3
 from datetime import timedelta
+from typing import Any
 
 import jobsmith
 from jobsmith import Dependency, Worker, post_many, same, task
@@ -50,6 +51,7 @@ def part(i: int) -> int:
 @task
 def whole(parts: int) -> None:
     ctx = jobsmith.current_job()
+    assert ctx is not None  # None outside a worker (a direct call)
     for i in range(parts):
         ctx.post(part, {"i": i})  # children: found again when this job runs again
     outcomes = ctx.wait_for_children()  # parked until every child ended
@@ -62,26 +64,29 @@ async def fetch(url: str) -> None:
     print(f"fetched {url}")
 
 
+# Posting options (store=, priority=, connection= ...) go through .options(...), so the
+# arguments stay checked against the function's signature by mypy.
 # 1. Keyed unique jobs: one job per key while it waits, runs, or completed within the hour.
-first = report.post(day="monday", store=store)
-again = report.post(day="monday", store=store)
+first = report.options(store=store).post(day="monday")
+again = report.options(store=store).post(day="monday")
 print(f"unique key: job {again.id} again (created={again.created})")
 
 # 2. Cancel and retry.
-doomed = charge.post(order=1, store=store)
+doomed = charge.options(store=store).post(order=1)
 print(f"cancel: {doomed.cancel()}")  # waiting: cancelled at once
 print(f"retry: {doomed.retry()}")  # a failed or cancelled job runs again
 
 # 3. Posting in your own transaction: no job unless it commits.
+connection: Any
 if store.dialect == "sqlite":
     connection = sqlite3.connect(store.connector.description)
 else:
     import psycopg
 
     connection = psycopg.connect(store.url)
-charge.post(order=2, store=store, connection=connection)
+charge.options(store=store, connection=connection).post(order=2)
 connection.rollback()  # no job
-kept = charge.post(order=3, store=store, connection=connection)
+kept = charge.options(store=store, connection=connection).post(order=3)
 connection.commit()  # now it is there, and idle workers wake
 connection.close()
 print(f"in my transaction: job {kept.id}")
@@ -91,14 +96,14 @@ store.controls.pause("task", "controls.charge")
 store.controls.resume("task", "controls.charge")
 
 # 4. Async tasks run beside sync ones.
-fetch.post(url="https://example.org", store=store)
+fetch.options(store=store).post(url="https://example.org")
 
 # 5. Limits per key, dependencies that accept a failure, children.
 post_many(
     [(sync, {"tenant": t, "n": n}) for t in ("acme", "globex") for n in range(3)], store=store
 )
-summary.post(day="monday", store=store)
-whole.post(parts=3, store=store)
+summary.options(store=store).post(day="monday")
+whole.options(store=store).post(parts=3)
 # A post by name from code that does not import `sync` (here: an empty registry; the same
 # for the dashboard's form and SQL `CALL insert_job` on PostgreSQL) is limited the same:
 # workers and deploy() publish each task's limit options with its definition.
@@ -114,4 +119,4 @@ print(f"report job {first.id}: {store.jobs.get(first.id).status}")
 # 6. Retention: finished jobs and run-log rows older than 30 days go, in small batches.
 pruned = prune(store, "30d")
 print(f"pruned {pruned.jobs} jobs, {pruned.runs} runs")
-print(f"within the hour: created={report.post(day='monday', store=store).created}")
+print(f"within the hour: created={report.options(store=store).post(day='monday').created}")

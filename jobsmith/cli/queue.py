@@ -16,6 +16,7 @@ from rich.table import Table
 
 from jobsmith.cli import Context, cli, console, pass_context
 from jobsmith.cli.runs import status_text, took, when
+from jobsmith.config import closest
 from jobsmith.errors import JobsmithError
 from jobsmith.settings import PROCESS_UNITS_VARIABLES, parse_process_units
 from jobsmith.states import JobState
@@ -390,7 +391,6 @@ def worker(
         console=console,
         transient=False,
     ) as progress:
-        bar = progress.add_task("jobs", total=store.jobs.waiting_count(queues or None, None))
         outcomes: list[int] = [0]
 
         def advance(done: Sequence[Any]) -> None:
@@ -399,7 +399,10 @@ def worker(
                 bar, completed=outcomes[0], total=max(outcomes[0], progress.tasks[0].total or 0)
             )
 
-        stats = Worker(store, on_progress=advance, **options).run()
+        worker = Worker(store, on_progress=advance, **options)
+        # the jobs of the queues and tasks it serves (-q, -t, the imported tasks), no others
+        bar = progress.add_task("jobs", total=store.jobs.waiting_count(worker.queues, worker.tasks))
+        stats = worker.run()
     console.print(
         f"[green]{stats.completed} completed[/], [red]{stats.failed} failed[/], "
         f"{stats.retried} to retry, {stats.cancelled} cancelled, {stats.parked} parked"
@@ -435,7 +438,8 @@ def show(ctx: Context, what: str | None, status: str | None, limit: int) -> None
     else:
         type_key, dot, task_key = what.partition(".")
         if not dot:
-            raise JobsmithError(f"{what!r}: expected a job id or TYPE.TASK")
+            hint = closest(what, ["limits"])  # `show limit`
+            raise JobsmithError(f"{what!r}: expected a job id, TYPE.TASK or limits{hint}")
         _show_task(store, type_key, task_key, status, limit)
 
 
@@ -532,6 +536,11 @@ def _show_job(store: Any, job_id: int) -> None:
     unique_key = store.controls.unique_key(job_id)
     if unique_key is not None:
         console.print(f"unique key {unique_key!r}", highlight=False)
+    if job.limit_key is not None:
+        most = f", at most {job.max_running} running" if job.max_running else ""
+        console.print(
+            f"limit key {job.limit_key!r}{most} (`jobsmith show limits`)", highlight=False
+        )
     if job.cancel_requested and job.status == "running":
         console.print("[red]cancel requested[/]: its worker is stopping it")
     if job.parent_id is not None:

@@ -80,12 +80,17 @@ def parse_age(text: str | float | timedelta, what: str = "--older-than") -> floa
     return seconds
 
 
-def dependency_windows(registry: Registry | None = None) -> dict[str, float]:
+def dependency_windows(
+    registry: Registry | None = None, *, any_end: bool = False
+) -> dict[str, float]:
     """Seconds within which each task's completed jobs still satisfy some dependency of
-    a registered task (the longest window per task)."""
+    a registered task (the longest window per task); ``any_end``: the jobs ended in any
+    way that satisfy a dependency with ``on_failure="continue"``."""
     windows: dict[str, float] = {}
     for task in registry if registry is not None else default_registry:
         for dependency in task.dependencies:
+            if any_end and dependency.on_failure != "continue":
+                continue
             seconds = dependency.hours * 3600
             windows[dependency.name] = max(windows.get(dependency.name, 0.0), seconds)
     return windows
@@ -104,7 +109,11 @@ def prune(
     counts; logs and returns the counts."""
     age = parse_age(older_than)
     found = store.controls.prune(
-        age, keep=dependency_windows(registry), batch=batch, max_batches=max_batches
+        age,
+        keep=dependency_windows(registry),
+        keep_any=dependency_windows(registry, any_end=True),
+        batch=batch,
+        max_batches=max_batches,
     )
     if found.jobs or found.runs:
         log.info(

@@ -176,8 +176,9 @@ class JobExecutor:
             on_cancelled = getattr(task.function, "on_cancelled", None)
             if on_cancelled is not None:  # e.g. a flow job whose revert was interrupted
                 on_cancelled(self.store, job.id, job.arguments)
+            when = "it" if job.attempts <= 1 else f"its attempt {job.attempts}"
             return Outcome(
-                job, JobState.CANCELLED, started, time.time(), "cancelled before it started"
+                job, JobState.CANCELLED, started, time.time(), f"cancelled before {when} started"
             )
         try:
             kwargs = task.arguments.load(job.arguments)

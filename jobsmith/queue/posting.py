@@ -133,7 +133,7 @@ def post(
         keyed = key is not None
         result = controls.insert_keyed(job, str(key), window) if keyed else jobs.insert(job)
         _set_limits(controls, [(target, job, result.id, result.created)])
-    return _posted(target, job, result.id, result.status, result.created, store)
+        return _posted(target, job, result.id, result.status, result.created, store, jobs)
 
 
 @contextmanager
@@ -248,6 +248,8 @@ def _check_options(
         or (not isinstance(unique_for, timedelta) and unique_for < 0)
     ):
         refuse("unique_for", unique_for, "seconds >= 0 or a timedelta")
+    if unique_for is not None and unique_key is None and target.unique_key is None:
+        refuse("unique_for", unique_for, "a unique_key beside it, e.g. unique_key='nightly-report'")
 
 
 def _priority(target: _Target, priority: Any) -> int:
@@ -298,9 +300,21 @@ def _unique_key(target: _Target, job: NewJob, given: str | None) -> str | None:
 
 
 def _posted(
-    target: _Target, job: NewJob, job_id: int, status: str, created: bool, store: Store
+    target: _Target,
+    job: NewJob,
+    job_id: int,
+    status: str,
+    created: bool,
+    store: Store,
+    jobs: JobRepository | None = None,
 ) -> PostedJob:
-    return PostedJob(job_id, target.name, job.arguments, job.priority, status, created, store)
+    """The posted job; one that was there already (``created=False``: its unique key, or
+    an identical job) as it is stored, with its own arguments and priority, not the post's."""
+    arguments, priority = job.arguments, job.priority
+    if not created:
+        found = (jobs or store.jobs).get(job_id)
+        arguments, priority = found.arguments, found.priority
+    return PostedJob(job_id, target.name, arguments, priority, status, created, store)
 
 
 def _target(task: Task | str, store: Store, registry: Registry) -> _Target:

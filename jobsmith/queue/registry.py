@@ -18,13 +18,14 @@ is ``"type_key.task_key"``. :class:`Registry` is a plain object: ``@task`` recor
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import re
 import string
 import sys
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -204,7 +205,7 @@ class Task(Generic[P, R]):
         declared = parameters_of(_without(function, self.injected))
         self.arguments = Arguments(self.name, declared, self.write_all)
         self.is_async = inspect.iscoroutinefunction(function)
-        _check_limit(self.name, limit_key, max_running, rate_limit)
+        _check_limit(self.name, limit_key, max_running, rate_limit, self.arguments.names)
         _check_options(self, unique_for)
         self.registry: Registry | None = None
         """The registry this task was added to (its ``default_store`` is where it posts)."""
@@ -411,18 +412,37 @@ _RATE_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_rate(name: str, text: str) -> tuple[int, float]:
     """``"100/m"`` (also ``/s``, ``/h``, ``/d``, ``"5/10s"``) as (jobs, window seconds)."""
     match = _RATE.match(str(text))
-    if match is None or int(match.group(1)) < 1:
+    per = 0 if match is None else int(match.group(2) or 1) * _RATE_UNIT[match.group(3)]
+    if match is None or int(match.group(1)) < 1 or per < 1:  # "5/0s" would limit nothing
         raise JobsmithError(
             f"task {name}: rate_limit {text!r}: expected jobs per time, e.g. '100/m', "
             "'10/s', '5/10s' (units s, m, h, d)"
         )
-    per = int(match.group(2) or 1) * _RATE_UNIT[match.group(3)]
     return int(match.group(1)), float(per)
 
 
 def _check_limit(
-    name: str, limit_key: str | None, max_running: int | None, rate_limit: str | None
+    name: str,
+    limit_key: str | None,
+    max_running: int | None,
+    rate_limit: str | None,
+    parameters: Sequence[str],
 ) -> None:
+    if limit_key is not None and (not isinstance(limit_key, str) or not limit_key):
+        raise JobsmithError(
+            f"task {name}: limit_key={limit_key!r}: expected a parameter's name (its value is "
+            "the key) or a fixed key's text"
+        )
+    if limit_key is not None and limit_key not in parameters:
+        # a fixed key is fine ("stripe-api"); one a letter off a parameter is a typo that
+        # would make every job of the task share one key
+        like = difflib.get_close_matches(limit_key.lower(), [p.lower() for p in parameters], 1, 0.8)
+        if like:
+            raise JobsmithError(
+                f"task {name}: limit_key {limit_key!r} is not one of its parameters "
+                f"({', '.join(parameters)}){closest(limit_key, parameters)}: as a fixed key "
+                "it would put every job of the task under one key"
+            )
     if limit_key is not None and max_running is None and rate_limit is None:
         raise JobsmithError(
             f"task {name}: limit_key={limit_key!r} needs max_running=N or rate_limit='N/m'"
@@ -464,6 +484,8 @@ def _check_options(task: Task[Any, Any], unique_for: object) -> None:
         isinstance(unique_for, timedelta) or (number(unique_for) and unique_for >= 0)  # type: ignore[operator]
     ):
         refuse("unique_for", unique_for, "seconds >= 0 or a timedelta")
+    if unique_for is not None and task.unique_key is None:  # identical jobs have no window
+        refuse("unique_for", unique_for, "a unique_key beside it, e.g. unique_key='report-{day}'")
     if task.unique_key is not None:
         _check_unique_key(task, task.unique_key)
 

@@ -39,7 +39,7 @@ from jobsmith.queue.controls import parse_age
 from jobsmith.queue.execute import JobExecutor, Parked, Released
 from jobsmith.queue.flusher import GIVE_UP_AFTER, Flusher, record_what_can_be, refused_every_end
 from jobsmith.queue.interrupt import Interrupts, JobCancelled, JobTimeout, WorkerStopping
-from jobsmith.queue.pauses import PauseFilter
+from jobsmith.queue.pauses import PauseFilter, Served
 from jobsmith.queue.registry import Registry
 from jobsmith.queue.registry import registry as default_registry
 from jobsmith.queue.wakeup import Waker
@@ -510,39 +510,61 @@ class Worker:
             self._idle_swept = now
             self._sweep()
         served = self.pauses.served()
-        if served.empty:  # only paused jobs could be left
-            return True
-        runnable, too_big = self.store.jobs.waiting(served.queues, served.tasks, self.system_units)
-        stranded = self.store.jobs.stranded(served.queues, served.tasks) if runnable else 0
-        runnable -= stranded
-        later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
+        runnable = too_big = stranded = 0
+        later: list[RateBlocked] = []
+        if not served.empty:  # else only paused jobs could be left
+            runnable, too_big = self.store.jobs.waiting(
+                served.queues, served.tasks, self.system_units
+            )
+            stranded = self.store.jobs.stranded(served.queues, served.tasks) if runnable else 0
+            runnable -= stranded
+            later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
         paced = sum(b.waiting for b in later)
         if runnable > paced:
             return False
-        if (too_big or paced or stranded) and not self.stats.note:
-            self.stats.left = too_big + paced + stranded
-            notes = []
-            if stranded:
-                notes.append(
-                    f"{stranded} job(s) left parked: they wait on jobs of tasks or queues "
-                    "this worker does not serve"
-                )
-            if too_big:
-                notes.append(
-                    f"{too_big} job(s) left waiting: they need more process units than this "
-                    f"host's {self.system_units}"
-                )
-            if paced:
-                first = min(later, key=lambda b: b.opens)
-                notes.append(
-                    f"{paced} job(s) left waiting on rate limits of {len(later)} key(s): "
-                    f"the first to start again is {first.limit_key!r}, in "
-                    f"{max(first.opens - time.time(), 0):.0f}s (a burst worker waits only "
-                    f"for keys that open within {self.rate_wait:g}s)"
-                )
-            self.stats.note = "; ".join(notes)
-            log.warning("Worker %s: %s", self.name, self.stats.note)
+        if not self.stats.note:
+            paused = self._paused_left(served, runnable + stranded + too_big)
+            self._note_left(too_big, later, stranded, paused)
         return True
+
+    def _paused_left(self, served: Served, seen: int) -> int:
+        """Jobs this worker would serve but for a pause (0 when nothing it serves is paused)."""
+        whole = self.pauses
+        if served.queues == whole.queues and served.tasks == whole.tasks:
+            return 0
+        return max(self.store.jobs.waiting_count(whole.queues, whole.tasks) - seen, 0)
+
+    def _note_left(
+        self, too_big: int, later: list[RateBlocked], stranded: int, paused: int
+    ) -> None:
+        """Say in the summary (``stats.note``) which jobs a burst worker left, and why."""
+        paced = sum(b.waiting for b in later)
+        if not (too_big or paced or stranded or paused):
+            return
+        self.stats.left = too_big + paced + stranded + paused
+        notes = []
+        if paused:
+            notes.append(f"{paused} job(s) left waiting on paused queues or tasks")
+        if stranded:
+            notes.append(
+                f"{stranded} job(s) left parked: they wait on jobs of tasks or queues "
+                "this worker does not serve"
+            )
+        if too_big:
+            notes.append(
+                f"{too_big} job(s) left waiting: they need more process units than this "
+                f"host's {self.system_units}"
+            )
+        if paced:
+            first = min(later, key=lambda b: b.opens)
+            notes.append(
+                f"{paced} job(s) left waiting on rate limits of {len(later)} key(s): "
+                f"the first to start again is {first.limit_key!r}, in "
+                f"{max(first.opens - time.time(), 0):.0f}s (a burst worker waits only "
+                f"for keys that open within {self.rate_wait:g}s)"
+            )
+        self.stats.note = "; ".join(notes)
+        log.warning("Worker %s: %s", self.name, self.stats.note)
 
     def _rate_blocked_later(self, queues: list[str] | None, tasks: list[str]) -> list[RateBlocked]:
         """Rate-limited keys with jobs waiting that may start again only after

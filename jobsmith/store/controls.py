@@ -183,13 +183,16 @@ class ControlRepository:
         older_than: float,
         *,
         keep: Mapping[str, float] | None = None,
+        keep_any: Mapping[str, float] | None = None,
         batch: int = 500,
         max_batches: int | None = None,
     ) -> Pruned:
         """Delete jobs that ended more than ``older_than`` seconds ago and run-log job
         runs likewise, ``batch`` rows per transaction (at most ``max_batches`` of each;
         None: until none is left). ``keep`` maps task names to seconds: a completed job
-        of such a task that ended within them is kept (a dependency still counts it)."""
+        of such a task that ended within them is kept (a dependency still counts it);
+        ``keep_any`` likewise keeps a job of such a task that ended in any way (a
+        dependency with ``on_failure="continue"`` counts it)."""
         if batch < 1:
             raise JobsmithError(f"prune: batch must be at least 1, got {batch}")
         now = self.now()
@@ -198,6 +201,7 @@ class ControlRepository:
             "cutoff": now - timedelta(seconds=older_than),
             "batch": batch,
             "keep": json.dumps(dict(keep or {})),
+            "keep_any": json.dumps(dict(keep_any or {})),
         }
         jobs = self._in_batches(self.q.prune_jobs, values, max_batches, self._forget_keys)
         runs = self._in_batches(self.q.prune_runs, values, max_batches, None)
@@ -236,7 +240,7 @@ class ControlRepository:
     def resume(self, kind: str, name: str) -> bool:
         """Resume a queue or a task; False when it was not paused."""
         with self.db.transaction():
-            row = self.db.fetchone(self.q.resume, _pausable(kind, name))
+            row = self.db.fetchone(self.q.resume, _pausable(kind, name, "resume"))
         return row is not None
 
     def paused(self) -> list[Paused]:
@@ -354,12 +358,12 @@ class ControlRepository:
         return None if row["unique_key"] is None else str(row["unique_key"])
 
 
-def _pausable(kind: str, name: str) -> dict[str, str]:
+def _pausable(kind: str, name: str, verb: str = "pause") -> dict[str, str]:
     if kind not in PAUSE_KINDS:
-        raise JobsmithError(f"pause {kind!r}: expected 'queue' or 'task'")
+        raise JobsmithError(f"{verb} {kind!r}: expected 'queue' or 'task'")
     if not name or (kind == "task" and "." not in name):
         expected = "TYPE.TASK" if kind == "task" else "a queue name"
-        raise JobsmithError(f"pause {kind} {name!r}: expected {expected}")
+        raise JobsmithError(f"{verb} {kind} {name!r}: expected {expected}")
     return {"kind": kind, "name": name}
 
 

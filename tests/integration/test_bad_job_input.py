@@ -151,6 +151,7 @@ def test_the_sql_procedure_refuses_null_where_post_refuses_none(pg_target: Store
         ({"run_after": timedelta(minutes=5)}, "run_after=datetime.timedelta(seconds=300): "),
         ({"unique_key": "k", "unique_for": "1h"}, "unique_for='1h': expected seconds >= 0 or"),
         ({"unique_key": 5}, "unique_key=5: expected a text such as 'nightly-report'"),
+        ({"unique_for": 3600}, "unique_for=3600: expected a unique_key beside it, e.g. "),
         ({"queue": 5}, "queue=5: expected a queue's name"),
         ({"unique": "no"}, "unique='no': expected True or False"),
     ],

@@ -125,6 +125,26 @@ def test_show_limits(target: StoreTarget, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "tenant=shown" in done.stdout and "1/1" in done.stdout and "w1" in done.stdout
+    typo = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "show", "limit"],
+        cwd=REPO,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert typo.returncode == 1 and typo.stderr.strip() == (
+        "error: 'limit': expected a job id, TYPE.TASK or limits (did you mean 'limits'?)"
+    )
+    one = subprocess.run(  # the job's own page names its key (it did not)
+        [sys.executable, "-m", "jobsmith", "show", str(job.id)],
+        cwd=REPO,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "limit key 'tenant=shown', at most 1 running (`jobsmith show limits`)" in one.stdout
     store.close()
 
 

@@ -123,6 +123,24 @@ def test_a_killed_workers_job_runs_again_after_its_lease() -> None:
         assert [r.status for r in h.attempts(job.id)] == ["Failed", "Completed"]
 
 
+def test_a_job_cancelled_after_its_worker_died_is_not_run_again() -> None:
+    """The request is stored: the next worker to claim the job cancels it, and says it was
+    before that attempt started (it said "cancelled before it started", after attempt 1)."""
+    events: list[str] = []
+    registry, box = tasks(events)
+    with harness(registry, start=START, lease=30) as h:
+        box["h"] = h
+        job = h.post("h.doomed", {"word": "x"})
+        h.run_until_idle()  # its worker dies mid-job
+        assert h.cancel(job.id) == "requested"
+        h.advance(seconds=31)
+        h.run_until_idle()
+        assert events == ["start x"]
+        stored = h.job(job.id)
+        assert (stored.status, stored.attempts, stored.lost) == ("cancelled", 2, 1)
+        assert stored.error == "cancelled before its attempt 2 started"
+
+
 @pytest.mark.parametrize("stop", [True, False])
 def test_cancel_is_seen_then_enforced_after_the_grace(stop: bool) -> None:
     events: list[str] = []
@@ -169,10 +187,12 @@ def test_schedule_fires_follow_the_clock(tmp_path: Path) -> None:
         (timedelta(days=-1), {}, "advance: the clock only moves on, not back by 1 day"),
         (None, {"minuts": 5}, "advance: 'minuts' is an invalid keyword argument"),
         (None, {"minutes": "5"}, "advance: unsupported type for timedelta minutes component"),
+        ("5m", {}, "advance: '5m': expected a timedelta and/or days=, hours=, minutes="),
+        (300, {}, "advance: 300: expected a timedelta and/or days=, hours=, minutes="),
     ],
 )
 def test_moving_the_clock_back_or_by_a_mistyped_amount_is_a_clear_error(
-    delta: timedelta | None, parts: dict[str, object], message: str
+    delta: object, parts: dict[str, object], message: str
 ) -> None:
     events: list[str] = []
     registry, box = tasks(events)

@@ -13,6 +13,7 @@ import pytest
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Worker, post
 from jobsmith.queue.pauses import REFRESH, PauseFilter
+from jobsmith.queue.worker import WorkerStats
 from jobsmith.store import Store
 from tests.conftest import REPO, StoreTarget
 from tests.integration import control_tasks as ct
@@ -20,8 +21,8 @@ from tests.integration.queue_tasks import lines
 from tests.integration.worker_processes import wait_for
 
 
-def drain(store: Store) -> None:
-    Worker(store, lease=5, burst=True, tasks=["ct.note", "qt.record"]).run()
+def drain(store: Store) -> WorkerStats:
+    return Worker(store, lease=5, burst=True, tasks=["ct.note", "qt.record"]).run()
 
 
 def test_a_paused_task_waits_and_others_run(store: Store, tmp_path: Path) -> None:
@@ -30,12 +31,13 @@ def test_a_paused_task_waits_and_others_run(store: Store, tmp_path: Path) -> Non
     assert not store.controls.pause("task", "ct.note")  # already
     held = ct.note.post(path=out, word="held", store=store)
     post("qt.record", {"path": out, "n": 1}, store=store)
-    drain(store)  # a burst worker stops when only paused jobs wait
+    stats = drain(store)  # a burst worker stops when only paused jobs wait, and says so
     assert lines(out)[0].startswith("1 ") and len(lines(out)) == 1
     assert store.jobs.get(held.id).status == "waiting"
+    assert (stats.note, stats.left) == ("1 job(s) left waiting on paused queues or tasks", 1)
     assert store.controls.resume("task", "ct.note")
     assert not store.controls.resume("task", "ct.note")
-    drain(store)
+    assert drain(store).note == ""
     assert lines(out)[1] == "note held"
 
 
@@ -44,7 +46,7 @@ def test_a_paused_queue_waits(store: Store, tmp_path: Path) -> None:
     store.controls.pause("queue", "slow")
     held = ct.note.post(path=out, word="slow", store=store, queue="slow")
     ct.note.post(path=out, word="default", store=store)
-    drain(store)
+    assert drain(store).note == "1 job(s) left waiting on paused queues or tasks"
     assert lines(out) == ["note default"]
     assert [p.name for p in store.controls.paused()] == ["slow"]
     store.controls.resume("queue", "slow")
@@ -100,6 +102,8 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
     assert "was not paused" in cli("resume", "queue", "reports").stdout
     bad = cli("pause", "task", "nodot")
     assert bad.returncode != 0 and "pause task 'nodot': expected TYPE.TASK" in bad.stderr
+    bad = cli("resume", "task", "nodot")  # said "pause task 'nodot'"
+    assert bad.returncode != 0 and "error: resume task 'nodot': expected TYPE.TASK" in bad.stderr
     assert [p.name for p in store.controls.paused()] == ["ct.note"]
     store.close()
 
@@ -107,6 +111,8 @@ def test_pause_and_resume_from_the_command_line(target: StoreTarget) -> None:
 def test_bad_kinds_are_refused(store: Store) -> None:
     with pytest.raises(JobsmithError, match="pause 'worker': expected 'queue' or 'task'"):
         store.controls.pause("worker", "x")
+    with pytest.raises(JobsmithError, match="resume 'worker': expected 'queue' or 'task'"):
+        store.controls.resume("worker", "x")
 
 
 def test_a_worker_sees_a_pause_within_a_second_not_at_once(
@@ -243,4 +249,34 @@ def test_posting_to_a_paused_task_or_queue_says_so(target: StoreTarget, tmp_path
     store.controls.resume("queue", "default")
     free = cli(*note, "word=c")
     assert "posted job 3 ct.note" in free.stdout and "is paused" not in free.stdout
+    store.close()
+
+
+MODULES = ("-m", "tests.integration.control_tasks", "-m", "tests.integration.queue_tasks")
+
+
+def test_a_burst_worker_left_with_paused_jobs_counts_only_what_it_serves(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    """`jobsmith worker -t ct.note --burst` with one paused job of it showed `jobs 0/2` (the
+    job of a task it does not serve counted) and a summary silent about the job left."""
+    store = target.open()
+    out = str(tmp_path / "out")
+    ct.note.post(path=out, word="held", store=store)
+    post("qt.record", {"path": out, "n": 1}, store=store)  # not served by this worker
+    store.controls.pause("task", "ct.note")
+    ran = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "worker", "-t", "ct.note", "--burst", *MODULES],
+        cwd=REPO,
+        env={**target.env(), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert " 0/1 " in ran.stdout, ran.stdout
+    assert ran.stdout.splitlines()[-1] == (
+        "0 completed, 0 failed, 0 to retry, 0 cancelled, 0 parked; "
+        "1 job(s) left waiting on paused queues or tasks"
+    )
     store.close()

@@ -77,6 +77,24 @@ def test_old_finished_jobs_and_runs_go_in_batches_the_rest_stays(store: Store) -
     assert prune(store, "1d", registry=reg).jobs == 0  # nothing more to do
 
 
+def test_a_dependency_that_accepts_any_end_keeps_failed_jobs_too(store: Store) -> None:
+    """A failed or cancelled job meets a Dependency(on_failure="continue") within its
+    window, but retention kept only completed ones: pruned, it was run again for the next
+    dependant."""
+    reg = registry()
+
+    @reg.task(type_key="r", dependencies=[Dependency("r.other", 10 * 24, on_failure="continue")])
+    def summary(n: int = 0) -> None: ...
+
+    failed = ended(store, "r.other", 1, "failed", 5, reg)  # within 10 days: still counts
+    cancelled = ended(store, "r.other", 2, "cancelled", 5, reg)
+    stale = ended(store, "r.other", 3, "failed", 12, reg)
+    failed_source = ended(store, "r.source", 4, "failed", 5, reg)  # its dependant needs success
+    assert prune(store, "1d", registry=reg).jobs == 2
+    assert exists(store, failed) and exists(store, cancelled)
+    assert not exists(store, stale) and not exists(store, failed_source)
+
+
 def test_without_the_dependency_known_the_old_dependency_job_goes(store: Store) -> None:
     reg = registry()
     job = ended(store, "r.source", 1, "completed", 5, reg)

@@ -41,6 +41,19 @@ def test_a_second_post_of_a_key_returns_the_active_job(store: Store, tmp_path: P
     assert store.jobs.waiting_count(None, ["ct.note"]) == 2
 
 
+def test_the_job_holding_a_key_comes_back_as_stored(store: Store, tmp_path: Path) -> None:
+    """A post that found its key (or an identical job) held returned the post's own
+    arguments and priority (`jobsmith post` showed them as the holding job's)."""
+    path = str(tmp_path / "out")
+    first = post("ct.note", {"path": path, "word": "a"}, store=store, unique_key="k", priority=1)
+    again = post("ct.note", {"path": path, "word": "b"}, store=store, unique_key="k", priority=5)
+    assert (again.id, again.created) == (first.id, False)
+    assert (again.arguments, again.priority) == (first.arguments, 1)
+    twin = post("ct.note", {"path": path, "word": "c"}, store=store, priority=2)
+    same = post("ct.note", {"path": path, "word": "c"}, store=store, priority=9)
+    assert (same.id, same.created, same.priority) == (twin.id, False, 2)
+
+
 def test_a_completed_job_holds_its_key_for_unique_for(store: Store, tmp_path: Path) -> None:
     path = str(tmp_path / "out")
     first = post("ct.note", {"path": path}, store=store, unique_key="k", unique_for=3600)

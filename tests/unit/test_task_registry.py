@@ -7,6 +7,7 @@ import pytest
 from jobsmith.errors import JobsmithError
 from jobsmith.queue import Dependency, Registry, RetryPolicy, same
 from jobsmith.queue.registry import MAX_HOURS, MIN_HOURS, UnknownTaskError
+from jobsmith.store.controls import Limit
 
 
 def test_task_without_arguments_is_keyed_by_module_and_function_name() -> None:
@@ -179,6 +180,18 @@ def test_same_on_a_parameter_the_dependant_lacks_is_refused_when_the_task_is_def
         ({"unique_key": "k", "unique_for": -5}, "unique_for=-5: expected seconds >= 0"),
         ({"unique_key": 7}, "unique_key=7: expected a text such as 'report-{day}'"),
         ({"unique_key": "r-{dya}"}, "unique_key 'r-{dya}' names {dya}, which is not one of its"),
+        ({"unique_for": 3600}, "unique_for=3600: expected a unique_key beside it, e.g. unique_"),
+        ({"limit_key": 5, "max_running": 1}, "limit_key=5: expected a parameter's name (its"),
+        ({"limit_key": "", "max_running": 1}, "limit_key='': expected a parameter's name"),
+        (
+            {"limit_key": "tennant", "max_running": 2},
+            "limit_key 'tennant' is not one of its parameters (day, tenant) (did you mean "
+            "'tenant'?): as a fixed key it would put every job of the task under one key",
+        ),
+        (
+            {"limit_key": "tenant", "rate_limit": "5/0s"},
+            "rate_limit '5/0s': expected jobs per time, e.g. '100/m'",
+        ),
     ],
 )
 def test_options_of_the_wrong_type_are_refused_when_the_task_is_defined(
@@ -220,6 +233,11 @@ def test_good_options_of_every_kind_are_kept() -> None:
     def nightly() -> None: ...
 
     assert (nightly.unique_key, nightly.unique_for) == ("nightly", 60)
+
+    @registry.task(limit_key="stripe-api", rate_limit="5/10s")
+    def charge(tenant: str) -> None: ...
+
+    assert charge.limit_for({"tenant": "a"}) == Limit("stripe-api", None, 5, 10.0)
 
 
 def test_the_scheduler_registers_its_built_in_task_without_the_queue_naming_it() -> None:

@@ -148,7 +148,9 @@ SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queu
 -- name: prune_jobs [sqlite]
 -- Delete up to :batch jobs that ended before :cutoff, except completed jobs of tasks in
 -- :keep (a JSON object: task name -> seconds) that ended within that many seconds, which
--- other tasks' dependencies still count as fresh. Returns the deleted ids.
+-- other tasks' dependencies still count as fresh, and jobs of tasks in :keep_any that
+-- ended in any way within theirs (dependencies with on_failure="continue"). Returns the
+-- deleted ids.
 DELETE FROM queue_job WHERE id IN (
     SELECT j.id FROM queue_job j
     WHERE j.status IN ('completed', 'failed', 'cancelled') AND j.ended_at < :cutoff
@@ -157,6 +159,10 @@ DELETE FROM queue_job WHERE id IN (
           WHERE k.key = j.type_key || '.' || j.task_key AND j.status = 'completed'
             AND j.ended_at >= :now - k.value
       )
+      AND NOT EXISTS (
+          SELECT 1 FROM json_each(:keep_any) k
+          WHERE k.key = j.type_key || '.' || j.task_key AND j.ended_at >= :now - k.value
+      )
     ORDER BY j.ended_at LIMIT :batch
 )
 RETURNING id;
@@ -164,7 +170,9 @@ RETURNING id;
 -- name: prune_jobs [postgresql]
 -- Delete up to :batch jobs that ended before :cutoff, except completed jobs of tasks in
 -- :keep (a JSON object: task name -> seconds) that ended within that many seconds, which
--- other tasks' dependencies still count as fresh. Returns the deleted ids.
+-- other tasks' dependencies still count as fresh, and jobs of tasks in :keep_any that
+-- ended in any way within theirs (dependencies with on_failure="continue"). Returns the
+-- deleted ids.
 DELETE FROM queue_job WHERE id IN (
     SELECT j.id FROM queue_job j
     WHERE j.status IN ('completed', 'failed', 'cancelled') AND j.ended_at < :cutoff::timestamptz
@@ -172,6 +180,9 @@ DELETE FROM queue_job WHERE id IN (
                AND coalesce(j.ended_at >= :now::timestamptz - make_interval(
                    secs => (:keep::jsonb ->> (j.type_key || '.' || j.task_key))::float8),
                    FALSE))
+      AND NOT coalesce(j.ended_at >= :now::timestamptz - make_interval(
+                   secs => (:keep_any::jsonb ->> (j.type_key || '.' || j.task_key))::float8),
+                   FALSE)
     ORDER BY j.ended_at LIMIT :batch
     FOR UPDATE SKIP LOCKED
 )
