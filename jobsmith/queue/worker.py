@@ -486,7 +486,9 @@ class Worker:
                 last = self._took.get(job.name)
                 self._took[job.name] = took if last is None else 0.7 * last + 0.3 * took
             pending.append(result)
-            if took > SLOW_JOB or len(pending) >= self.max_batch:
+            awaited = job.id in self._awaited  # the next claim records it first (not here,
+            # in the background): its dependant, waiting again, is then claimed next
+            if not awaited and (took > SLOW_JOB or len(pending) >= self.max_batch):
                 self._flush(pending)
             if self.max_jobs is not None:
                 with self._lock:

@@ -251,6 +251,18 @@ def test_a_dependency_posted_at_priority_plus_one_runs_before_a_claimed_backlog(
     assert max(sizes) > 1  # the backlog went in batches
 
 
+def test_the_dependant_of_a_slow_dependency_runs_next_too(store: Store, tmp_path: Path) -> None:
+    """A dependency longer than a short job had its end recorded in the background while
+    the slot claimed again: a backlog job started before the dependant."""
+    out = str(tmp_path / "out")
+    with _draining_batches(store, out, 1):
+        post("qt.use_slowly", {"path": out, "item": "x"}, priority=5, store=store)
+        wait_for(lambda: "use x" in lines(out), 30, "the dependant to run")
+    events = lines(out)
+    assert events.index("make x") < events.index("use x"), events
+    assert _low_starts_between(events, "make x", "use x") == 0, events
+
+
 @pytest.mark.parametrize("concurrency", [1, 2])
 def test_all_fan_out_children_run_before_a_claimed_backlog(
     store: Store, tmp_path: Path, concurrency: int
