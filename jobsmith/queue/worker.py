@@ -205,6 +205,7 @@ class Worker:
         self._busy = 0
         self._lock = threading.Lock()
         self._idle_swept = -IDLE_SWEEP
+        self._orphans_said = False  # a burst worker said it waits for a dead worker's jobs
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
         self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._ran = 0  # jobs run to an outcome (for max_jobs)
@@ -518,6 +519,17 @@ class Worker:
         later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
         paced = sum(b.waiting for b in later)
         if runnable > paced:
+            return False
+        orphaned = self.store.jobs.orphaned(served.queues, served.tasks, self.host)
+        if orphaned:  # a dead worker's: handed back (above) once their lease runs out
+            if not self._orphans_said:
+                self._orphans_said = True
+                log.info(
+                    "Worker %s: waiting for %d job(s) of dead worker(s) (their process is gone "
+                    "or their heartbeat stopped); they run here once their lease runs out",
+                    self.name,
+                    orphaned,
+                )
             return False
         if (too_big or paced or stranded) and not self.stats.note:
             self.stats.left = too_big + paced + stranded

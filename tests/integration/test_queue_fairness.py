@@ -140,6 +140,31 @@ def test_a_burst_worker_first_hands_back_jobs_whose_lease_expired(
     assert dead.id == job.id
 
 
+def test_a_burst_worker_waits_for_the_jobs_of_a_worker_killed_before_their_lease_ran_out(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    """Started right after another worker was SIGKILLed, a burst worker saw nothing waiting
+    and stopped at once, leaving the dead worker's jobs running until another came."""
+    store = target.open()
+    out = str(tmp_path / "out")
+    jobs = post_many(
+        [("qt.sleepy", {"path": out, "n": n, "seconds": 1.0}) for n in range(2)], store=store
+    )
+    dead = start_worker(target, tmp_path / "dead.log", "-c", "2", "--lease", "2")
+    try:
+        wait_for(lambda: len(_start_lines(out)) == 2, 60, "the doomed worker to start both")
+    finally:
+        dead.kill()
+        dead.wait(10)
+    assert [store.jobs.get(job.id).status for job in jobs] == ["running", "running"]
+    stats = Worker(store, burst=True, concurrency=2, lease=5).run()
+    assert stats.completed == 2, stats
+    for job in jobs:
+        stored = store.jobs.get(job.id)
+        assert (stored.status, stored.attempts, stored.lost) == ("completed", 2, 1)
+    store.close()
+
+
 def _spy_batches(worker: Worker, out: str) -> list[int]:
     """The size of every batch ``worker`` claims (to show the backlog went in batches); a
     line ``claimed high`` in ``out`` when a claim took a job of priority above 0."""
