@@ -65,9 +65,7 @@ class Reading(QueuePart):
         )
         return int(row["n"] or 0) if row else 0
 
-    def orphaned(
-        self, queues: Sequence[str] | None, tasks: Sequence[str] | None, host: str
-    ) -> int:
+    def orphaned(self, queues: Sequence[str] | None, tasks: Sequence[str] | None, host: str) -> int:
         """Jobs of these queues/tasks (None: all) running under a lease not run out yet,
         held by a dead worker: one whose heartbeat stopped, or one on ``host`` (this
         machine) whose process is gone. Their lease runs out and they are handed back."""
