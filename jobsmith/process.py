@@ -197,6 +197,17 @@ class _Capture:
                 self.stderr_tail.extend(lines)
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
 def _split(text: str) -> tuple[list[str], str]:
     """Complete lines (without their ends) and the unfinished rest; a line longer than
     :data:`MAX_LINE` comes out in pieces."""

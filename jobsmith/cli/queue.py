@@ -193,14 +193,19 @@ def _say_if_paused(store: Any, job_id: int, name: str) -> None:
             )
 
 
+JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true/false"}
+JSON_KINDS[type(None)] = "null"
+
+
 def _json_object(text: str) -> dict[str, Any]:
     try:
         found = json.loads(text)
     except ValueError as exc:
         raise JobsmithError(f"--json {text!r} is not JSON: {exc}") from None
     if not isinstance(found, dict):
+        kind = JSON_KINDS.get(type(found), type(found).__name__)
         raise JobsmithError(
-            f"--json {text!r} is a JSON {type(found).__name__}, expected an object of "
+            f"--json {text!r} is a JSON {kind}, expected an object of "
             'arguments such as \'{"name": "value"}\''
         )
     return found

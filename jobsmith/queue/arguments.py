@@ -99,6 +99,17 @@ JsonValue = Annotated[Any, AfterValidator(_only_json)]
 """What an untyped parameter accepts: any JSON value, checked (never turned into text)."""
 
 
+def _only_json_not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("its task's type hint does not allow None")
+    return _only_json(value)
+
+
+SomeJsonValue = Annotated[Any, AfterValidator(_only_json_not_null)]
+"""A parameter known only from a stored definition whose hint has no JSON kind (a
+``date``, a class) and does not allow None: any JSON value but null."""
+
+
 def _json_only(hint: Any) -> Any:
     """``hint`` with every unconstrained part (``Any``, a bare ``list`` or ``dict``) made
     :data:`JsonValue`, so pydantic passes nothing through that JSON cannot hold."""
@@ -152,8 +163,9 @@ class Parameter:
     def definition(self) -> dict[str, Any]:
         """The JSON form stored with the task (SQL posting checks against it)."""
         found: dict[str, Any] = {"name": self.name, "kind": self.kind, "required": self.required}
-        if _nullable(self.annotation):
-            found["nullable"] = True
+        nullable = _nullable(self.annotation)
+        if nullable or (self.kind == "any" and self.choices is None):  # a `date` refuses null
+            found["nullable"] = nullable
         if not self.required and _is_json(self.default):
             found["default"] = self.default
         if self.choices is not None:
@@ -319,7 +331,8 @@ class Arguments:
         if error["type"] == "extra_forbidden":
             expected = ", ".join(self.names) or "no arguments"
             return f"unknown argument '{name}' (expected: {expected})"
-        return f"argument '{name}' is {error['input']!r}: {error['msg']}"
+        message = str(error["msg"]).removeprefix("Value error, ")  # our validators' own words
+        return f"argument '{name}' is {error['input']!r}: {message}"
 
     @staticmethod
     def _where(loc: tuple[int | str, ...], below: str) -> str:
@@ -352,6 +365,8 @@ def arguments_from_definition(label: str, definition: Mapping[str, Any]) -> Argu
         hint: Any = Literal[choices] if choices else types.get(d["kind"], Any)
         if d.get("nullable") and hint is not Any:
             hint = hint | None
+        elif d.get("nullable") is False and hint is Any:
+            hint = SomeJsonValue
         parameters.append(
             Parameter(d["name"], hint, d["kind"], d["required"], d.get("default"), choices)
         )

@@ -205,6 +205,7 @@ class Worker:
         self._busy = 0
         self._lock = threading.Lock()
         self._idle_swept = -IDLE_SWEEP
+        self._orphans_said = False  # a burst worker said it waits for a dead worker's jobs
         self._took: dict[str, float] = {}  # seconds per job, by task (moving average)
         self._awaited: set[int] = set()  # jobs this worker's jobs were parked on
         self._ran = 0  # jobs run to an outcome (for max_jobs)
@@ -488,7 +489,9 @@ class Worker:
                 last = self._took.get(job.name)
                 self._took[job.name] = took if last is None else 0.7 * last + 0.3 * took
             pending.append(result)
-            if took > SLOW_JOB or len(pending) >= self.max_batch:
+            awaited = job.id in self._awaited  # the next claim records it first (not here,
+            # in the background): its dependant, waiting again, is then claimed next
+            if not awaited and (took > SLOW_JOB or len(pending) >= self.max_batch):
                 self._flush(pending)
             if self.max_jobs is not None:
                 with self._lock:
@@ -521,6 +524,17 @@ class Worker:
             later = self._rate_blocked_later(served.queues, served.tasks) if runnable else []
         paced = sum(b.waiting for b in later)
         if runnable > paced:
+            return False
+        orphaned = self.store.jobs.orphaned(served.queues, served.tasks, self.host)
+        if orphaned:  # a dead worker's: handed back (above) once their lease runs out
+            if not self._orphans_said:
+                self._orphans_said = True
+                log.info(
+                    "Worker %s: waiting for %d job(s) of dead worker(s) (their process is gone "
+                    "or their heartbeat stopped); they run here once their lease runs out",
+                    self.name,
+                    orphaned,
+                )
             return False
         if not self.stats.note:
             paused = self._paused_left(served, runnable + stranded + too_big)

@@ -46,6 +46,9 @@ def test_bad_json_arguments(sqlite_target: StoreTarget, tmp_path: Path) -> None:
         "error: --json '[1,2]' is a JSON list, expected an object of arguments such as "
         '\'{"name": "value"}\''
     )
+    for given, kind in (("null", "null"), ('"x"', "text"), ("7", "number")):
+        other = jobsmith(sqlite_target, tmp_path, "post", *TASKS, "qt.record", "--json", given)
+        assert one_error_line(other).startswith(f"error: --json '{given}' is a JSON {kind}, ")
 
 
 def test_a_module_that_raises_or_does_not_parse(sqlite_target: StoreTarget, tmp_path: Path) -> None:

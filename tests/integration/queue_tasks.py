@@ -110,6 +110,18 @@ def use(path: str, item: str) -> None:
     mark(path, f"use {item}")
 
 
+@task(type_key="qt")
+def make_slowly(path: str, item: str) -> None:
+    """A dependency that takes longer than a short job (its end is recorded at once)."""
+    mark(path, f"make {item}")
+    time.sleep(0.05)
+
+
+@task(type_key="qt", dependencies=Dependency(make_slowly, 1, item=same, path=same))
+def use_slowly(path: str, item: str) -> None:
+    mark(path, f"use {item}")
+
+
 @task(type_key="qt", dependencies=Dependency("qt.boom", 1, message="dependency broke"))
 def after_boom(path: str) -> None:
     mark(path, "after boom")

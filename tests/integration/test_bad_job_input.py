@@ -31,6 +31,10 @@ def keep(value, day: date | None = None, ratio: float = 1.0) -> None:  # type: i
 def typed(path: str, n: int = 0, note: str | None = None, anything=None) -> None: ...  # type: ignore[no-untyped-def]
 
 
+@registry.task(type_key="bad")
+def dated(day: date, until: date | None = None) -> None: ...
+
+
 def empty_flow(*args: object, **kwargs: object) -> LinearFlow:
     """A flow factory for post_job (importable by name) that takes any arguments, so the
     tests below reach the check of their values (post_job checks they fit the factory)."""
@@ -137,6 +141,44 @@ def test_the_sql_procedure_refuses_null_where_post_refuses_none(pg_target: Store
     }
     assert post(typed, {"path": "y", "note": None, "anything": None}, store=store).created
     store.close()
+
+
+@pytest.mark.postgres
+def test_the_sql_procedure_refuses_null_for_a_date_as_post_does(pg_target: StoreTarget) -> None:
+    """A `date` (a hint with no JSON kind) was published as kind "any", for which the
+    procedure accepted null: the worker then failed the job."""
+    store = pg_target.open()
+    store.jobs.publish([dated.definition()])
+    call = f"CALL {pg_target.schema}.insert_job('bad', 'dated', 1, %s::json)"
+    with psycopg.connect(pg_target.url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InvalidParameterValue) as caught:
+            conn.execute(call, ('{"day": null}',))
+        assert str(caught.value).splitlines()[0] == (
+            "task bad.dated: argument 'day' is null, expected a value (its type hint does not "
+            "allow null)"
+        )
+        job_id = conn.execute(call, ('{"day": "2024-03-01", "until": null}',)).fetchone()[0]
+    assert store.jobs.get(job_id).arguments == {"day": "2024-03-01", "until": None}
+    with pytest.raises(ArgumentError, match="argument 'day' is None"):
+        post(dated, {"day": None}, store=store)
+    store.close()
+
+
+def test_a_post_by_name_checked_against_the_definition_refuses_none_for_a_date(
+    store: Store,
+) -> None:
+    """A process that never imported the task (``jobsmith post bad.dated day=null``) checks
+    against the published definition, where a `date` is kind "any"."""
+    store.jobs.publish([dated.definition()])
+    with pytest.raises(ArgumentError) as caught:
+        post("bad.dated", {"day": None}, store=store, registry=Registry())
+    assert "argument 'day' is None" in str(caught.value)
+    assert "does not allow None" in str(caught.value)
+    assert store.jobs.counts() == []
+    posted = post(
+        "bad.dated", {"day": "2024-03-01", "until": None}, registry=Registry(), store=store
+    )
+    assert posted.arguments == {"day": "2024-03-01", "until": None}
 
 
 @pytest.mark.parametrize(

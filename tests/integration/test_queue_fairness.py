@@ -166,6 +166,31 @@ def test_a_burst_worker_first_hands_back_jobs_whose_lease_expired(
     assert dead.id == job.id
 
 
+def test_a_burst_worker_waits_for_the_jobs_of_a_worker_killed_before_their_lease_ran_out(
+    target: StoreTarget, tmp_path: Path
+) -> None:
+    """Started right after another worker was SIGKILLed, a burst worker saw nothing waiting
+    and stopped at once, leaving the dead worker's jobs running until another came."""
+    store = target.open()
+    out = str(tmp_path / "out")
+    jobs = post_many(
+        [("qt.sleepy", {"path": out, "n": n, "seconds": 1.0}) for n in range(2)], store=store
+    )
+    dead = start_worker(target, tmp_path / "dead.log", "-c", "2", "--lease", "2")
+    try:
+        wait_for(lambda: len(_start_lines(out)) == 2, 60, "the doomed worker to start both")
+    finally:
+        dead.kill()
+        dead.wait(10)
+    assert [store.jobs.get(job.id).status for job in jobs] == ["running", "running"]
+    stats = Worker(store, burst=True, concurrency=2, lease=5).run()
+    assert stats.completed == 2, stats
+    for job in jobs:
+        stored = store.jobs.get(job.id)
+        assert (stored.status, stored.attempts, stored.lost) == ("completed", 2, 1)
+    store.close()
+
+
 # The lines the spies below write for the worker (``claimed high``, ``posted by the
 # worker``) are written inside the claim's or the post's transaction, before it commits:
 # written after it, a line could land late, after lines of what the commit caused in other
@@ -293,6 +318,18 @@ def test_a_dependency_posted_at_priority_plus_one_runs_before_a_claimed_backlog(
     if concurrency == 1:
         assert _low_starts_between(events, "make x", "use x") <= 1, events
     assert max(sizes) > 1  # the backlog went in batches
+
+
+def test_the_dependant_of_a_slow_dependency_runs_next_too(store: Store, tmp_path: Path) -> None:
+    """A dependency longer than a short job had its end recorded in the background while
+    the slot claimed again: a backlog job started before the dependant."""
+    out = str(tmp_path / "out")
+    with _draining_batches(store, out, 1):
+        post("qt.use_slowly", {"path": out, "item": "x"}, priority=5, store=store)
+        wait_for(lambda: "use x" in lines(out), 30, "the dependant to run")
+    events = lines(out)
+    assert events.index("make x") < events.index("use x"), events
+    assert _low_starts_between(events, "make x", "use x") == 0, events
 
 
 @pytest.mark.parametrize("concurrency", [1, 2])

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from jobsmith.errors import NotFoundError
+from jobsmith.process import process_alive
 from jobsmith.store.jobs.part import QueuePart
 from jobsmith.store.jobs.records import JobRecord, record_of
 
@@ -63,6 +64,24 @@ class Reading(QueuePart):
             {"queues": list(queues) if queues else None, "tasks": list(tasks) if tasks else None},
         )
         return int(row["n"] or 0) if row else 0
+
+    def orphaned(self, queues: Sequence[str] | None, tasks: Sequence[str] | None, host: str) -> int:
+        """Jobs of these queues/tasks (None: all) running under a lease not run out yet,
+        held by a dead worker: one whose heartbeat stopped, or one on ``host`` (this
+        machine) whose process is gone. Their lease runs out and they are handed back."""
+        rows = self.db.fetchall(
+            self.q.running_holders,
+            {
+                "queues": list(queues) if queues else None,
+                "tasks": list(tasks) if tasks else None,
+                "now": time.time(),
+            },
+        )
+        return sum(
+            int(r["n"])
+            for r in rows
+            if r["stale"] or (r["host"] == host and not process_alive(int(r["pid"])))
+        )
 
     def active_count(self) -> int:
         row = self.db.fetchone(self.q.count_active)

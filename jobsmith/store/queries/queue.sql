@@ -624,6 +624,32 @@ WHERE (status IN ('waiting', 'parked') OR (status = 'running' AND lease_until < 
   AND (:queues::text[] IS NULL OR queue = ANY(:queues::text[]))
   AND (:tasks::text[] IS NULL OR type_key || '.' || task_key = ANY(:tasks::text[]));
 
+-- name: running_holders [sqlite]
+-- The registered workers that hold jobs of some queues/tasks under a lease that has not
+-- run out yet: where each runs, and whether its heartbeat stopped (three beats missed).
+-- A burst worker waits for the jobs of dead ones: they are handed back when it runs out.
+SELECT w.host, w.pid, w.heartbeat_at < :now - 3 * min(max(w.lease / 4, 0.2), 10) AS stale,
+       count(*) AS n
+FROM queue_job j JOIN queue_worker w ON w.name = j.worker
+WHERE j.status = 'running' AND j.lease_until >= :now
+  AND (:queues IS NULL OR j.queue IN (SELECT value FROM json_each(:queues)))
+  AND (:tasks IS NULL OR j.type_key || '.' || j.task_key IN (SELECT value FROM json_each(:tasks)))
+GROUP BY w.name;
+
+-- name: running_holders [postgresql]
+-- The registered workers that hold jobs of some queues/tasks under a lease that has not
+-- run out yet: where each runs, and whether its heartbeat stopped (three beats missed).
+-- A burst worker waits for the jobs of dead ones: they are handed back when it runs out.
+SELECT w.host, w.pid,
+       w.heartbeat_at < now() - make_interval(secs => 3 * least(greatest(w.lease / 4, 0.2), 10))
+           AS stale,
+       count(*) AS n
+FROM queue_job j JOIN queue_worker w ON w.name = j.worker
+WHERE j.status = 'running' AND j.lease_until >= now()
+  AND (:queues::text[] IS NULL OR j.queue = ANY(:queues::text[]))
+  AND (:tasks::text[] IS NULL OR j.type_key || '.' || j.task_key = ANY(:tasks::text[]))
+GROUP BY w.name, w.host, w.pid, w.heartbeat_at, w.lease;
+
 -- name: count_stranded [sqlite]
 -- Parked jobs of some queues/tasks that wait, directly or down a chain of parked jobs, on
 -- an active job of other queues/tasks (a worker of these never runs it).
