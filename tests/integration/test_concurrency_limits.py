@@ -334,6 +334,72 @@ def test_a_claim_takes_each_keys_next_jobs_up_to_its_room_in_priority_order(
     assert claim() == []
 
 
+def test_keys_take_turns_a_key_posted_later_does_not_wait_behind_a_backlog(
+    store: Store,
+) -> None:
+    """Among jobs of one priority, a key with fewer jobs running (counting the ones this
+    claim takes) goes first; between equal turns, the older job."""
+    registry = Registry()
+
+    @registry.task(type_key="k", limit_key="key", max_running=2)
+    def lim(key: str, n: int) -> None: ...
+
+    @registry.task(type_key="k")
+    def free(n: int) -> None: ...
+
+    a = lim.post_many([{"key": "a", "n": n} for n in range(6)], store=store)
+    b = lim.post_many([{"key": "b", "n": n} for n in range(2)], store=store)
+
+    def claim(limit: int = 1) -> list[int]:
+        taken = store.jobs.claim(worker="w", host="h", limit=limit, system_units=100, lease=30)
+        return [c.id for c in taken]
+
+    # one job at a time, as slots take slow jobs: a, then b (nothing of b runs), then a's
+    # second (older than b's second, same turn), then b's second; then both keys are full
+    assert [claim(), claim(), claim(), claim()] == [[a[0].id], [b[0].id], [a[1].id], [b[1].id]]
+    assert claim() == []
+    unlimited = free.post({"n": 0}, store=store)
+    assert claim() == [unlimited.id]
+
+
+@pytest.mark.parametrize("limit", [1, 5])
+def test_keys_take_turns_beyond_the_claims_walk(store: Store, limit: int) -> None:
+    """A backlog longer than the claim's walk of the next waiting limited jobs (limit + 20):
+    the key posted after it is found by asking each key."""
+    registry = Registry()
+
+    @registry.task(type_key="k", limit_key="key", max_running=3)
+    def lim(key: str, n: int) -> None: ...
+
+    a = lim.post_many([{"key": "a", "n": n} for n in range(60)], store=store)
+    b = lim.post_many([{"key": "b", "n": n} for n in range(3)], store=store)
+
+    def claim(limit: int) -> list[int]:
+        taken = store.jobs.claim(worker="w", host="h", limit=limit, system_units=100, lease=30)
+        return [c.id for c in taken]
+
+    taken = [job for _ in range(8) for job in claim(limit)]
+    # a's first three and b's three (turns 1, 2, 3 of each), never more than three of a
+    assert sorted(taken) == sorted([*(j.id for j in a[:3]), *(j.id for j in b)])
+    if limit == 1:  # one at a time: turn by turn, the older first within a turn
+        assert taken == [a[0].id, b[0].id, a[1].id, b[1].id, a[2].id, b[2].id]
+
+
+def test_keys_take_turns_on_a_worker(store: Store, tmp_path: Path) -> None:
+    """Two slots, tenant a's six jobs posted before tenant b's two: b starts while a's
+    backlog still waits (it ran last)."""
+    out = str(tmp_path / "out")
+    post_many(
+        [(ct.tenant_job, {"path": out, "tenant": "a", "n": n, "seconds": 0.1}) for n in range(6)]
+        + [(ct.tenant_job, {"path": out, "tenant": "b", "n": n, "seconds": 0.1}) for n in range(2)],
+        store=store,
+    )
+    Worker(store, lease=5, burst=True, concurrency=2, tasks=["ct.tenant_job"]).run()
+    starts = [line.split()[1] for line in ct.lines(out) if line.startswith("start")]
+    assert len(starts) == 8
+    assert starts.index("b") <= 2 and max(i for i, k in enumerate(starts) if k == "b") <= 4, starts
+
+
 def test_an_idle_worker_wakes_when_a_limited_job_ends_elsewhere(
     store: Store, tmp_path: Path
 ) -> None:

@@ -147,7 +147,10 @@ WHERE status = 'running' AND host = :host;
 -- found by a walk of at most :limit + 20 waiting limited jobs in order, or, when full
 -- keys' backlogs fill that walk, by asking each key with waiting jobs for as many of its
 -- next jobs as it has room for (migration 0015's indexes): a full key costs little however
--- many of its jobs wait. Run inside the claim's write turn.
+-- many of its jobs wait. Keys take turns: among jobs of one priority, a job's turn is its
+-- key's running jobs plus its place among the key's waiting ones (an unlimited job's is 1),
+-- and lower turns go first, then older jobs (so one key's backlog does not hold up a key
+-- posted after it). Run inside the claim's write turn.
 WITH RECURSIVE free AS MATERIALIZED (
     SELECT :system_units - coalesce(sum(process_units), 0) AS units FROM queue_job
     WHERE status = 'running' AND host = :host
@@ -167,7 +170,7 @@ WITH RECURSIVE free AS MATERIALIZED (
                OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
     ORDER BY c.priority DESC, c.id LIMIT :limit + 20
 ), ahead_ok AS (  -- those whose key has room for them (its nth job: nth <= room)
-    SELECT a.id, a.priority FROM (
+    SELECT a.id, a.priority, coalesce(ru.n, 0) + a.nth AS turn FROM (
         SELECT a.*, row_number() OVER (PARTITION BY a.limit_key
                                        ORDER BY a.priority DESC, a.id) AS nth
         FROM ahead a
@@ -176,12 +179,12 @@ WITH RECURSIVE free AS MATERIALIZED (
     LEFT JOIN started st ON st.limit_key = a.limit_key
     WHERE a.nth <= min(coalesce(a.max_running - coalesce(ru.n, 0), 1 << 30),
                        coalesce(a.rate_count - coalesce(st.n, 0), 1 << 30))
-    ORDER BY a.priority DESC, a.id LIMIT :limit
+    ORDER BY a.priority DESC, turn, a.id LIMIT :limit
 ), walk_will_do AS MATERIALIZED (
-    -- the walk saw every waiting limited job, or found enough: its choice is exact. Else
-    -- full keys' backlogs filled it: ask each key instead.
+    -- the walk saw every waiting limited job, or found enough of the first turn (no job
+    -- beyond it goes before them): its choice is exact. Else ask each key instead.
     SELECT (SELECT count(*) FROM ahead) < :limit + 20
-           OR (SELECT count(*) FROM ahead_ok) >= :limit AS yes
+           OR (SELECT count(*) FROM ahead_ok WHERE turn = 1) >= :limit AS yes
 ), keys(limit_key) AS (  -- every key with waiting jobs (a skip scan)
     SELECT (SELECT min(w.limit_key) FROM queue_job w
             WHERE w.status = 'waiting' AND w.limit_key IS NOT NULL)
@@ -192,7 +195,8 @@ WITH RECURSIVE free AS MATERIALIZED (
     FROM keys k WHERE k.limit_key IS NOT NULL
 ), rooms AS (  -- how many more jobs of each key may start now (its next job's limits)
     SELECT k.limit_key, min(coalesce(f.max_running - coalesce(ru.n, 0), 1 << 30),
-                            coalesce(f.rate_count - coalesce(st.n, 0), 1 << 30)) AS room
+                            coalesce(f.rate_count - coalesce(st.n, 0), 1 << 30)) AS room,
+           coalesce(ru.n, 0) AS ran
     FROM keys k
     JOIN queue_job f ON f.id = (SELECT x.id FROM queue_job x
                                 WHERE x.status = 'waiting' AND x.limit_key = k.limit_key
@@ -200,8 +204,8 @@ WITH RECURSIVE free AS MATERIALIZED (
     LEFT JOIN running ru ON ru.limit_key = k.limit_key
     LEFT JOIN started st ON st.limit_key = k.limit_key
     WHERE k.limit_key IS NOT NULL
-), walk(limit_key, id, priority, n, room) AS (  -- each key's next jobs, up to its room
-    SELECT r.limit_key, c.id, c.priority, 1, r.room
+), walk(limit_key, id, priority, n, room, ran) AS (  -- each key's next jobs, up to its room
+    SELECT r.limit_key, c.id, c.priority, 1, r.room, r.ran
     FROM rooms r
     JOIN queue_job c ON c.id = (
         SELECT x.id FROM queue_job x
@@ -214,7 +218,7 @@ WITH RECURSIVE free AS MATERIALIZED (
         ORDER BY x.priority DESC, x.id LIMIT 1)
     WHERE r.room > 0
     UNION ALL
-    SELECT w.limit_key, c.id, c.priority, w.n + 1, w.room
+    SELECT w.limit_key, c.id, c.priority, w.n + 1, w.room, w.ran
     FROM walk w
     JOIN queue_job c ON c.id = coalesce(
         (SELECT x.id FROM queue_job x  -- the key's next job of the same priority
@@ -236,8 +240,8 @@ WITH RECURSIVE free AS MATERIALIZED (
          ORDER BY x.priority DESC, x.id LIMIT 1))
     WHERE w.n < w.room AND w.n < :limit
 ), candidates AS (
-    SELECT id, priority FROM (
-        SELECT c.id, c.priority FROM queue_job c
+    SELECT id, priority, turn FROM (
+        SELECT c.id, c.priority, 1 AS turn FROM queue_job c
         WHERE c.status = 'waiting' AND c.limit_key IS NULL
           AND (c.run_after IS NULL OR c.run_after <= :now)
           AND c.process_units <= (SELECT units FROM free)
@@ -246,18 +250,18 @@ WITH RECURSIVE free AS MATERIALIZED (
                OR c.type_key || '.' || c.task_key IN (SELECT value FROM json_each(:tasks)))
         ORDER BY c.priority DESC, c.id LIMIT :limit)
     UNION ALL
-    SELECT id, priority FROM ahead_ok WHERE (SELECT yes FROM walk_will_do)
+    SELECT id, priority, turn FROM ahead_ok WHERE (SELECT yes FROM walk_will_do)
     UNION ALL
-    SELECT id, priority FROM walk
-    ORDER BY priority DESC, id LIMIT :limit
+    SELECT id, priority, ran + n FROM walk
+    ORDER BY priority DESC, turn, id LIMIT :limit
 ), walked AS (
     SELECT c.id, row_number() OVER w AS n, sum(c.process_units) OVER w AS units,
            sum(c.took IS NULL) OVER w AS unknown, sum(coalesce(c.took, 0)) OVER w AS work
-    FROM (SELECT j.id, j.priority, j.process_units,
+    FROM (SELECT j.id, j.priority, cd.turn, j.process_units,
                  (SELECT d.value FROM json_each(:durations) d
                   WHERE d.key = j.type_key || '.' || j.task_key) AS took
           FROM candidates cd JOIN queue_job j ON j.id = cd.id) c
-    WINDOW w AS (ORDER BY c.priority DESC, c.id)
+    WINDOW w AS (ORDER BY c.priority DESC, c.turn, c.id)
 )
 UPDATE queue_job SET status = 'running',
     token = printf('%012x', CAST(:now * 1000 AS INTEGER)) || lower(hex(randomblob(10))),
@@ -272,8 +276,9 @@ RETURNING id, type_key, task_key, queue, arguments, priority, process_units, att
 
 -- name: claim_jobs [postgresql]
 -- Claim the next jobs: one round trip. The live claim_jobs function is the one in
--- migrations/postgresql/0015_limits.sql (0002's, 0004's and 0008's are dead: replaced by
--- 0015; see migrations/README.md). Change it with a new migration that copies 0015's body.
+-- migrations/postgresql/0024_key_turns.sql (0002's, 0004's, 0008's and 0015's are dead:
+-- replaced by 0024; see migrations/README.md). Change it with a new migration that copies
+-- 0024's body.
 SELECT * FROM claim_jobs(:worker, :host, :limit, :system_units, :lease, :queues::text[],
                          :tasks::text[], :durations::jsonb, :budget::float8);
 

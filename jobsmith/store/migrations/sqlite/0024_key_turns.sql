@@ -1,0 +1,2 @@
+-- Concurrency keys take turns (see the PostgreSQL migration): SQLite's claim is the
+-- claim_jobs [sqlite] query in queries/queue.sql, changed in place. Nothing to do here.
