@@ -65,6 +65,10 @@ def wakeups_for(connector: Connector) -> Wakeups:
     return SQLiteWakeups(cast("SQLiteConnector", connector))
 
 
+LISTEN_CHECK = 0.1
+"""How often (seconds) the listening thread looks whether it should stop: a stopping
+worker waits for it (a burst worker on PostgreSQL exited up to 0.5 s after its last job)."""
+
 _OWN_CHANGES = (1 << 40) - 1
 
 
@@ -129,7 +133,7 @@ class PostgresWakeups:
             self._heard += 1
             heard("")  # anything posted while nobody was listening
             while not stop.is_set():
-                for note in conn.notifies(timeout=0.5):
+                for note in conn.notifies(timeout=LISTEN_CHECK):
                     self._heard += 1
                     heard(note.payload)
         finally:
