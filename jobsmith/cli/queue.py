@@ -370,7 +370,9 @@ def worker(
         home = ctx.load_home()
         serve_home(home)  # its scheduler's posted runs use this copy of the home
         if home.settings.mode == "post":
-            serves = f"the posted runs of scheduler {home.settings.name!r}"
+            serves = f"the posted runs of scheduler {home.settings.name!r} and flow jobs"
+    elif modules:  # e.g. a module of flows (run by the built-in flow task), no @task of its own
+        serves = f"flow jobs and the other built-in tasks (no @task in {', '.join(modules)})"
     options: dict[str, Any] = {
         "concurrency": concurrency,
         "system_units": _process_units(process_units, ctx),

@@ -223,7 +223,7 @@ class Worker:
             if find_task(self.registry, name) is None:
                 self.registry.get(name)  # raises the registry's clear error
         if not names and serves:  # e.g. `jobsmith worker --home H`: the scheduler's runs
-            log.info("No tasks of your own: this worker serves %s (and flow jobs)", serves)
+            log.info("No tasks of your own: this worker serves %s", serves)
         elif not names:
             log.warning(
                 "No tasks of your own are registered: this worker runs only built-in tasks "

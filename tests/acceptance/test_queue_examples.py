@@ -68,3 +68,29 @@ def test_the_flow_job_example(target: StoreTarget) -> None:
     out = run(target, "flow_job.py")
     assert "flow says: This is the message from the store" in out
     assert "1 job(s) completed" in out
+
+
+def test_a_worker_of_a_module_of_flows_runs_them_without_warning(target: StoreTarget) -> None:
+    """`jobsmith worker -m myflows`, as docs/flows.md shows: the module has flows, no @task;
+    the worker runs its flow jobs and does not tell the user to import a module with -m."""
+    target.open().close()
+    posted = subprocess.run(
+        [sys.executable, "-c", "import myflows; print(myflows.run_my_flow(1))"],
+        cwd=FOLDER,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert posted.returncode == 0, posted.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "jobsmith", "worker", "-m", "myflows", "--burst"],
+        cwd=FOLDER,
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "flow says: This is the message from the store" in done.stdout + done.stderr
+    assert "No tasks of your own are registered" not in done.stderr, done.stderr
