@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jobsmith.errors import JobsmithError
-from jobsmith.queue import Registry, Worker, post_many
+from jobsmith.queue import Registry, Task, Worker, post_many
 from jobsmith.store import Store
 from jobsmith.store.controls import Limit
 from jobsmith.store.jobs import Claimed
@@ -302,19 +302,31 @@ def test_a_burst_worker_waits_for_a_rate_window_that_opens_soon(
     assert (stats.completed, stats.left, stats.note) == (3, 0, "")
 
 
-def test_a_claim_takes_each_keys_next_jobs_up_to_its_room_in_priority_order(
-    store: Store,
-) -> None:
-    """Claims look at each key's next jobs only (never at a full key's backlog), merged
-    with unlimited jobs in priority order; a key gets only as many as it has room for."""
+def keyed_tasks(max_running: int) -> tuple[Task[..., None], Task[..., None]]:
+    """A task limited on its ``key`` argument (``max_running`` each) and an unlimited one."""
     registry = Registry()
 
-    @registry.task(type_key="k", limit_key="key", max_running=2)
+    @registry.task(type_key="k", limit_key="key", max_running=max_running)
     def lim(key: str, n: int) -> None: ...
 
     @registry.task(type_key="k")
     def free(n: int) -> None: ...
 
+    return lim, free
+
+
+def claim_ids(store: Store, limit: int) -> list[int]:
+    """One claim's jobs, as one slot of one worker on host h takes them."""
+    taken = store.jobs.claim(worker="w", host="h", limit=limit, system_units=100, lease=30)
+    return [c.id for c in taken]
+
+
+def test_a_claim_takes_each_keys_next_jobs_up_to_its_room_in_priority_order(
+    store: Store,
+) -> None:
+    """Claims look at each key's next jobs only (never at a full key's backlog), merged
+    with unlimited jobs in priority order; a key gets only as many as it has room for."""
+    lim, free = keyed_tasks(max_running=2)
     a = lim.post_many([{"key": "a", "n": n} for n in range(5)], store=store)
     b = lim.post_many([{"key": "b", "n": n} for n in range(2)], store=store, priority=5)
     f = free.post_many([{"n": n} for n in range(2)], store=store, priority=1)
@@ -339,46 +351,26 @@ def test_keys_take_turns_a_key_posted_later_does_not_wait_behind_a_backlog(
 ) -> None:
     """Among jobs of one priority, a key with fewer jobs running (counting the ones this
     claim takes) goes first; between equal turns, the older job."""
-    registry = Registry()
-
-    @registry.task(type_key="k", limit_key="key", max_running=2)
-    def lim(key: str, n: int) -> None: ...
-
-    @registry.task(type_key="k")
-    def free(n: int) -> None: ...
-
+    lim, free = keyed_tasks(max_running=2)
     a = lim.post_many([{"key": "a", "n": n} for n in range(6)], store=store)
     b = lim.post_many([{"key": "b", "n": n} for n in range(2)], store=store)
-
-    def claim(limit: int = 1) -> list[int]:
-        taken = store.jobs.claim(worker="w", host="h", limit=limit, system_units=100, lease=30)
-        return [c.id for c in taken]
-
     # one job at a time, as slots take slow jobs: a, then b (nothing of b runs), then a's
     # second (older than b's second, same turn), then b's second; then both keys are full
-    assert [claim(), claim(), claim(), claim()] == [[a[0].id], [b[0].id], [a[1].id], [b[1].id]]
-    assert claim() == []
+    taken = [claim_ids(store, 1) for _ in range(4)]
+    assert taken == [[a[0].id], [b[0].id], [a[1].id], [b[1].id]]
+    assert claim_ids(store, 1) == []
     unlimited = free.post({"n": 0}, store=store)
-    assert claim() == [unlimited.id]
+    assert claim_ids(store, 1) == [unlimited.id]
 
 
 @pytest.mark.parametrize("limit", [1, 5])
 def test_keys_take_turns_beyond_the_claims_walk(store: Store, limit: int) -> None:
     """A backlog longer than the claim's walk of the next waiting limited jobs (limit + 20):
     the key posted after it is found by asking each key."""
-    registry = Registry()
-
-    @registry.task(type_key="k", limit_key="key", max_running=3)
-    def lim(key: str, n: int) -> None: ...
-
+    lim, _ = keyed_tasks(max_running=3)
     a = lim.post_many([{"key": "a", "n": n} for n in range(60)], store=store)
     b = lim.post_many([{"key": "b", "n": n} for n in range(3)], store=store)
-
-    def claim(limit: int) -> list[int]:
-        taken = store.jobs.claim(worker="w", host="h", limit=limit, system_units=100, lease=30)
-        return [c.id for c in taken]
-
-    taken = [job for _ in range(8) for job in claim(limit)]
+    taken = [job for _ in range(8) for job in claim_ids(store, limit)]
     # a's first three and b's three (turns 1, 2, 3 of each), never more than three of a
     assert sorted(taken) == sorted([*(j.id for j in a[:3]), *(j.id for j in b)])
     if limit == 1:  # one at a time: turn by turn, the older first within a turn
