@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -62,6 +63,20 @@ class StoreTarget:
 
     def open(self, deploy: bool | None = True) -> Store:
         return open_store(self.url, self.schema, deploy=deploy)
+
+    def jobsmith(
+        self, *args: str, cwd: Path | None = None, timeout: float = 90
+    ) -> subprocess.CompletedProcess[str]:
+        """``jobsmith ARGS...`` in a subprocess on this store (in the repository, or
+        ``cwd``), its output captured; wide enough that rich does not fold lines."""
+        return subprocess.run(
+            [sys.executable, "-m", "jobsmith", *args],
+            cwd=cwd or REPO,
+            env={**self.env(), "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 def _drop_schema(schema: str) -> None:

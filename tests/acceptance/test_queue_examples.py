@@ -76,14 +76,7 @@ def test_a_worker_of_a_module_of_flows_runs_them_without_warning(target: StoreTa
     the worker runs its flow jobs and does not tell the user to import a module with -m."""
     target.open().close()
     run(target, "-c", "import myflows; myflows.run_my_flow(1)")
-    done = subprocess.run(
-        [sys.executable, "-m", "jobsmith", "worker", "-m", "myflows", "--burst"],
-        cwd=FOLDER,
-        env=target.env(),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    done = target.jobsmith("worker", "-m", "myflows", "--burst", cwd=FOLDER)
     assert done.returncode == 0, done.stderr
     assert "flow says: This is the message from the store" in done.stdout + done.stderr
     assert "No tasks of your own are registered" not in done.stderr, done.stderr

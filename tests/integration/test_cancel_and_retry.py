@@ -186,14 +186,7 @@ def test_cancel_and_retry_from_the_command_line(target: StoreTarget, tmp_path: P
     job = ct.note.post(path=str(tmp_path / "out"), store=store, run_after=_later())
 
     def cli(*argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "jobsmith", *argv],
-            cwd=REPO,
-            env=target.env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = target.jobsmith(*argv)
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -115,35 +115,14 @@ def test_show_limits(target: StoreTarget, tmp_path: Path) -> None:
     claimed = store.jobs.claim(worker="w1", host="h", limit=1, system_units=10, lease=30)
     assert [c.id for c in claimed] == [job.id]
     ct.solo.post(path=str(tmp_path / "o"), tenant="shown", n=2, store=store)
-    done = subprocess.run(
-        [sys.executable, "-m", "jobsmith", "show", "limits"],
-        cwd=REPO,
-        env=target.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = target.jobsmith("show", "limits")
     assert done.returncode == 0, done.stderr
     assert "tenant=shown" in done.stdout and "1/1" in done.stdout and "w1" in done.stdout
-    typo = subprocess.run(
-        [sys.executable, "-m", "jobsmith", "show", "limit"],
-        cwd=REPO,
-        env=target.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    typo = target.jobsmith("show", "limit")
     assert typo.returncode == 1 and typo.stderr.strip() == (
         "error: 'limit': expected a job id, TYPE.TASK or limits (did you mean 'limits'?)"
     )
-    one = subprocess.run(  # the job's own page names its key (it did not)
-        [sys.executable, "-m", "jobsmith", "show", str(job.id)],
-        cwd=REPO,
-        env=target.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    one = target.jobsmith("show", str(job.id))  # the job's own page names its key
     assert "limit key 'tenant=shown', at most 1 running (`jobsmith show limits`)" in one.stdout
     store.close()
 

@@ -4,8 +4,6 @@ active jobs, recent ones and jobs a dependency still counts are kept."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -17,7 +15,7 @@ from jobsmith.queue.controls import MAX_AGE_DAYS, parse_age, prune
 from jobsmith.store import Store
 from jobsmith.store.controls import Pruned
 from jobsmith.store.jobs import Outcome
-from tests.conftest import REPO, StoreTarget
+from tests.conftest import StoreTarget
 
 DAY = 86400.0
 WHO = {"environment": "test", "executed_by": "me", "host": "h", "pid": os.getpid()}
@@ -113,24 +111,10 @@ def test_jobsmith_prune_from_the_command_line(target: StoreTarget) -> None:
     store = target.open()
     reg = registry()
     ended(store, "r.other", 1, "failed", 3, reg)
-    done = subprocess.run(
-        [sys.executable, "-m", "jobsmith", "prune", "--older-than", "2d"],
-        cwd=REPO,
-        env=target.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = target.jobsmith("prune", "--older-than", "2d")
     assert done.returncode == 0, done.stderr
     assert "pruned 1 finished job(s) and 1 run-log job run(s)" in done.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "jobsmith", "prune", "--older-than", "soon"],
-        cwd=REPO,
-        env=target.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = target.jobsmith("prune", "--older-than", "soon")
     assert bad.returncode != 0
     assert "--older-than 'soon': expected a number and a unit (s, m, h, d, w)" in bad.stderr
     store.close()
@@ -171,14 +155,7 @@ def test_a_too_old_age_on_the_command_line_is_one_line(target: StoreTarget) -> N
         ["prune", "--older-than", "9999999d"],
         ["worker", "--burst", "--retention", "9999999d"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "jobsmith", *argv],
-            cwd=REPO,
-            env=target.env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = target.jobsmith(*argv)
         assert done.returncode != 0
         assert done.stderr == f"error: {argv[-2]} '9999999d': expected an age from 0s to 365000d\n"
 
