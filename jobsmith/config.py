@@ -52,10 +52,11 @@ KNOWN_SECTIONS = (
 BACKEND_KEYS = ("type", "url", "connection string", "connection_string", "path", "schema")
 
 
-def closest(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the known name closest to ``name``, else ``""``."""
+def closest(name: str, known: Iterable[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``name`` (at least ``cutoff``
+    alike, case ignored), else ``""``."""
     candidates = {k.lower(): k for k in known}
-    found = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.6)
+    found = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=cutoff)
     return f" (did you mean '{candidates[found[0]]}'?)" if found else ""
 
 

@@ -193,8 +193,14 @@ def _say_if_paused(store: Any, job_id: int, name: str) -> None:
             )
 
 
-JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true/false"}
-JSON_KINDS[type(None)] = "null"
+JSON_KINDS = {
+    list: "list",
+    str: "text",
+    int: "number",
+    float: "number",
+    bool: "true/false",
+    type(None): "null",
+}
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ is ``"type_key.task_key"``. :class:`Registry` is a plain object: ``@task`` recor
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import re
@@ -436,12 +435,12 @@ def _check_limit(
     if limit_key is not None and limit_key not in parameters:
         # a fixed key is fine ("stripe-api"); one a letter off a parameter is a typo that
         # would make every job of the task share one key
-        like = difflib.get_close_matches(limit_key.lower(), [p.lower() for p in parameters], 1, 0.8)
+        like = closest(limit_key, parameters, cutoff=0.8)
         if like:
             raise JobsmithError(
                 f"task {name}: limit_key {limit_key!r} is not one of its parameters "
-                f"({', '.join(parameters)}){closest(limit_key, parameters)}: as a fixed key "
-                "it would put every job of the task under one key"
+                f"({', '.join(parameters)}){like}: as a fixed key it would put every job of "
+                "the task under one key"
             )
     if limit_key is not None and max_running is None and rate_limit is None:
         raise JobsmithError(

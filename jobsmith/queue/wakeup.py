@@ -76,11 +76,8 @@ class Waker:
         """Work may have arrived: wake the slot that has waited longest (it passes the
         wake-up on if it finds work), or, with no slot waiting, every slot."""
         with self._lock:
-            for event in self._waiting:
-                if not event.is_set():
-                    event.set()
-                    return
-            if self._waiting:  # each waiting slot is already woken
+            if self._waiting:  # one is woken, or each waiting slot is already
+                self._wake_a_waiting_slot()
                 return
         self.wake_all()
 
@@ -88,10 +85,14 @@ class Waker:
         """A slot found work after a wake-up: wake one more waiting slot, if any, to look
         for more."""
         with self._lock:
-            for event in self._waiting:
-                if not event.is_set():
-                    event.set()
-                    return
+            self._wake_a_waiting_slot()
+
+    def _wake_a_waiting_slot(self) -> None:
+        """Set the event of the slot waiting longest that is not woken yet (under the lock)."""
+        for event in self._waiting:
+            if not event.is_set():
+                event.set()
+                return
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._listen, name="jobsmith-waker", daemon=True)
