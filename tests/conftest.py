@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -63,6 +64,29 @@ class StoreTarget:
 
     def open(self, deploy: bool | None = True) -> Store:
         return open_store(self.url, self.schema, deploy=deploy)
+
+    def refuse(self, table: str, event: str, message: str, when: str = "TRUE") -> None:
+        """A real database failure for a test: a trigger in this store makes every
+        ``event`` (INSERT, DELETE …) on ``table`` for which ``when`` holds raise
+        ``message``."""
+        name = f"refuse_{event.lower()}_{table}"
+        if self.dialect == "sqlite":
+            with sqlite3.connect(self.url.removeprefix("sqlite:///")) as conn:
+                conn.execute(
+                    f"CREATE TRIGGER {name} BEFORE {event} ON {table} WHEN {when} "
+                    f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+            return
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(
+                f'CREATE FUNCTION "{self.schema}".{name}() RETURNS trigger LANGUAGE plpgsql '
+                f"AS $$ BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation'; "
+                "END $$"
+            )
+            conn.execute(
+                f'CREATE TRIGGER {name} BEFORE {event} ON "{self.schema}".{table} FOR EACH ROW '
+                f'WHEN ({when}) EXECUTE FUNCTION "{self.schema}".{name}()'
+            )
 
     def jobsmith(
         self, *args: str, cwd: Path | None = None, timeout: float = 90

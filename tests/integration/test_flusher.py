@@ -5,14 +5,12 @@ to record does not stop the others, nor hang the worker."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from jobsmith.errors import JobsmithError
@@ -67,23 +65,7 @@ def _refuse_run_log_rows(target: StoreTarget, job_id: int | None) -> None:
     """A real failure: a trigger in the test's own schema makes the database refuse the
     run-log row of job ``job_id`` (of every job when None), so ending it raises."""
     when = "TRUE" if job_id is None else f"NEW.queue_job_id = {job_id}"
-    if target.dialect == "sqlite":
-        with sqlite3.connect(target.url.removeprefix("sqlite:///")) as conn:
-            conn.execute(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON job_run WHEN {when} "
-                f"BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END"
-            )
-        return
-    schema = target.schema
-    with psycopg.connect(target.url, autocommit=True) as conn:
-        conn.execute(
-            f'CREATE FUNCTION "{schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS '
-            f"$$ BEGIN RAISE EXCEPTION '{REFUSED}' USING ERRCODE = 'check_violation'; END $$"
-        )
-        conn.execute(
-            f'CREATE TRIGGER refuse BEFORE INSERT ON "{schema}".job_run FOR EACH ROW '
-            f'WHEN ({when}) EXECUTE FUNCTION "{schema}".refuse()'
-        )
+    target.refuse("job_run", "INSERT", REFUSED, when)
 
 
 def _run_in_thread(worker: Worker, bound: float) -> WorkerStats | BaseException:

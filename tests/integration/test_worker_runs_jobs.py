@@ -208,24 +208,7 @@ def test_an_on_progress_callback_that_raises_does_not_stop_the_worker(
 def _refuse_deleting_jobs(target: StoreTarget) -> None:
     """A real failure for retention: the database refuses to delete any queue job (a
     trigger in the test's own schema), so pruning raises in the worker's monitor."""
-    refused = "the test refuses to delete jobs"
-    if target.dialect == "sqlite":
-        with sqlite3.connect(target.url.removeprefix("sqlite:///")) as conn:
-            conn.execute(
-                "CREATE TRIGGER refuse_delete BEFORE DELETE ON queue_job "
-                f"BEGIN SELECT RAISE(ABORT, '{refused}'); END"
-            )
-        return
-    schema = target.schema
-    with psycopg.connect(target.url, autocommit=True) as conn:
-        conn.execute(
-            f'CREATE FUNCTION "{schema}".refuse_delete() RETURNS trigger LANGUAGE plpgsql AS '
-            f"$$ BEGIN RAISE EXCEPTION '{refused}' USING ERRCODE = 'check_violation'; END $$"
-        )
-        conn.execute(
-            f'CREATE TRIGGER refuse_delete BEFORE DELETE ON "{schema}".queue_job '
-            f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse_delete()'
-        )
+    target.refuse("queue_job", "DELETE", "the test refuses to delete jobs")
 
 
 def test_the_monitor_goes_on_heart_beating_when_pruning_fails(
