@@ -23,7 +23,7 @@ from jobsmith.store import Store
 from jobsmith.store.jobs import Claimed, Ended
 from tests.conftest import StoreTarget
 from tests.integration.queue_tasks import lines, mark
-from tests.integration.worker_processes import start_worker, stop_all, wait_for
+from tests.integration.worker_processes import run_burst_workers, start_worker, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -45,12 +45,7 @@ def test_two_workers_of_four_slots_fill_all_eight_and_share_the_backlog(
         ],
         store=store,
     )
-    workers = [start_worker(target, tmp_path / f"w{i}.log", "--burst", "-c", "4") for i in range(2)]
-    try:
-        for worker in workers:
-            assert worker.wait(150) == 0
-    finally:
-        stop_all(workers)
+    run_burst_workers(target, tmp_path, 2, "-c", "4")
     events = lines(gate)
     assert [e.split()[0] for e in events[:8]] == ["start"] * 8  # all eight overlapped
     assert len({e.split()[2] for e in events}) == 2  # four in each worker process
@@ -373,12 +368,7 @@ def test_two_worker_processes_share_a_backlog_of_slow_jobs_evenly(
         [("qt.slot_sleep", {"path": out, "n": n, "seconds": 0.2}) for n in range(24)],
         store=store,
     )
-    workers = [start_worker(target, tmp_path / f"w{i}.log", "--burst", "-c", "2") for i in range(2)]
-    try:
-        for worker in workers:
-            assert worker.wait(150) == 0
-    finally:
-        stop_all(workers)
+    run_burst_workers(target, tmp_path, 2, "-c", "2")
     starts = [e.split()[1:] for e in lines(out)]
     assert sorted(int(n) for n, _, _ in starts) == list(range(24))  # each ran once
     by_process = Counter(pid for _, pid, _ in starts)

@@ -17,7 +17,7 @@ from jobsmith.queue import post, post_many
 from jobsmith.store import Store
 from tests.conftest import PG_URL, StoreTarget
 from tests.integration.queue_tasks import lines
-from tests.integration.worker_processes import start_worker, stop_all, wait_for
+from tests.integration.worker_processes import run_burst_workers, start_worker, stop_all, wait_for
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
@@ -31,12 +31,7 @@ def test_two_workers_run_each_of_2000_jobs_exactly_once(
     connection left open would warn in a later test)."""
     out = str(tmp_path / "out")
     post_many([("qt.record", {"path": out, "n": n}) for n in range(JOBS)], store=store)
-    workers = [start_worker(target, tmp_path / f"w{i}.log", "--burst") for i in range(2)]
-    try:
-        for worker in workers:
-            assert worker.wait(180) == 0
-    finally:
-        stop_all(workers)
+    run_burst_workers(target, tmp_path, 2, timeout=180)
     ran = Counter(int(line.split()[0]) for line in lines(out))
     assert sorted(ran) == list(range(JOBS))
     assert set(ran.values()) == {1}

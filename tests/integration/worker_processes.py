@@ -34,3 +34,16 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+def run_burst_workers(
+    target: StoreTarget, logs: Path, count: int, *options: str, timeout: float = 150
+) -> None:
+    """Start ``count`` burst workers together (logs ``w0.log``… in ``logs``) and wait until
+    each has exited 0; whatever still runs when that fails is killed."""
+    workers = [start_worker(target, logs / f"w{i}.log", "--burst", *options) for i in range(count)]
+    try:
+        for worker in workers:
+            assert worker.wait(timeout) == 0
+    finally:
+        stop_all(workers)
